@@ -1,0 +1,466 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Transaction } from 'kysely';
+import type {
+  ApiKeyRecord,
+  AuditEvent,
+  BlobRecord,
+  CheckRow,
+  IdempotencyRecord,
+  ListFilter,
+  Store,
+  StoreTx,
+  Tenant,
+  VerificationRow,
+} from '../../ports/stores.ts';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import { migrationProvider } from './migrations.ts';
+
+interface DB {
+  tenants: { id: string; name: string; created_at: string };
+  api_keys: {
+    id: string;
+    tenant_id: string;
+    name: string;
+    prefix: string;
+    hash: string;
+    mode: string;
+    scopes: string;
+    created_at: string;
+    revoked_at: string | null;
+    last_used_at: string | null;
+  };
+  verifications: {
+    id: string;
+    tenant_id: string;
+    status: string;
+    document_type: string;
+    country: string;
+    mode: string;
+    risk_score: number | null;
+    risk_level: string | null;
+    created_at: string;
+    updated_at: string;
+    sealed: Buffer | null;
+  };
+  checks: {
+    verification_id: string;
+    tenant_id: string;
+    name: string;
+    status: string;
+    confidence: number;
+    details: string;
+  };
+  audit_events: {
+    id: string;
+    tenant_id: string;
+    verification_id: string;
+    at: string;
+    event: string;
+    actor: string;
+    details: string;
+  };
+  blobs: {
+    id: string;
+    tenant_id: string;
+    verification_id: string;
+    kind: string;
+    format: string;
+    size_bytes: number;
+    created_at: string;
+  };
+  data_keys: { owner_id: string; tenant_id: string; wrapped: Buffer; created_at: string };
+  idempotency_keys: {
+    tenant_id: string;
+    api_key_id: string;
+    endpoint: string;
+    key: string;
+    request_hash: string;
+    state: string;
+    status_code: number | null;
+    sealed_response: Buffer | null;
+    created_at: string;
+    expires_at: string;
+  };
+}
+
+type Q = Kysely<DB> | Transaction<DB>;
+
+function toKey(r: DB['api_keys']): ApiKeyRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    name: r.name,
+    prefix: r.prefix,
+    mode: r.mode as ApiKeyRecord['mode'],
+    scopes: JSON.parse(r.scopes) as ApiKeyRecord['scopes'],
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+function toVerification(r: DB['verifications']): VerificationRow {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    status: r.status as VerificationStatus,
+    documentType: r.document_type,
+    country: r.country,
+    mode: r.mode as VerificationRow['mode'],
+    riskScore: r.risk_score,
+    riskLevel: r.risk_level,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    sealed: r.sealed ? Buffer.from(r.sealed) : null,
+  };
+}
+
+function fromVerification(v: VerificationRow): DB['verifications'] {
+  return {
+    id: v.id,
+    tenant_id: v.tenantId,
+    status: v.status,
+    document_type: v.documentType,
+    country: v.country,
+    mode: v.mode,
+    risk_score: v.riskScore,
+    risk_level: v.riskLevel,
+    created_at: v.createdAt,
+    updated_at: v.updatedAt,
+    sealed: v.sealed,
+  };
+}
+
+function toIdem(r: DB['idempotency_keys']): IdempotencyRecord {
+  return {
+    tenantId: r.tenant_id,
+    apiKeyId: r.api_key_id,
+    endpoint: r.endpoint,
+    key: r.key,
+    requestHash: r.request_hash,
+    state: r.state as IdempotencyRecord['state'],
+    statusCode: r.status_code,
+    sealedResponse: r.sealed_response ? Buffer.from(r.sealed_response) : null,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+/** The queries, over either the database or one transaction. */
+class SqliteTx implements StoreTx {
+  constructor(protected readonly q: Q) {}
+
+  async createTenant(t: Tenant) {
+    await this.q.insertInto('tenants').values({ id: t.id, name: t.name, created_at: t.createdAt }).execute();
+  }
+  async getTenant(id: string) {
+    const r = await this.q.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : undefined;
+  }
+  async listTenants() {
+    const rows = await this.q.selectFrom('tenants').selectAll().orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+  }
+
+  async insertApiKey(k: ApiKeyRecord, hash: string) {
+    await this.q
+      .insertInto('api_keys')
+      .values({
+        id: k.id,
+        tenant_id: k.tenantId,
+        name: k.name,
+        prefix: k.prefix,
+        hash,
+        mode: k.mode,
+        scopes: JSON.stringify(k.scopes),
+        created_at: k.createdAt,
+        revoked_at: k.revokedAt,
+        last_used_at: k.lastUsedAt,
+      })
+      .execute();
+  }
+  async findApiKeyByHash(hash: string) {
+    const r = await this.q.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return r ? toKey(r) : undefined;
+  }
+  async listApiKeys(tenantId?: string) {
+    let q = this.q.selectFrom('api_keys').selectAll();
+    if (tenantId) q = q.where('tenant_id', '=', tenantId);
+    return (await q.orderBy('created_at').execute()).map(toKey);
+  }
+  async revokeApiKey(id: string, at: string) {
+    const r = await this.q
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async touchApiKey(id: string, at: string) {
+    await this.q.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  async insertVerification(v: VerificationRow) {
+    await this.q.insertInto('verifications').values(fromVerification(v)).execute();
+  }
+  async updateVerification(tenantId: string, v: VerificationRow) {
+    const { id: _id, tenant_id: _t, created_at: _c, ...rest } = fromVerification(v);
+    await this.q.updateTable('verifications').set(rest).where('tenant_id', '=', tenantId).where('id', '=', v.id).execute();
+  }
+  async getVerification(tenantId: string, id: string) {
+    const r = await this.q
+      .selectFrom('verifications')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? toVerification(r) : undefined;
+  }
+  async listVerifications(tenantId: string, f: ListFilter) {
+    let base = this.q.selectFrom('verifications').where('tenant_id', '=', tenantId);
+    if (f.status) base = base.where('status', '=', f.status);
+    if (f.documentType) base = base.where('document_type', '=', f.documentType);
+    if (f.createdAfter) base = base.where('created_at', '>', f.createdAfter);
+    if (f.createdBefore) base = base.where('created_at', '<', f.createdBefore);
+    const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    let page = base.selectAll();
+    // Newest first; ties on created_at broken by id so the order is total and cursors are exact.
+    if (f.startingAfter) {
+      const c = await this.getVerification(tenantId, f.startingAfter);
+      if (c)
+        page = page.where((eb) =>
+          eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]),
+        );
+    }
+    if (f.endingBefore) {
+      const c = await this.getVerification(tenantId, f.endingBefore);
+      if (c) {
+        const rows = await page
+          .where((eb) =>
+            eb.or([eb('created_at', '>', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '>', c.id)])]),
+          )
+          .orderBy('created_at', 'asc')
+          .orderBy('id', 'asc')
+          .limit(f.limit + 1)
+          .execute();
+        const hasMore = rows.length > f.limit;
+        return { rows: rows.slice(0, f.limit).reverse().map(toVerification), hasMore, total: Number(totalRow?.n ?? 0) };
+      }
+    }
+    const rows = await page.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
+    return {
+      rows: rows.slice(0, f.limit).map(toVerification),
+      hasMore: rows.length > f.limit,
+      total: Number(totalRow?.n ?? 0),
+    };
+  }
+  async deleteVerification(tenantId: string, id: string) {
+    await this.q.deleteFrom('checks').where('tenant_id', '=', tenantId).where('verification_id', '=', id).execute();
+    const r = await this.q.deleteFrom('verifications').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]) {
+    await this.q.deleteFrom('checks').where('tenant_id', '=', tenantId).where('verification_id', '=', verificationId).execute();
+    if (checks.length === 0) return;
+    await this.q
+      .insertInto('checks')
+      .values(
+        checks.map((c) => ({
+          verification_id: verificationId,
+          tenant_id: tenantId,
+          name: c.name,
+          status: c.status,
+          confidence: c.confidence,
+          details: JSON.stringify(c.details),
+        })),
+      )
+      .execute();
+  }
+
+  async appendAudit(e: AuditEvent) {
+    await this.q
+      .insertInto('audit_events')
+      .values({
+        id: e.id,
+        tenant_id: e.tenantId,
+        verification_id: e.verificationId,
+        at: e.at,
+        event: e.event,
+        actor: e.actor,
+        details: JSON.stringify(e.details),
+      })
+      .execute();
+  }
+  async listAudit(tenantId: string, verificationId: string) {
+    const rows = await this.q
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('verification_id', '=', verificationId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      verificationId: r.verification_id,
+      at: r.at,
+      event: r.event,
+      actor: r.actor,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
+  }
+
+  async insertBlob(b: BlobRecord) {
+    await this.q
+      .insertInto('blobs')
+      .values({
+        id: b.id,
+        tenant_id: b.tenantId,
+        verification_id: b.verificationId,
+        kind: b.kind,
+        format: b.format,
+        size_bytes: b.sizeBytes,
+        created_at: b.createdAt,
+      })
+      .execute();
+  }
+  async listBlobs(tenantId: string, verificationId: string) {
+    const rows = await this.q
+      .selectFrom('blobs')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('verification_id', '=', verificationId)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      verificationId: r.verification_id,
+      kind: r.kind as BlobRecord['kind'],
+      format: r.format,
+      sizeBytes: r.size_bytes,
+      createdAt: r.created_at,
+    }));
+  }
+  async deleteBlobs(tenantId: string, verificationId: string) {
+    await this.q.deleteFrom('blobs').where('tenant_id', '=', tenantId).where('verification_id', '=', verificationId).execute();
+  }
+
+  async putDataKey(ownerId: string, tenantId: string, wrapped: Buffer, at: string) {
+    await this.q.insertInto('data_keys').values({ owner_id: ownerId, tenant_id: tenantId, wrapped, created_at: at }).execute();
+  }
+  async getDataKey(ownerId: string) {
+    const r = await this.q.selectFrom('data_keys').select('wrapped').where('owner_id', '=', ownerId).executeTakeFirst();
+    return r ? Buffer.from(r.wrapped) : undefined;
+  }
+  async deleteDataKey(ownerId: string) {
+    await this.q.deleteFrom('data_keys').where('owner_id', '=', ownerId).execute();
+  }
+
+  async getIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string) {
+    const r = await this.q
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('api_key_id', '=', apiKeyId)
+      .where('endpoint', '=', endpoint)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return r ? toIdem(r) : undefined;
+  }
+  async claimIdempotency(r: IdempotencyRecord) {
+    // An expired record is replaced; a live one wins.
+    await this.q
+      .deleteFrom('idempotency_keys')
+      .where('tenant_id', '=', r.tenantId)
+      .where('api_key_id', '=', r.apiKeyId)
+      .where('endpoint', '=', r.endpoint)
+      .where('key', '=', r.key)
+      .where('expires_at', '<=', r.createdAt)
+      .execute();
+    const res = await this.q
+      .insertInto('idempotency_keys')
+      .values({
+        tenant_id: r.tenantId,
+        api_key_id: r.apiKeyId,
+        endpoint: r.endpoint,
+        key: r.key,
+        request_hash: r.requestHash,
+        state: r.state,
+        status_code: r.statusCode,
+        sealed_response: r.sealedResponse,
+        created_at: r.createdAt,
+        expires_at: r.expiresAt,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+  async finishIdempotency(r: IdempotencyRecord) {
+    await this.q
+      .updateTable('idempotency_keys')
+      .set({ state: 'done', status_code: r.statusCode, sealed_response: r.sealedResponse })
+      .where('tenant_id', '=', r.tenantId)
+      .where('api_key_id', '=', r.apiKeyId)
+      .where('endpoint', '=', r.endpoint)
+      .where('key', '=', r.key)
+      .execute();
+  }
+  async releaseIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string) {
+    await this.q
+      .deleteFrom('idempotency_keys')
+      .where('tenant_id', '=', tenantId)
+      .where('api_key_id', '=', apiKeyId)
+      .where('endpoint', '=', endpoint)
+      .where('key', '=', key)
+      .execute();
+  }
+  async purgeIdempotency(before: string) {
+    const r = await this.q.deleteFrom('idempotency_keys').where('expires_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+export class SqliteStore extends SqliteTx implements Store {
+  private constructor(private readonly db: Kysely<DB>) {
+    super(db);
+  }
+
+  /** Open (creating the file and folder if needed) and bring the schema up to date. */
+  static async open(file: string, options: { migrate?: boolean } = {}): Promise<SqliteStore> {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    const sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const store = new SqliteStore(db);
+    if (options.migrate !== false) await store.migrate();
+    return store;
+  }
+
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new SqliteTx(trx)));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('tenants').select('id').limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,25 @@
+import type { ModelManifest } from '../pipeline/face/model-manifest.ts';
+import type { InferenceRunner } from '../ports/inference.ts';
+import type { Keyring } from '../ports/keyring.ts';
+import type { BlobStore, Scope, Store } from '../ports/stores.ts';
+
+/** Everything a use case may touch, wired once in main.ts. */
+export interface AppDeps {
+  store: Store;
+  blobs: BlobStore;
+  keyring: Keyring;
+  inference: InferenceRunner;
+  manifest: ModelManifest;
+  now: () => Date;
+  limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
+}
+
+/** Who is calling: resolved from the API key by the edge, passed to every use case. */
+export interface Caller {
+  tenantId: string;
+  apiKeyId: string;
+  scopes: Scope[];
+  mode: 'live' | 'test';
+}
+
+export type ImageField = 'document_front' | 'document_back' | 'selfie';

@@ -1,0 +1,86 @@
+import { assessQuality, RECOMMENDATIONS, type ImageKind } from '../domain/image-quality-rules.ts';
+import { HuwiyaError } from '../domain/errors.ts';
+import { round4 } from '../domain/face-match-policy.ts';
+import { analyzeFace } from '../pipeline/face/analyze-face.ts';
+import { detectFaces } from '../pipeline/face/detect.ts';
+import { decodeImage } from '../pipeline/image/decode.ts';
+import { measureQuality } from '../pipeline/image/quality.ts';
+import type { AppDeps } from './deps.ts';
+import { analyzeSelfie, faceMatchCheck, faceModelVersions, livenessCheck } from './face-checks.ts';
+import { newId } from './ids.ts';
+
+/** POST /identity/face-match: two images, stateless (nothing is stored). */
+export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
+  const [a, b] = [await decodeImage(image1, 'image_1', deps.limits), await decodeImage(image2, 'image_2', deps.limits)];
+  const fa = await analyzeFace(a.image, deps, { tryRotations: true });
+  if (!fa) throw new HuwiyaError('face_not_found', 'No face was found in image_1.', { param: 'image_1' });
+  const fb = await analyzeFace(b.image, deps, { tryRotations: true });
+  if (!fb) throw new HuwiyaError('face_not_found', 'No face was found in image_2.', { param: 'image_2' });
+  const check = faceMatchCheck(deps, fa, fb);
+  return {
+    id: newId('fm'),
+    object: 'identity.face_match',
+    match: check.match as boolean,
+    similarity_score: check.similarity_score as number,
+    similarity: check.similarity as number,
+    threshold: check.threshold as number,
+    confidence: check.confidence,
+    evidence: check.evidence,
+    model_versions: faceModelVersions(deps),
+  };
+}
+
+/** POST /identity/liveness (passive, one image). */
+export async function checkLiveness(deps: AppDeps, image: Uint8Array) {
+  const d = await decodeImage(image, 'image', deps.limits);
+  const face = await analyzeSelfie(deps, d.image, { liveness: true });
+  if (!face) throw new HuwiyaError('face_not_found', 'No face was found in image.', { param: 'image' });
+  const c = livenessCheck(deps, face);
+  const signals: string[] = c.is_live ? [] : ['presentation_attack_suspected'];
+  if (face.facesFound > 1) signals.push('multiple_faces');
+  return {
+    id: newId('lv'),
+    object: 'identity.liveness',
+    mode: 'passive',
+    is_live: c.is_live as boolean,
+    confidence: c.confidence,
+    spoof_probability: c.spoof_probability as number,
+    spoof_type: c.spoof_type as string,
+    quality_score: c.quality_score as number,
+    signals,
+    evidence: c.evidence,
+    model_versions: faceModelVersions(deps),
+  };
+}
+
+/** POST /identity/validate: resolution, blur, exposure, glare; face presence for selfies. */
+export async function validateImage(deps: AppDeps, image: Uint8Array, kind: ImageKind, side?: string) {
+  const d = await decodeImage(image, 'image', deps.limits);
+  const measures = await measureQuality(d.image, { width: d.originalWidth, height: d.originalHeight });
+  let faces: number | undefined;
+  let faceHeightRatio: number | undefined;
+  if (kind === 'selfie') {
+    const boxes = await detectFaces(d.image, deps);
+    faces = boxes.length;
+    faceHeightRatio = boxes[0] ? round4(boxes[0].height / d.image.height) : undefined;
+  }
+  const { issues, score } = assessQuality({ ...measures, faces, faceHeightRatio }, kind);
+  return {
+    id: newId('val'),
+    object: 'identity.validation',
+    type: kind,
+    side,
+    valid: !issues.some((i) => i.severity === 'high'),
+    quality_score: score,
+    issues,
+    recommendations: [...new Set(issues.map((i) => RECOMMENDATIONS[i.code]).filter((r): r is string => !!r))],
+    measures: {
+      ...measures,
+      overexposedRatio: round4(measures.overexposedRatio),
+      underexposedRatio: round4(measures.underexposedRatio),
+      glareRatio: round4(measures.glareRatio),
+      faces,
+      faceHeightRatio,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { FraudSignal, RiskFactor, RiskLevel } from '../domain/risk-policy.ts';
+import type { CheckName, CheckResult, VerificationStatus } from '../domain/verification.ts';
+
+/**
+ * The public `identity.verification` object (TXCloud shape plus the API.md superset). It is what gets
+ * sealed at rest: every field that could hold personal data lives only inside the encrypted copy.
+ */
+export interface VerificationDoc {
+  id: string;
+  object: 'identity.verification';
+  created_at: string;
+  updated_at: string;
+  status: VerificationStatus;
+  mode: 'sync' | 'async';
+  document_type: string;
+  country: string;
+  checks_requested: CheckName[];
+  extracted_data?: Record<string, unknown>;
+  checks: Partial<Record<CheckName, CheckResult>>;
+  risk_score?: number;
+  risk_level?: RiskLevel;
+  fraud_signals: FraudSignal[];
+  risk_factors: RiskFactor[];
+  metadata: Record<string, unknown>;
+  webhook_url?: string;
+  model_versions: Record<string, string>;
+  policy_version?: string;
+  error?: { code: string; message: string };
+}
+
+export function docAad(tenantId: string, id: string): string {
+  return `verification:${tenantId}:${id}`;
+}
+
+/** What the API answers: the doc without internal-only fields. */
+export function presentVerification(doc: VerificationDoc): Record<string, unknown> {
+  const { webhook_url: _w, ...rest } = doc;
+  return rest;
+}

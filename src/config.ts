@@ -1,0 +1,111 @@
+import path from 'node:path';
+
+/**
+ * Typed configuration, parsed once at boot from the environment. Every bad key is reported at
+ * once (STYLE.md habit 9); nothing here runs at import time.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** 32-byte key encryption key; when absent the CLI creates one in `${dataDir}/master.key`. */
+  masterKey: Buffer | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  rateLimitPerMinute: number;
+  maxImageBytes: number;
+  maxImagePixels: number;
+  syncTimeoutMs: number;
+  inferenceThreads: number;
+  publicUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intKey(env: Env, key: string, def: number, min: number, max: number, problems: string[]): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${key}: expected an integer in [${min}, ${max}], got "${raw}"`);
+    return def;
+  }
+  return n;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const port = intKey(env, 'HUWIYA_PORT', 8080, 0, 65535, problems);
+  const host = env.HUWIYA_HOST?.trim() || '127.0.0.1';
+  const dataDir = path.resolve(cwd, env.HUWIYA_DATA_DIR?.trim() || './data');
+
+  let masterKey: Buffer | undefined;
+  const rawKey = env.HUWIYA_MASTER_KEY?.trim();
+  if (rawKey) {
+    const buf = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
+    if (buf.length !== 32) problems.push('HUWIYA_MASTER_KEY: expected 32 bytes as 64 hex characters or base64');
+    else masterKey = buf;
+  }
+
+  const rawLevel = env.HUWIYA_LOG_LEVEL?.trim() || 'info';
+  let logLevel: Config['logLevel'] = 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as Config['logLevel'];
+  else problems.push(`HUWIYA_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}"`);
+
+  const rateLimitPerMinute = intKey(env, 'HUWIYA_RATE_LIMIT_PER_MINUTE', 300, 1, 1_000_000, problems);
+  // API.md "Inputs": at most 15 MB per image.
+  const maxImageBytes = intKey(env, 'HUWIYA_MAX_IMAGE_BYTES', 15 * 1024 * 1024, 1024, 100 * 1024 * 1024, problems);
+  // 50 MP covers every phone camera in use; larger images are decompression bombs or scans we downscale anyway.
+  const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
+  const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);
+  const inferenceThreads = intKey(env, 'HUWIYA_INFERENCE_THREADS', 2, 1, 64, problems);
+
+  let publicUrl: string | undefined;
+  if (env.HUWIYA_PUBLIC_URL) {
+    try {
+      publicUrl = new URL(env.HUWIYA_PUBLIC_URL).toString().replace(/\/$/, '');
+    } catch {
+      problems.push(`HUWIYA_PUBLIC_URL: not a URL: "${env.HUWIYA_PUBLIC_URL}"`);
+    }
+  }
+
+  const known = new Set([
+    'HUWIYA_PORT',
+    'HUWIYA_HOST',
+    'HUWIYA_DATA_DIR',
+    'HUWIYA_MASTER_KEY',
+    'HUWIYA_LOG_LEVEL',
+    'HUWIYA_RATE_LIMIT_PER_MINUTE',
+    'HUWIYA_MAX_IMAGE_BYTES',
+    'HUWIYA_MAX_IMAGE_PIXELS',
+    'HUWIYA_SYNC_TIMEOUT_MS',
+    'HUWIYA_INFERENCE_THREADS',
+    'HUWIYA_PUBLIC_URL',
+  ]);
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('HUWIYA_') && !known.has(key)) problems.push(`${key}: unknown setting (typo?)`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    dataDir,
+    masterKey,
+    logLevel,
+    rateLimitPerMinute,
+    maxImageBytes,
+    maxImagePixels,
+    syncTimeoutMs,
+    inferenceThreads,
+    publicUrl,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Turning a cosine similarity into the published face_match fields. The TXCloud contract reads
+ * `similarity_score` on a 0..1 scale where ≥ 0.70 is a match; we map the calibrated cosine threshold
+ * (models/manifest.json) onto 0.70 so clients keep that rule, and report the raw cosine as evidence.
+ */
+export const PUBLISHED_MATCH_SIMILARITY = 0.7;
+/** Cosine distance from the threshold at which the decision is treated as certain (calibration report: impostor mean ≈ 0.0, genuine mean ≈ 0.7). */
+const CERTAINTY_MARGIN = 0.15;
+
+export interface FaceMatchDecision {
+  match: boolean;
+  similarity: number;
+  confidence: number;
+  cosine: number;
+  cosineThreshold: number;
+}
+
+export function decideFaceMatch(cosine: number, cosineThreshold: number): FaceMatchDecision {
+  const c = Math.max(-1, Math.min(1, cosine));
+  const t = cosineThreshold;
+  const similarity =
+    c >= t
+      ? PUBLISHED_MATCH_SIMILARITY + (1 - PUBLISHED_MATCH_SIMILARITY) * ((c - t) / (1 - t))
+      : PUBLISHED_MATCH_SIMILARITY * (Math.max(0, c) / t);
+  const confidence = 0.5 + 0.5 * Math.min(1, Math.abs(c - t) / CERTAINTY_MARGIN);
+  return {
+    match: c >= t,
+    similarity: round4(similarity),
+    confidence: round4(confidence),
+    cosine: round4(c),
+    cosineThreshold: t,
+  };
+}
+
+export interface LivenessDecision {
+  isLive: boolean;
+  spoofProbability: number;
+  confidence: number;
+}
+
+export function decideLiveness(liveProbability: number, threshold: number): LivenessDecision {
+  const p = Math.max(0, Math.min(1, liveProbability));
+  const isLive = p >= threshold;
+  // Distance from the threshold relative to the room on that side of it.
+  const room = isLive ? 1 - threshold : threshold;
+  const confidence = 0.5 + 0.5 * Math.min(1, Math.abs(p - threshold) / (room || 1));
+  return { isLive, spoofProbability: round4(1 - p), confidence: round4(confidence) };
+}
+
+export function round4(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}

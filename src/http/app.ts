@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import fastifyMultipart from '@fastify/multipart';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { authenticate } from '../app/api-keys.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { beginIdempotent, finishIdempotent, abandonIdempotent, requestFingerprint } from '../app/idempotency.ts';
+import { errorCatalogue, HuwiyaError } from '../domain/errors.ts';
+import { modelVersions } from '../pipeline/face/model-manifest.ts';
+import type { RateLimiter } from '../ports/rate-limiter.ts';
+import { renderDocsPage } from './docs-page.ts';
+import { NATIVE_STATUS } from './error-status.ts';
+import { registerNativeRoutes, scopeGuard } from './native/routes.ts';
+import { toHuwiyaError } from './to-huwiya-error.ts';
+
+export interface HttpOptions {
+  rateLimiter: RateLimiter;
+  rateLimitPerMinute: number;
+  logger: boolean | { level: string };
+  version: string;
+  /** Whether models and store are up, for /readyz. */
+  isReady?: () => Promise<boolean>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency?: { endpoint: string; key: string };
+  }
+}
+
+function presentedKey(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (m) return m[1];
+  }
+  const x = req.headers['x-api-key'];
+  return typeof x === 'string' && x.trim() ? x.trim() : undefined;
+}
+
+function fingerprintBody(value: unknown, parts: (string | Buffer)[]): void {
+  if (Buffer.isBuffer(value)) parts.push(value);
+  else if (Array.isArray(value)) {
+    parts.push('[');
+    for (const v of value) fingerprintBody(v, parts);
+    parts.push(']');
+  } else if (value && typeof value === 'object') {
+    for (const k of Object.keys(value).sort()) {
+      parts.push(k);
+      fingerprintBody((value as Record<string, unknown>)[k], parts);
+    }
+  } else parts.push(JSON.stringify(value ?? null));
+}
+
+export function sendError(reply: FastifyReply, err: HuwiyaError, extra: Record<string, unknown> = {}): FastifyReply {
+  const status = NATIVE_STATUS[err.code];
+  return reply.code(status).send({
+    error: {
+      type: err.type,
+      code: err.code,
+      message: err.message,
+      ...(err.param ? { param: err.param } : {}),
+      request_id: reply.request.id,
+      ...extra,
+    },
+  });
+}
+
+/** Build the HTTP app without listening (STYLE.md §3): main.ts listens, tests inject. */
+export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<FastifyInstance> {
+  // JSON bodies carry at most one maximum-size image's worth in all (API.md: 15 MB); multipart allows 15 MB per file.
+  const jsonBodyLimit = deps.limits.maxImageBytes;
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: jsonBodyLimit,
+    genReqId: () => `req_${randomBytes(10).toString('hex')}`,
+    requestIdHeader: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', keywords: ['x-file'] },
+    },
+  });
+
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: deps.limits.maxImageBytes, files: 3, fields: 12, fieldSize: 64 * 1024, parts: 15, headerPairs: 50 },
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Huwiya Identity API',
+        version: options.version,
+        description:
+          'Self-hosted identity verification. The native dialect is TXCloud-compatible (`/v1`). Authenticate with `Authorization: Bearer hw_live_…` or `x-api-key`. Errors: `{"error": {type, code, message, param, request_id}}`; every code is listed on /docs.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          BearerAuth: { type: 'http', scheme: 'bearer', description: 'API key as Bearer token' },
+          ApiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ BearerAuth: [] }, { ApiKeyHeader: [] }],
+      tags: [
+        { name: 'Verification', description: 'Verify identities' },
+        { name: 'Management', description: 'Stored verifications' },
+        { name: 'Operations', description: 'Health and readiness' },
+      ],
+    },
+    transform: ({ schema, url }) => {
+      if (!schema) return { schema, url };
+      const { 'x-responses': responses, ...rest } = schema as Record<string, unknown>;
+      return { schema: { ...rest, ...(responses ? { response: responses } : {}) } as typeof schema, url };
+    },
+    transformObject: (doc) => {
+      // The multipart file parts are documented as binary strings.
+      const obj = (doc as { openapiObject: unknown }).openapiObject;
+      const json = JSON.stringify(obj).replace(/"x-file":true/g, '"type":"string","format":"binary"');
+      return JSON.parse(json) as Record<string, unknown>;
+    },
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const scope = req.routeOptions.config.scope;
+    if (!scope) return;
+    req.caller = await authenticate(deps.store, presentedKey(req));
+    const d = await options.rateLimiter.hit(req.caller.apiKeyId, options.rateLimitPerMinute, Date.now());
+    reply.header('X-RateLimit-Limit', d.limit);
+    reply.header('X-RateLimit-Remaining', d.remaining);
+    reply.header('X-RateLimit-Reset', d.resetAt);
+    if (!d.allowed) {
+      reply.header('Retry-After', d.retryAfterSeconds);
+      return sendError(reply, new HuwiyaError('rate_limit_exceeded'), { retry_after: d.retryAfterSeconds });
+    }
+    scopeGuard(req);
+    return undefined;
+  });
+
+  app.addHook('preHandler', async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    if (req.method !== 'POST' || key === undefined || !req.caller) return undefined;
+    if (typeof key !== 'string') throw new HuwiyaError('idempotency_key_invalid', undefined, { param: 'Idempotency-Key' });
+    const endpoint = `${req.method} ${req.routeOptions.url}`;
+    const parts: (string | Buffer)[] = [endpoint];
+    fingerprintBody(req.body, parts);
+    const outcome = await beginIdempotent(deps, req.caller, endpoint, key, requestFingerprint(parts));
+    if (outcome.kind === 'replay') {
+      reply.header('Idempotent-Replayed', 'true');
+      return reply.code(outcome.response.statusCode).send(outcome.response.body);
+    }
+    req.idempotency = { endpoint, key };
+    return undefined;
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.idempotency && req.caller && reply.getHeader('Idempotent-Replayed') === undefined) {
+      const { endpoint, key } = req.idempotency;
+      req.idempotency = undefined;
+      try {
+        const body: unknown = typeof payload === 'string' ? JSON.parse(payload) : null;
+        await finishIdempotent(deps, req.caller, endpoint, key, { statusCode: reply.statusCode, body });
+      } catch {
+        await abandonIdempotent(deps, req.caller, endpoint, key);
+      }
+    }
+    return payload;
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    const err = toHuwiyaError(error);
+    if (NATIVE_STATUS[err.code] >= 500) {
+      // Log the failure, never the request body (personal data).
+      req.log.error({ code: err.code, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'request failed');
+    }
+    return sendError(reply, err);
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`)),
+  );
+
+  app.get('/healthz', { schema: { tags: ['Operations'], summary: 'Liveness of the process', security: [] } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['Operations'], summary: 'Models loaded and store reachable', security: [] } }, async (_req, reply) => {
+    let storeOk = true;
+    try {
+      await deps.store.ping();
+    } catch {
+      storeOk = false;
+    }
+    const modelsOk = options.isReady ? await options.isReady() : true;
+    const ready = storeOk && modelsOk;
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not_ready',
+      store: storeOk ? 'ok' : 'unreachable',
+      models: modelsOk ? modelVersions(deps.manifest) : 'not_loaded',
+    });
+  });
+
+  registerNativeRoutes(app, deps);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+      .send(renderDocsPage(app.swagger() as unknown as Record<string, unknown>, errorCatalogue)),
+  );
+
+  return app;
+}

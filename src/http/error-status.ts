@@ -1,0 +1,33 @@
+import type { ErrorCode } from '../domain/errors.ts';
+
+/** The native dialect's one exhaustive table from error code to HTTP status. */
+export const NATIVE_STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  missing_parameter: 400,
+  invalid_parameter: 400,
+  unknown_parameter: 400,
+  invalid_base64: 400,
+  image_too_large: 413,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unsupported_content_type: 415,
+  image_dimensions_exceeded: 413,
+  image_corrupt: 400,
+  image_too_small: 422,
+  invalid_cursor: 400,
+  face_not_found: 422,
+  authentication_required: 401,
+  invalid_api_key: 401,
+  insufficient_scope: 403,
+  resource_not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  rate_limit_exceeded: 429,
+  idempotency_key_invalid: 400,
+  idempotency_key_conflict: 409,
+  idempotency_key_in_use: 409,
+  verification_timeout: 504,
+  not_ready: 503,
+  internal_error: 500,
+};

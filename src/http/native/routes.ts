@@ -1,0 +1,279 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HuwiyaError } from '../../domain/errors.ts';
+import { CHECK_NAMES, DEFAULT_CHECKS, STATUS_ALIASES, type CheckName, type VerificationStatus } from '../../domain/verification.ts';
+import { requireScope } from '../../app/api-keys.ts';
+import type { AppDeps, Caller } from '../../app/deps.ts';
+import { checkLiveness, matchFaces, validateImage } from '../../app/face-services.ts';
+import { deleteVerification, getAudit, getVerification, listVerifications } from '../../app/manage-verifications.ts';
+import { presentVerification } from '../../app/verification-doc.ts';
+import { createVerification, processVerification, type VerifyInput } from '../../app/verify.ts';
+import { decodeBase64Image } from '../image-input.ts';
+import type { Scope } from '../../ports/stores.ts';
+import * as S from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope the route needs; routes without one are public. */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+function caller(req: FastifyRequest): Caller {
+  if (!req.caller) throw new HuwiyaError('authentication_required');
+  return req.caller;
+}
+
+function body(req: FastifyRequest): Record<string, unknown> {
+  return (req.body ?? {}) as Record<string, unknown>;
+}
+
+function optionalImage(b: Record<string, unknown>, field: string): Buffer | undefined {
+  const v = b[field];
+  if (v === undefined || v === null || v === '') return undefined;
+  return decodeBase64Image(v, field);
+}
+
+function requiredImage(b: Record<string, unknown>, field: string): Buffer {
+  const img = optionalImage(b, field);
+  if (!img) throw new HuwiyaError('missing_parameter', `${field} is required.`, { param: field });
+  return img;
+}
+
+/** Multipart sends checks as "a,b" or a JSON array, metadata as a JSON string. */
+function parseChecks(v: unknown): CheckName[] {
+  if (v === undefined) return [...DEFAULT_CHECKS];
+  let list: unknown = v;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    try {
+      list = s.startsWith('[') ? JSON.parse(s) : s.split(',').map((x) => x.trim()).filter(Boolean);
+    } catch {
+      throw new HuwiyaError('invalid_parameter', 'checks must be a JSON array or comma-separated names.', { param: 'checks' });
+    }
+  }
+  if (!Array.isArray(list) || list.some((c) => !(CHECK_NAMES as readonly unknown[]).includes(c))) {
+    throw new HuwiyaError('invalid_parameter', `checks must be names among ${CHECK_NAMES.join(', ')}.`, { param: 'checks' });
+  }
+  return [...new Set(list as CheckName[])];
+}
+
+function parseMetadata(v: unknown): Record<string, unknown> {
+  if (v === undefined) return {};
+  let m: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      m = JSON.parse(v);
+    } catch {
+      throw new HuwiyaError('invalid_parameter', 'metadata must be a JSON object.', { param: 'metadata' });
+    }
+  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+    throw new HuwiyaError('invalid_parameter', 'metadata must be a JSON object.', { param: 'metadata' });
+  }
+  if (Buffer.byteLength(JSON.stringify(m)) > 16384) {
+    throw new HuwiyaError('invalid_parameter', 'metadata is larger than 16 KB.', { param: 'metadata' });
+  }
+  return m as Record<string, unknown>;
+}
+
+function bodySchema(json: object, multipart: object) {
+  return { content: { 'application/json': { schema: json }, 'multipart/form-data': { schema: multipart } } };
+}
+
+function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.post(
+    '/v1/identity/verify',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'createVerification',
+        tags: ['Verification'],
+        summary: 'Verify an identity: document, selfie, checks, risk',
+        description:
+          'Runs the requested checks on a document and a selfie and answers an `identity.verification`. `mode: sync` (default) waits up to the sync time limit; `mode: async` answers 201 at once with `status: pending`. Checks this build cannot run are reported as `skipped` with `reason: not_available` and do not affect the decision.',
+        body: bodySchema(S.VerifyJsonBody, S.VerifyMultipartBody),
+        'x-responses': { 200: S.Verification, 201: S.Verification, ...S.errorResponses(400, 401, 403, 409, 413, 415, 422, 429) },
+      },
+    },
+    async (req, reply) => {
+      const c = caller(req);
+      const b = body(req);
+      const input: VerifyInput = {
+        images: {
+          document_front: requiredImage(b, 'document_front'),
+          document_back: optionalImage(b, 'document_back'),
+          selfie: optionalImage(b, 'selfie'),
+        },
+        documentType: String(b.document_type),
+        country: String(b.country).toUpperCase(),
+        checks: parseChecks(b.checks),
+        mode: b.mode === 'async' ? 'async' : 'sync',
+        metadata: parseMetadata(b.metadata),
+        webhookUrl: typeof b.webhook_url === 'string' ? b.webhook_url : undefined,
+      };
+      const { doc, decoded } = await createVerification(deps, c, input);
+      if (input.mode === 'async') {
+        processVerification(deps, c.tenantId, doc.id, decoded).catch((e: unknown) =>
+          req.log.error({ err: e instanceof Error ? e.message : String(e), verification: doc.id }, 'async verification failed'),
+        );
+        return reply.code(201).send(presentVerification(doc));
+      }
+      const done = await timeout(processVerification(deps, c.tenantId, doc.id, decoded), deps.limits.syncTimeoutMs);
+      return reply.code(200).send(presentVerification(done ?? doc));
+    },
+  );
+
+  app.get(
+    '/v1/identity/verifications',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'listVerifications',
+        tags: ['Management'],
+        summary: 'List verifications, newest first',
+        description: 'Cursor pagination with `starting_after` / `ending_before` (verification ids). `status` also accepts the aliases `failed` (= rejected) and `manual_review` (= review).',
+        querystring: S.ListQuery,
+        'x-responses': { 200: S.VerificationList, ...S.errorResponses(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      const q = req.query as Record<string, string | number | undefined>;
+      const rawStatus = q.status as string | undefined;
+      const status = rawStatus ? (STATUS_ALIASES[rawStatus] ?? (rawStatus as VerificationStatus)) : undefined;
+      const { data, hasMore, total } = await listVerifications(deps, caller(req), {
+        status,
+        documentType: q.document_type as string | undefined,
+        createdAfter: q.created_after ? new Date(String(q.created_after)).toISOString() : undefined,
+        createdBefore: q.created_before ? new Date(String(q.created_before)).toISOString() : undefined,
+        limit: Number(q.limit ?? 20),
+        startingAfter: q.starting_after as string | undefined,
+        endingBefore: q.ending_before as string | undefined,
+      });
+      return { object: 'list', data: data.map(presentVerification), has_more: hasMore, total_count: total };
+    },
+  );
+
+  app.get(
+    '/v1/identity/verifications/:id',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'getVerification',
+        tags: ['Management'],
+        summary: 'Get a verification',
+        params: S.IdParams,
+        'x-responses': { 200: S.Verification, ...S.errorResponses(401, 403, 404) },
+      },
+    },
+    async (req) => presentVerification(await getVerification(deps, caller(req), (req.params as { id: string }).id)),
+  );
+
+  app.delete(
+    '/v1/identity/verifications/:id',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'deleteVerification',
+        tags: ['Management'],
+        summary: 'Delete a verification and its images',
+        description: 'Destroys the verification\'s data key (its record and images become unreadable), then removes them. The audit trail keeps a tombstone without personal data. Irreversible.',
+        params: S.IdParams,
+        'x-responses': { 200: S.Deleted, ...S.errorResponses(401, 403, 404) },
+      },
+    },
+    async (req) => deleteVerification(deps, caller(req), (req.params as { id: string }).id),
+  );
+
+  app.get(
+    '/v1/identity/verifications/:id/audit',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'getVerificationAudit',
+        tags: ['Management'],
+        summary: 'Audit trail of a verification',
+        params: S.IdParams,
+        'x-responses': { 200: S.AuditTrail, ...S.errorResponses(401, 403, 404) },
+      },
+    },
+    async (req) => getAudit(deps, caller(req), (req.params as { id: string }).id),
+  );
+
+  app.post(
+    '/v1/identity/face-match',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'matchFaces',
+        tags: ['Verification'],
+        summary: 'Compare two faces',
+        description: '`similarity_score` is on the published 0..1 scale where ≥ 0.70 is a match; the raw cosine and its calibrated threshold are in `evidence`. Nothing is stored.',
+        body: bodySchema(S.FaceMatchBody, S.FaceMatchMultipartBody),
+        'x-responses': { 200: S.FaceMatchResponse, ...S.errorResponses(400, 401, 403, 413, 415, 422) },
+      },
+    },
+    async (req) => {
+      const b = body(req);
+      return matchFaces(deps, requiredImage(b, 'image_1'), requiredImage(b, 'image_2'));
+    },
+  );
+
+  app.post(
+    '/v1/identity/liveness',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'checkLiveness',
+        tags: ['Verification'],
+        summary: 'Passive liveness of a selfie',
+        body: bodySchema(S.LivenessBody, S.LivenessMultipartBody),
+        'x-responses': { 200: S.LivenessResponse, ...S.errorResponses(400, 401, 403, 413, 415, 422) },
+      },
+    },
+    async (req) => checkLiveness(deps, requiredImage(body(req), 'image')),
+  );
+
+  app.post(
+    '/v1/identity/validate',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'validateDocument',
+        tags: ['Verification'],
+        summary: 'Pre-validate image quality',
+        description: 'Resolution, blur, exposure and glare; with `type: selfie` (or `side: selfie`) also face presence and size. Issues carry stable codes and a recommendation each.',
+        body: bodySchema(S.ValidateBody, S.ValidateMultipartBody),
+        'x-responses': { 200: S.ValidateResponse, ...S.errorResponses(400, 401, 403, 413, 415) },
+      },
+    },
+    async (req) => {
+      const b = body(req);
+      const kind = b.type === 'selfie' || b.side === 'selfie' ? 'selfie' : 'document';
+      return validateImage(deps, requiredImage(b, 'image'), kind, typeof b.side === 'string' ? b.side : undefined);
+    },
+  );
+}
+
+export function scopeGuard(req: FastifyRequest): void {
+  const scope = req.routeOptions.config.scope;
+  if (scope) requireScope(caller(req), scope);
+}

@@ -1,0 +1,92 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { AesKeyring } from './adapters/crypto/aes-keyring.ts';
+import { FsBlobStore } from './adapters/blob-fs/fs-blob-store.ts';
+import { loadManifest } from './adapters/onnx/load-manifest.ts';
+import { OnnxRunner } from './adapters/onnx/onnx-runner.ts';
+import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
+import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
+import type { AppDeps } from './app/deps.ts';
+import type { Config } from './config.ts';
+import { buildApp } from './http/app.ts';
+
+export const VERSION = '0.1.0';
+
+/**
+ * The master key from HUWIYA_MASTER_KEY, or (embedded quick start) from `${dataDir}/master.key`, created
+ * once with mode 0600. Losing that file makes every stored verification unreadable.
+ */
+export function resolveMasterKey(config: Config): { key: Buffer; source: 'env' | 'file' | 'created' } {
+  if (config.masterKey) return { key: config.masterKey, source: 'env' };
+  const file = path.join(config.dataDir, 'master.key');
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte hex key`);
+    return { key, source: 'file' };
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { key, source: 'created' };
+}
+
+export async function openStore(config: Config): Promise<SqliteStore> {
+  return SqliteStore.open(path.join(config.dataDir, 'huwiya.sqlite'));
+}
+
+export interface Runtime {
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+/** Composition root: the one place adapters are chosen and wired. */
+export async function createRuntime(config: Config, overrides: { now?: () => Date } = {}): Promise<Runtime> {
+  const { key } = resolveMasterKey(config);
+  const store = await openStore(config);
+  const manifest = await loadManifest();
+  const inference = await OnnxRunner.load(manifest, { threads: config.inferenceThreads });
+  const deps: AppDeps = {
+    store,
+    blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
+    keyring: new AesKeyring(key),
+    inference,
+    manifest,
+    now: overrides.now ?? (() => new Date()),
+    limits: { maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels, syncTimeoutMs: config.syncTimeoutMs },
+  };
+  return {
+    deps,
+    async close() {
+      await inference.close();
+      await store.close();
+    },
+  };
+}
+
+export async function createHttpServer(config: Config, runtime: Runtime, logger: boolean | { level: string } = { level: config.logLevel }): Promise<FastifyInstance> {
+  return buildApp(runtime.deps, {
+    rateLimiter: new MemoryRateLimiter(),
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    logger,
+    version: VERSION,
+    isReady: async () => true,
+  });
+}
+
+/** `huwiya serve`: the only listen() (STYLE.md §3). */
+export async function serve(config: Config): Promise<void> {
+  const runtime = await createRuntime(config);
+  const app = await createHttpServer(config, runtime);
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen({ port: config.port, host: config.host });
+}

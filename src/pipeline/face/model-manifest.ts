@@ -1,0 +1,29 @@
+import type { ModelName } from '../../ports/inference.ts';
+
+export interface ModelSpec {
+  package: string;
+  file: string;
+  sha256: string;
+  version: string;
+  input: string;
+  output: string;
+}
+
+/** models/manifest.json: each model's package file and hash, and the thresholds calibrated for them. */
+export interface ModelManifest {
+  schema: 1;
+  models: Record<ModelName, ModelSpec>;
+  thresholds: {
+    /** Cosine similarity at or above which two faces are the same person. */
+    face_match_cosine: number;
+    /** softmax[0] at or above which a selfie is live. */
+    liveness_live_probability: number;
+  };
+  calibration: Record<string, unknown>;
+}
+
+export function modelVersions(manifest: ModelManifest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(manifest.models)) out[name] = spec.version;
+  return out;
+}

@@ -1,0 +1,92 @@
+import sharp, { type Sharp } from 'sharp';
+
+/** Interleaved 8-bit RGB pixels, row-major. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+function rawInput(img: RgbImage): Sharp {
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  });
+}
+
+function toRgb(data: Buffer, width: number, height: number): RgbImage {
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** Clamp a rectangle to integer pixel bounds inside the image (at least 1×1). */
+export function clampRect(img: RgbImage, r: Rect): Rect {
+  const x = Math.max(0, Math.min(img.width - 1, Math.floor(r.x)));
+  const y = Math.max(0, Math.min(img.height - 1, Math.floor(r.y)));
+  const x2 = Math.max(x + 1, Math.min(img.width, Math.ceil(r.x + r.width)));
+  const y2 = Math.max(y + 1, Math.min(img.height, Math.ceil(r.y + r.height)));
+  return { x, y, width: x2 - x, height: y2 - y };
+}
+
+/** Crop `rect` (clamped) and resize it to exactly width×height, ignoring aspect ratio. */
+export async function cropResize(img: RgbImage, rect: Rect, width: number, height: number): Promise<RgbImage> {
+  const r = clampRect(img, rect);
+  const data = await rawInput(img)
+    .extract({ left: r.x, top: r.y, width: r.width, height: r.height })
+    .resize({ width, height, fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return toRgb(data, width, height);
+}
+
+/** Resize the whole image to exactly width×height. */
+export async function resizeTo(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+  return cropResize(img, { x: 0, y: 0, width: img.width, height: img.height }, width, height);
+}
+
+/** Rotate clockwise by a right angle. */
+export async function rotateRight(img: RgbImage, degrees: 90 | 180 | 270): Promise<RgbImage> {
+  const { data, info } = await rawInput(img).rotate(degrees).raw().toBuffer({ resolveWithObject: true });
+  return toRgb(data, info.width, info.height);
+}
+
+/** Encode as JPEG (for stored crops such as the document portrait). */
+export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Buffer> {
+  return rawInput(img).jpeg({ quality }).toBuffer();
+}
+
+/** Luma (BT.601) as floats 0..255. */
+export function toGray(img: RgbImage): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    out[i] = 0.299 * d[j]! + 0.587 * d[j + 1]! + 0.114 * d[j + 2]!;
+  }
+  return out;
+}
+
+/** Bilinear sample of channel c at (x, y); outside the image the nearest edge pixel is used. */
+export function sampleBilinear(img: RgbImage, x: number, y: number, c: number): number {
+  const w = img.width;
+  const h = img.height;
+  const xf = Math.max(0, Math.min(w - 1, x));
+  const yf = Math.max(0, Math.min(h - 1, y));
+  const x0 = Math.floor(xf);
+  const y0 = Math.floor(yf);
+  const x1 = Math.min(w - 1, x0 + 1);
+  const y1 = Math.min(h - 1, y0 + 1);
+  const ax = xf - x0;
+  const ay = yf - y0;
+  const d = img.data;
+  const p00 = d[(y0 * w + x0) * 3 + c]!;
+  const p01 = d[(y0 * w + x1) * 3 + c]!;
+  const p10 = d[(y1 * w + x0) * 3 + c]!;
+  const p11 = d[(y1 * w + x1) * 3 + c]!;
+  return (p00 * (1 - ax) + p01 * ax) * (1 - ay) + (p10 * (1 - ax) + p11 * ax) * ay;
+}
