@@ -51,7 +51,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   const rawKey = env.HUWIYA_MASTER_KEY?.trim();
   if (rawKey) {
     const buf = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
-    if (buf.length !== 32) problems.push('HUWIYA_MASTER_KEY: expected 32 bytes as 64 hex characters or base64');
+    if (buf.length !== 32)
+      problems.push('HUWIYA_MASTER_KEY: expected 32 bytes as 64 hex characters or base64');
     else masterKey = buf;
   }
 
@@ -62,7 +63,14 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const rateLimitPerMinute = intKey(env, 'HUWIYA_RATE_LIMIT_PER_MINUTE', 300, 1, 1_000_000, problems);
   // API.md "Inputs": at most 15 MB per image.
-  const maxImageBytes = intKey(env, 'HUWIYA_MAX_IMAGE_BYTES', 15 * 1024 * 1024, 1024, 100 * 1024 * 1024, problems);
+  const maxImageBytes = intKey(
+    env,
+    'HUWIYA_MAX_IMAGE_BYTES',
+    15 * 1024 * 1024,
+    1024,
+    100 * 1024 * 1024,
+    problems,
+  );
   // 50 MP covers every phone camera in use; larger images are decompression bombs or scans we downscale anyway.
   const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
   const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);

@@ -55,7 +55,11 @@ export async function createRuntime(config: Config, overrides: { now?: () => Dat
     inference,
     manifest,
     now: overrides.now ?? (() => new Date()),
-    limits: { maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels, syncTimeoutMs: config.syncTimeoutMs },
+    limits: {
+      maxImageBytes: config.maxImageBytes,
+      maxImagePixels: config.maxImagePixels,
+      syncTimeoutMs: config.syncTimeoutMs,
+    },
   };
   return {
     deps,
@@ -66,7 +70,11 @@ export async function createRuntime(config: Config, overrides: { now?: () => Dat
   };
 }
 
-export async function createHttpServer(config: Config, runtime: Runtime, logger: boolean | { level: string } = { level: config.logLevel }): Promise<FastifyInstance> {
+export async function createHttpServer(
+  config: Config,
+  runtime: Runtime,
+  logger: boolean | { level: string } = { level: config.logLevel },
+): Promise<FastifyInstance> {
   return buildApp(runtime.deps, {
     rateLimiter: new MemoryRateLimiter(),
     rateLimitPerMinute: config.rateLimitPerMinute,

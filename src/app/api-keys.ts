@@ -28,9 +28,18 @@ export interface CreatedKey {
   secret: string;
 }
 
-export async function ensureTenant(store: Store, tenantId: string, name?: string, now = new Date()): Promise<void> {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenantId)) throw new HuwiyaError('invalid_parameter', 'tenant id must be 1-64 characters of [A-Za-z0-9_-]', { param: 'tenant' });
-  if (!(await store.getTenant(tenantId))) await store.createTenant({ id: tenantId, name: name ?? tenantId, createdAt: now.toISOString() });
+export async function ensureTenant(
+  store: Store,
+  tenantId: string,
+  name?: string,
+  now = new Date(),
+): Promise<void> {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenantId))
+    throw new HuwiyaError('invalid_parameter', 'tenant id must be 1-64 characters of [A-Za-z0-9_-]', {
+      param: 'tenant',
+    });
+  if (!(await store.getTenant(tenantId)))
+    await store.createTenant({ id: tenantId, name: name ?? tenantId, createdAt: now.toISOString() });
 }
 
 export async function createApiKey(
@@ -39,9 +48,11 @@ export async function createApiKey(
   now = new Date(),
 ): Promise<CreatedKey> {
   for (const s of input.scopes) {
-    if (!(SCOPES as readonly string[]).includes(s)) throw new HuwiyaError('invalid_parameter', `unknown scope "${s}"`, { param: 'scopes' });
+    if (!(SCOPES as readonly string[]).includes(s))
+      throw new HuwiyaError('invalid_parameter', `unknown scope "${s}"`, { param: 'scopes' });
   }
-  if (input.scopes.length === 0) throw new HuwiyaError('invalid_parameter', 'at least one scope is needed', { param: 'scopes' });
+  if (input.scopes.length === 0)
+    throw new HuwiyaError('invalid_parameter', 'at least one scope is needed', { param: 'scopes' });
   await ensureTenant(store, input.tenantId, undefined, now);
   const secret = `hw_${input.mode}_${randomSecret()}`;
   const record: ApiKeyRecord = {

@@ -29,7 +29,13 @@ export async function analyzeDocumentPortrait(
 
 function box(a: FaceAnalysis) {
   const r = (x: number) => Math.round(x);
-  return { x: r(a.box.x), y: r(a.box.y), width: r(a.box.width), height: r(a.box.height), score: round4(a.box.score) };
+  return {
+    x: r(a.box.x),
+    y: r(a.box.y),
+    width: r(a.box.width),
+    height: r(a.box.height),
+    score: round4(a.box.score),
+  };
 }
 
 export function faceMatchCheck(
@@ -59,7 +65,10 @@ export function faceMatchCheck(
   };
 }
 
-export function livenessCheck(deps: Pick<AppDeps, 'manifest'>, selfie: FaceAnalysis | undefined): CheckResult {
+export function livenessCheck(
+  deps: Pick<AppDeps, 'manifest'>,
+  selfie: FaceAnalysis | undefined,
+): CheckResult {
   if (!selfie || selfie.liveProbability === undefined) {
     return { status: 'failed', confidence: 1, reason: 'no_face_in_selfie', is_live: false };
   }

@@ -11,7 +11,10 @@ import { newId } from './ids.ts';
 
 /** POST /identity/face-match: two images, stateless (nothing is stored). */
 export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
-  const [a, b] = [await decodeImage(image1, 'image_1', deps.limits), await decodeImage(image2, 'image_2', deps.limits)];
+  const [a, b] = [
+    await decodeImage(image1, 'image_1', deps.limits),
+    await decodeImage(image2, 'image_2', deps.limits),
+  ];
   const fa = await analyzeFace(a.image, deps, { tryRotations: true });
   if (!fa) throw new HuwiyaError('face_not_found', 'No face was found in image_1.', { param: 'image_1' });
   const fb = await analyzeFace(b.image, deps, { tryRotations: true });

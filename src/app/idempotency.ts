@@ -30,7 +30,8 @@ export async function beginIdempotent(
   key: string,
   fingerprint: string,
 ): Promise<IdempotencyOutcome> {
-  if (!KEY_PATTERN.test(key)) throw new HuwiyaError('idempotency_key_invalid', undefined, { param: 'Idempotency-Key' });
+  if (!KEY_PATTERN.test(key))
+    throw new HuwiyaError('idempotency_key_invalid', undefined, { param: 'Idempotency-Key' });
   const now = deps.now();
   const claimed = await deps.store.claimIdempotency({
     tenantId: caller.tenantId,
@@ -47,12 +48,18 @@ export async function beginIdempotent(
   if (claimed) return { kind: 'proceed' };
   const existing = await deps.store.getIdempotency(caller.tenantId, caller.apiKeyId, endpoint, key);
   if (!existing) return beginIdempotent(deps, caller, endpoint, key, fingerprint);
-  if (existing.requestHash !== fingerprint) throw new HuwiyaError('idempotency_key_conflict', undefined, { param: 'Idempotency-Key' });
+  if (existing.requestHash !== fingerprint)
+    throw new HuwiyaError('idempotency_key_conflict', undefined, { param: 'Idempotency-Key' });
   if (existing.state !== 'done' || !existing.sealedResponse || existing.statusCode === null) {
     throw new HuwiyaError('idempotency_key_in_use', undefined, { param: 'Idempotency-Key' });
   }
-  const body = deps.keyring.systemKey('idempotency').open(existing.sealedResponse, aad(caller, endpoint, key));
-  return { kind: 'replay', response: { statusCode: existing.statusCode, body: JSON.parse(body.toString('utf8')) } };
+  const body = deps.keyring
+    .systemKey('idempotency')
+    .open(existing.sealedResponse, aad(caller, endpoint, key));
+  return {
+    kind: 'replay',
+    response: { statusCode: existing.statusCode, body: JSON.parse(body.toString('utf8')) },
+  };
 }
 
 function aad(caller: Caller, endpoint: string, key: string): string {
@@ -71,7 +78,9 @@ export async function finishIdempotent(
     await deps.store.releaseIdempotency(caller.tenantId, caller.apiKeyId, endpoint, key);
     return;
   }
-  const sealed = deps.keyring.systemKey('idempotency').seal(Buffer.from(JSON.stringify(response.body)), aad(caller, endpoint, key));
+  const sealed = deps.keyring
+    .systemKey('idempotency')
+    .seal(Buffer.from(JSON.stringify(response.body)), aad(caller, endpoint, key));
   await deps.store.finishIdempotency({
     tenantId: caller.tenantId,
     apiKeyId: caller.apiKeyId,
@@ -86,6 +95,11 @@ export async function finishIdempotent(
   });
 }
 
-export async function abandonIdempotent(deps: AppDeps, caller: Caller, endpoint: string, key: string): Promise<void> {
+export async function abandonIdempotent(
+  deps: AppDeps,
+  caller: Caller,
+  endpoint: string,
+  key: string,
+): Promise<void> {
   await deps.store.releaseIdempotency(caller.tenantId, caller.apiKeyId, endpoint, key);
 }

@@ -8,7 +8,8 @@ import { docAad, type VerificationDoc } from './verification-doc.ts';
 export async function getVerification(deps: AppDeps, caller: Caller, id: string): Promise<VerificationDoc> {
   const row = await deps.store.getVerification(caller.tenantId, id);
   const key = row ? await deps.keyring.get(deps.store, id) : undefined;
-  if (!row || !key || !row.sealed) throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
+  if (!row || !key || !row.sealed)
+    throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
   return JSON.parse(key.open(row.sealed, docAad(caller.tenantId, id)).toString('utf8')) as VerificationDoc;
 }
 
@@ -30,7 +31,9 @@ export async function listVerifications(
   for (const row of rows) {
     const key = await deps.keyring.get(deps.store, row.id);
     if (!key || !row.sealed) continue;
-    data.push(JSON.parse(key.open(row.sealed, docAad(caller.tenantId, row.id)).toString('utf8')) as VerificationDoc);
+    data.push(
+      JSON.parse(key.open(row.sealed, docAad(caller.tenantId, row.id)).toString('utf8')) as VerificationDoc,
+    );
   }
   return { data, hasMore, total };
 }
@@ -43,7 +46,13 @@ export async function deleteVerification(
   deps: AppDeps,
   caller: Caller,
   id: string,
-): Promise<{ id: string; object: 'verification'; deleted: true; deleted_at: string; data_key_destroyed: true }> {
+): Promise<{
+  id: string;
+  object: 'verification';
+  deleted: true;
+  deleted_at: string;
+  data_key_destroyed: true;
+}> {
   const row = await deps.store.getVerification(caller.tenantId, id);
   if (!row) throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
   const at = deps.now().toISOString();
@@ -67,11 +76,18 @@ export async function deleteVerification(
 
 export async function getAudit(deps: AppDeps, caller: Caller, id: string) {
   const events = await deps.store.listAudit(caller.tenantId, id);
-  if (events.length === 0) throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
+  if (events.length === 0)
+    throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
   return {
     object: 'identity.audit_trail',
     verification_id: id,
     deleted: !(await deps.store.getVerification(caller.tenantId, id)),
-    events: events.map((e) => ({ id: e.id, timestamp: e.at, event: e.event, actor: e.actor, details: e.details })),
+    events: events.map((e) => ({
+      id: e.id,
+      timestamp: e.at,
+      event: e.event,
+      actor: e.actor,
+      details: e.details,
+    })),
   };
 }

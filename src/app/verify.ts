@@ -4,7 +4,13 @@ import { assertTransition, skipped, type CheckName, type CheckResult } from '../
 import type { StageTimes } from '../pipeline/face/analyze-face.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import type { Caller, AppDeps, ImageField } from './deps.ts';
-import { analyzeDocumentPortrait, analyzeSelfie, faceMatchCheck, faceModelVersions, livenessCheck } from './face-checks.ts';
+import {
+  analyzeDocumentPortrait,
+  analyzeSelfie,
+  faceMatchCheck,
+  faceModelVersions,
+  livenessCheck,
+} from './face-checks.ts';
 import { newId } from './ids.ts';
 import { docAad, type VerificationDoc } from './verification-doc.ts';
 import type { VerificationRow } from '../ports/stores.ts';
@@ -25,7 +31,10 @@ const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie']
 
 export type Decoded = Partial<Record<ImageField, DecodedImage>>;
 
-export async function decodeAll(deps: Pick<AppDeps, 'limits'>, images: VerifyInput['images']): Promise<Decoded> {
+export async function decodeAll(
+  deps: Pick<AppDeps, 'limits'>,
+  images: VerifyInput['images'],
+): Promise<Decoded> {
   const out: Decoded = {};
   for (const field of IMAGE_FIELDS) {
     const bytes = images[field];
@@ -120,7 +129,10 @@ export async function createVerification(
           mode: input.mode,
           checks: input.checks,
           images: Object.fromEntries(
-            Object.entries(decoded).map(([f, d]) => [f, { format: d.format, bytes: d.byteLength, width: d.originalWidth, height: d.originalHeight }]),
+            Object.entries(decoded).map(([f, d]) => [
+              f,
+              { format: d.format, bytes: d.byteLength, width: d.originalWidth, height: d.originalHeight },
+            ]),
           ),
         },
       });
@@ -155,7 +167,10 @@ export async function runChecks(
   const wantFace = requested.includes('face_match');
   const wantLive = requested.includes('liveness');
   const selfieImg = decoded.selfie?.image;
-  const selfie = selfieImg && (wantFace || wantLive) ? await analyzeSelfie(deps, selfieImg, { liveness: wantLive, times }) : undefined;
+  const selfie =
+    selfieImg && (wantFace || wantLive)
+      ? await analyzeSelfie(deps, selfieImg, { liveness: wantLive, times })
+      : undefined;
   if (wantFace) {
     if (!selfieImg) checks.face_match = skipped('selfie_missing');
     else {
@@ -206,13 +221,19 @@ export async function processVerification(
       ...doc,
       status: 'error',
       updated_at: deps.now().toISOString(),
-      error: { code, message: e instanceof HuwiyaError ? e.message : 'The pipeline failed on this verification.' },
+      error: {
+        code,
+        message: e instanceof HuwiyaError ? e.message : 'The pipeline failed on this verification.',
+      },
     };
   }
   assertTransition(doc.status, next.status);
   const elapsedMs = Math.round(performance.now() - t0);
   await deps.store.transaction(async (tx) => {
-    await tx.updateVerification(tenantId, rowOf(next, tenantId, key.seal(Buffer.from(JSON.stringify(next)), docAad(tenantId, id))));
+    await tx.updateVerification(
+      tenantId,
+      rowOf(next, tenantId, key.seal(Buffer.from(JSON.stringify(next)), docAad(tenantId, id))),
+    );
     await tx.replaceChecks(
       tenantId,
       id,
@@ -233,7 +254,12 @@ export async function processVerification(
       actor,
       details: {
         elapsed_ms: elapsedMs,
-        checks: Object.fromEntries(Object.entries(next.checks).map(([n, c]) => [n, { status: c.status, confidence: c.confidence, reason: c.reason }])),
+        checks: Object.fromEntries(
+          Object.entries(next.checks).map(([n, c]) => [
+            n,
+            { status: c.status, confidence: c.confidence, reason: c.reason },
+          ]),
+        ),
         model_versions: next.model_versions,
         policy_version: next.policy_version,
         error: next.error?.code,
@@ -246,7 +272,12 @@ export async function processVerification(
       at: next.updated_at,
       event: 'status.changed',
       actor,
-      details: { from: doc.status, to: next.status, risk_score: next.risk_score, risk_level: next.risk_level },
+      details: {
+        from: doc.status,
+        to: next.status,
+        risk_score: next.risk_score,
+        risk_level: next.risk_level,
+      },
     });
   });
   return next;

@@ -44,15 +44,26 @@ async function keys(config: Config, args: string[]): Promise<void> {
   try {
     if (sub === 'create') {
       const scopes = values.scopes!.split(',').map((s) => s.trim()) as Scope[];
-      for (const s of scopes) if (!(SCOPES as readonly string[]).includes(s)) fail(`unknown scope ${s} (known: ${SCOPES.join(', ')})`);
-      const { record, secret } = await createApiKey(store, { tenantId: values.tenant!, name: values.name!, scopes, mode: values.test ? 'test' : 'live' });
+      for (const s of scopes)
+        if (!(SCOPES as readonly string[]).includes(s))
+          fail(`unknown scope ${s} (known: ${SCOPES.join(', ')})`);
+      const { record, secret } = await createApiKey(store, {
+        tenantId: values.tenant!,
+        name: values.name!,
+        scopes,
+        mode: values.test ? 'test' : 'live',
+      });
       if (values.json) process.stdout.write(JSON.stringify({ ...record, secret }) + '\n');
       else {
         process.stdout.write(`${secret}\n`);
-        process.stderr.write(`created ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; the secret above is shown only once\n`);
+        process.stderr.write(
+          `created ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; the secret above is shown only once\n`,
+        );
       }
     } else if (sub === 'list') {
-      const list = await store.listApiKeys(values.tenant === 'default' && !rest.includes('--tenant') ? undefined : values.tenant);
+      const list = await store.listApiKeys(
+        values.tenant === 'default' && !rest.includes('--tenant') ? undefined : values.tenant,
+      );
       process.stdout.write(JSON.stringify(list, null, 2) + '\n');
     } else if (sub === 'revoke') {
       const id = positionals[0] ?? fail('keys revoke needs a key id');
@@ -77,7 +88,9 @@ async function verify(config: Config, args: string[]): Promise<void> {
     },
   });
   if (!values['document-front']) fail('verify needs --document-front');
-  const checks = (values.checks ? values.checks.split(',').map((c) => c.trim()) : DEFAULT_CHECKS) as CheckName[];
+  const checks = (
+    values.checks ? values.checks.split(',').map((c) => c.trim()) : DEFAULT_CHECKS
+  ) as CheckName[];
   for (const c of checks) if (!(CHECK_NAMES as readonly string[]).includes(c)) fail(`unknown check ${c}`);
   const read = async (f: string | undefined) => (f ? new Uint8Array(await readFile(f)) : undefined);
   const t0 = performance.now();
@@ -114,7 +127,9 @@ async function verify(config: Config, args: string[]): Promise<void> {
       policy_version: risk.policy_version,
     };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    process.stderr.write(`done in ${Math.round(performance.now() - t0)} ms (stages: ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v as number)])))})\n`);
+    process.stderr.write(
+      `done in ${Math.round(performance.now() - t0)} ms (stages: ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v as number)])))})\n`,
+    );
   } finally {
     await runtime.close();
   }

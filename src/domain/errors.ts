@@ -21,8 +21,14 @@ export const errorCatalogue = {
   invalid_json: { type: 'validation_error', message: 'The request body is not valid JSON.' },
   missing_parameter: { type: 'validation_error', message: 'A required parameter is missing.' },
   invalid_parameter: { type: 'validation_error', message: 'A parameter has an invalid value.' },
-  unknown_parameter: { type: 'validation_error', message: 'The request contains a parameter that is not accepted.' },
-  invalid_base64: { type: 'validation_error', message: 'The image is not valid base64, base64url or data URL.' },
+  unknown_parameter: {
+    type: 'validation_error',
+    message: 'The request contains a parameter that is not accepted.',
+  },
+  invalid_base64: {
+    type: 'validation_error',
+    message: 'The image is not valid base64, base64url or data URL.',
+  },
   image_too_large: { type: 'validation_error', message: 'The image exceeds the size limit.' },
   payload_too_large: { type: 'validation_error', message: 'The request body exceeds the size limit.' },
   unsupported_media_type: {
@@ -43,11 +49,17 @@ export const errorCatalogue = {
   face_not_found: { type: 'validation_error', message: 'No face was found in the image.' },
   authentication_required: { type: 'authentication_error', message: 'No API key was provided.' },
   invalid_api_key: { type: 'authentication_error', message: 'The API key is not valid or has been revoked.' },
-  insufficient_scope: { type: 'authorization_error', message: 'The API key lacks the scope this operation needs.' },
+  insufficient_scope: {
+    type: 'authorization_error',
+    message: 'The API key lacks the scope this operation needs.',
+  },
   resource_not_found: { type: 'not_found_error', message: 'The resource does not exist.' },
   route_not_found: { type: 'not_found_error', message: 'No such endpoint.' },
   method_not_allowed: { type: 'validation_error', message: 'The method is not allowed on this endpoint.' },
-  rate_limit_exceeded: { type: 'rate_limit_error', message: 'Too many requests; retry after the indicated delay.' },
+  rate_limit_exceeded: {
+    type: 'rate_limit_error',
+    message: 'Too many requests; retry after the indicated delay.',
+  },
   idempotency_key_invalid: {
     type: 'idempotency_error',
     message: 'The Idempotency-Key must be 10-255 characters of [A-Za-z0-9_-].',
@@ -76,7 +88,11 @@ export class HuwiyaError extends Error {
   readonly param: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message?: string, options: { param?: string; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { param?: string; details?: Record<string, unknown> } = {},
+  ) {
     super(message ?? errorCatalogue[code].message);
     this.name = 'HuwiyaError';
     this.code = code;

@@ -36,7 +36,10 @@ const MIN_SHORT_SIDE = { document: 400, selfie: 240 } as const;
 const BLUR_HIGH = 25;
 const BLUR_MEDIUM = 60;
 
-export function assessQuality(m: QualityMeasures, kind: ImageKind): { issues: QualityIssue[]; score: number } {
+export function assessQuality(
+  m: QualityMeasures,
+  kind: ImageKind,
+): { issues: QualityIssue[]; score: number } {
   const issues: QualityIssue[] = [];
   const long = Math.max(m.width, m.height);
   const short = Math.min(m.width, m.height);
@@ -47,7 +50,8 @@ export function assessQuality(m: QualityMeasures, kind: ImageKind): { issues: Qu
       severity: 'high',
     });
   }
-  if (m.sharpness < BLUR_HIGH) issues.push({ code: 'blurry', message: 'The image is blurry.', severity: 'high' });
+  if (m.sharpness < BLUR_HIGH)
+    issues.push({ code: 'blurry', message: 'The image is blurry.', severity: 'high' });
   else if (m.sharpness < BLUR_MEDIUM)
     issues.push({ code: 'slightly_blurry', message: 'The image is slightly blurry.', severity: 'medium' });
   if (m.brightness < 50 || m.underexposedRatio > 0.35)
@@ -61,11 +65,16 @@ export function assessQuality(m: QualityMeasures, kind: ImageKind): { issues: Qu
       severity: m.glareRatio > 0.06 ? 'high' : 'medium',
     });
   if (kind === 'selfie') {
-    if ((m.faces ?? 0) === 0) issues.push({ code: 'no_face', message: 'No face was found.', severity: 'high' });
+    if ((m.faces ?? 0) === 0)
+      issues.push({ code: 'no_face', message: 'No face was found.', severity: 'high' });
     else if ((m.faces ?? 0) > 1)
       issues.push({ code: 'multiple_faces', message: 'More than one face is visible.', severity: 'medium' });
     if ((m.faces ?? 0) > 0 && (m.faceHeightRatio ?? 1) < 0.15)
-      issues.push({ code: 'face_too_small', message: 'The face is too small in the frame.', severity: 'medium' });
+      issues.push({
+        code: 'face_too_small',
+        message: 'The face is too small in the frame.',
+        severity: 'medium',
+      });
   }
   const penalty = { low: 0.05, medium: 0.15, high: 0.35 } as const;
   const score = Math.max(0, 1 - issues.reduce((s, i) => s + penalty[i.severity], 0));

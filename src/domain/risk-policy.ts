@@ -67,7 +67,11 @@ export function assessRisk(checks: Checks): RiskAssessment {
       // A mismatch weighs in proportion to how sure the model is.
       const contribution = Math.round(500 + 300 * num(face.confidence, 1));
       factors.push({ code: 'face_mismatch', weight: 800, contribution });
-      signals.push({ code: 'face_mismatch', severity: 'critical', message: 'The selfie does not match the document portrait.' });
+      signals.push({
+        code: 'face_mismatch',
+        severity: 'critical',
+        message: 'The selfie does not match the document portrait.',
+      });
       hardFail = true;
     }
   } else if (face && face.status === 'passed') {
@@ -99,11 +103,18 @@ export function assessRisk(checks: Checks): RiskAssessment {
   for (const [name, result] of Object.entries(checks) as [CheckName, CheckResult][]) {
     if (result.status === 'error') {
       factors.push({ code: `${name}_error`, weight: 200, contribution: 200 });
-      signals.push({ code: `${name}_error`, severity: 'medium', message: `The ${name} check could not be completed.` });
+      signals.push({
+        code: `${name}_error`,
+        severity: 'medium',
+        message: `The ${name} check could not be completed.`,
+      });
     }
   }
 
-  const score = Math.min(1000, factors.reduce((s, f) => s + f.contribution, 0));
+  const score = Math.min(
+    1000,
+    factors.reduce((s, f) => s + f.contribution, 0),
+  );
   const level = levelOf(score);
   const ran = Object.values(checks).filter((c) => c && (c.status === 'passed' || c.status === 'failed'));
   let decision: RiskAssessment['decision'];

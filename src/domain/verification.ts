@@ -15,11 +15,22 @@ export interface CheckResult {
 }
 
 /** Public statuses: the published enum plus `cancelled` (API.md). */
-export const VERIFICATION_STATUSES = ['pending', 'verified', 'rejected', 'review', 'expired', 'error', 'cancelled'] as const;
+export const VERIFICATION_STATUSES = [
+  'pending',
+  'verified',
+  'rejected',
+  'review',
+  'expired',
+  'error',
+  'cancelled',
+] as const;
 export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
 
 /** List-filter aliases accepted by the native API (API.md). */
-export const STATUS_ALIASES: Record<string, VerificationStatus> = { failed: 'rejected', manual_review: 'review' };
+export const STATUS_ALIASES: Record<string, VerificationStatus> = {
+  failed: 'rejected',
+  manual_review: 'review',
+};
 
 const TRANSITIONS: Record<VerificationStatus, readonly VerificationStatus[]> = {
   pending: ['verified', 'rejected', 'review', 'error', 'cancelled', 'expired'],

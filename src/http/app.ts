@@ -4,7 +4,12 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate } from '../app/api-keys.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { beginIdempotent, finishIdempotent, abandonIdempotent, requestFingerprint } from '../app/idempotency.ts';
+import {
+  beginIdempotent,
+  finishIdempotent,
+  abandonIdempotent,
+  requestFingerprint,
+} from '../app/idempotency.ts';
 import { errorCatalogue, HuwiyaError } from '../domain/errors.ts';
 import { modelVersions } from '../pipeline/face/model-manifest.ts';
 import type { RateLimiter } from '../ports/rate-limiter.ts';
@@ -52,7 +57,11 @@ function fingerprintBody(value: unknown, parts: (string | Buffer)[]): void {
   } else parts.push(JSON.stringify(value ?? null));
 }
 
-export function sendError(reply: FastifyReply, err: HuwiyaError, extra: Record<string, unknown> = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  err: HuwiyaError,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
   const status = NATIVE_STATUS[err.code];
   return reply.code(status).send({
     error: {
@@ -85,7 +94,14 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
 
   await app.register(fastifyMultipart, {
     attachFieldsToBody: 'keyValues',
-    limits: { fileSize: deps.limits.maxImageBytes, files: 3, fields: 12, fieldSize: 64 * 1024, parts: 15, headerPairs: 50 },
+    limits: {
+      fileSize: deps.limits.maxImageBytes,
+      files: 3,
+      fields: 12,
+      fieldSize: 64 * 1024,
+      parts: 15,
+      headerPairs: 50,
+    },
   });
 
   await app.register(fastifySwagger, {
@@ -143,7 +159,8 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   app.addHook('preHandler', async (req, reply) => {
     const key = req.headers['idempotency-key'];
     if (req.method !== 'POST' || key === undefined || !req.caller) return undefined;
-    if (typeof key !== 'string') throw new HuwiyaError('idempotency_key_invalid', undefined, { param: 'Idempotency-Key' });
+    if (typeof key !== 'string')
+      throw new HuwiyaError('idempotency_key_invalid', undefined, { param: 'Idempotency-Key' });
     const endpoint = `${req.method} ${req.routeOptions.url}`;
     const parts: (string | Buffer)[] = [endpoint];
     fingerprintBody(req.body, parts);
@@ -174,31 +191,48 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
     const err = toHuwiyaError(error);
     if (NATIVE_STATUS[err.code] >= 500) {
       // Log the failure, never the request body (personal data).
-      req.log.error({ code: err.code, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'request failed');
+      req.log.error(
+        {
+          code: err.code,
+          err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
+        },
+        'request failed',
+      );
     }
     return sendError(reply, err);
   });
 
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`)),
+    sendError(
+      reply,
+      new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`),
+    ),
   );
 
-  app.get('/healthz', { schema: { tags: ['Operations'], summary: 'Liveness of the process', security: [] } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['Operations'], summary: 'Models loaded and store reachable', security: [] } }, async (_req, reply) => {
-    let storeOk = true;
-    try {
-      await deps.store.ping();
-    } catch {
-      storeOk = false;
-    }
-    const modelsOk = options.isReady ? await options.isReady() : true;
-    const ready = storeOk && modelsOk;
-    return reply.code(ready ? 200 : 503).send({
-      status: ready ? 'ready' : 'not_ready',
-      store: storeOk ? 'ok' : 'unreachable',
-      models: modelsOk ? modelVersions(deps.manifest) : 'not_loaded',
-    });
-  });
+  app.get(
+    '/healthz',
+    { schema: { tags: ['Operations'], summary: 'Liveness of the process', security: [] } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    { schema: { tags: ['Operations'], summary: 'Models loaded and store reachable', security: [] } },
+    async (_req, reply) => {
+      let storeOk = true;
+      try {
+        await deps.store.ping();
+      } catch {
+        storeOk = false;
+      }
+      const modelsOk = options.isReady ? await options.isReady() : true;
+      const ready = storeOk && modelsOk;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        store: storeOk ? 'ok' : 'unreachable',
+        models: modelsOk ? modelVersions(deps.manifest) : 'not_loaded',
+      });
+    },
+  );
 
   registerNativeRoutes(app, deps);
 
@@ -206,7 +240,10 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>
     reply
       .type('text/html; charset=utf-8')
-      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+      .header(
+        'Content-Security-Policy',
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+      )
       .send(renderDocsPage(app.swagger() as unknown as Record<string, unknown>, errorCatalogue)),
   );
 

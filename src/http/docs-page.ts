@@ -3,7 +3,10 @@ import { NATIVE_STATUS } from './error-status.ts';
 
 /** A self-contained human reference (no scripts, no third-party assets) rendered from the OpenAPI document. */
 function esc(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 type Json = Record<string, any>;
@@ -38,13 +41,18 @@ export function renderDocsPage(doc: Json, errors: Record<string, ErrorSpec>): st
     for (const [method, op] of Object.entries(item as Json)) {
       const o = op as Json;
       const anchor = `${method}-${path}`.replace(/[^a-zA-Z0-9]+/g, '-');
-      toc.push(`<li><a href="#${anchor}"><code>${method.toUpperCase()} ${esc(path)}</code></a> ${esc(o.summary)}</li>`);
+      toc.push(
+        `<li><a href="#${anchor}"><code>${method.toUpperCase()} ${esc(path)}</code></a> ${esc(o.summary)}</li>`,
+      );
       const content = (o.requestBody?.content ?? {}) as Json;
       const bodies = Object.entries(content)
         .map(([type, c]) => `<h4>Body <code>${esc(type)}</code></h4>${fieldsTable((c as Json).schema)}`)
         .join('');
       const params = ((o.parameters ?? []) as Json[])
-        .map((p) => `<tr><td><code>${esc(p.name)}</code> (${esc(p.in)})${p.required ? ' <b>required</b>' : ''}</td><td>${esc(typeOf(p.schema))}</td><td>${esc(p.description ?? p.schema?.description ?? '')}</td></tr>`)
+        .map(
+          (p) =>
+            `<tr><td><code>${esc(p.name)}</code> (${esc(p.in)})${p.required ? ' <b>required</b>' : ''}</td><td>${esc(typeOf(p.schema))}</td><td>${esc(p.description ?? p.schema?.description ?? '')}</td></tr>`,
+        )
         .join('');
       const responses = Object.entries((o.responses ?? {}) as Json)
         .map(([code, r]) => `<code>${esc(code)}</code> ${esc((r as Json).description ?? '')}`)
@@ -56,7 +64,10 @@ ${params ? `<h4>Parameters</h4><table><tr><th>name</th><th>type</th><th>descript
     }
   }
   const errRows = Object.entries(errors)
-    .map(([code, e]) => `<tr><td><code>${esc(code)}</code></td><td>${esc(NATIVE_STATUS[code as keyof typeof NATIVE_STATUS])}</td><td>${esc(e.type)}</td><td>${esc(e.message)}</td></tr>`)
+    .map(
+      ([code, e]) =>
+        `<tr><td><code>${esc(code)}</code></td><td>${esc(NATIVE_STATUS[code as keyof typeof NATIVE_STATUS])}</td><td>${esc(e.type)}</td><td>${esc(e.message)}</td></tr>`,
+    )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(doc.info?.title)} reference</title><style>

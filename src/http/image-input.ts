@@ -9,11 +9,13 @@ const B64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
  */
 export function decodeBase64Image(value: unknown, param: string): Buffer {
   if (Buffer.isBuffer(value)) return value;
-  if (typeof value !== 'string') throw new HuwiyaError('invalid_parameter', `${param} must be a base64 string.`, { param });
+  if (typeof value !== 'string')
+    throw new HuwiyaError('invalid_parameter', `${param} must be a base64 string.`, { param });
   let s = value.trim();
   const m = DATA_URL.exec(s);
   if (m) s = s.slice(m[0].length);
-  else if (s.startsWith('data:')) throw new HuwiyaError('invalid_base64', `${param} is a data URL without ;base64.`, { param });
+  else if (s.startsWith('data:'))
+    throw new HuwiyaError('invalid_base64', `${param} is a data URL without ;base64.`, { param });
   s = s.replace(/\s+/g, '');
   if (s.length === 0) throw new HuwiyaError('missing_parameter', `${param} is empty.`, { param });
   const mixed = /[+/]/.test(s) && /[-_]/.test(s);

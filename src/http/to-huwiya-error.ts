@@ -4,7 +4,12 @@ interface FastifyLikeError {
   code?: string;
   statusCode?: number;
   message?: string;
-  validation?: { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string }[];
+  validation?: {
+    instancePath?: string;
+    keyword?: string;
+    params?: Record<string, unknown>;
+    message?: string;
+  }[];
   validationContext?: string;
 }
 
@@ -27,15 +32,25 @@ export function toHuwiyaError(err: unknown): HuwiyaError {
     const v = e.validation[0]!;
     const param = paramOf(v);
     const where = e.validationContext && e.validationContext !== 'body' ? ` (${e.validationContext})` : '';
-    if (v.keyword === 'required') return new HuwiyaError('missing_parameter', `${param} is required${where}.`, { param });
+    if (v.keyword === 'required')
+      return new HuwiyaError('missing_parameter', `${param} is required${where}.`, { param });
     if (v.keyword === 'additionalProperties') {
-      return new HuwiyaError('unknown_parameter', `${param} is not an accepted parameter${where}.`, { param });
+      return new HuwiyaError('unknown_parameter', `${param} is not an accepted parameter${where}.`, {
+        param,
+      });
     }
-    return new HuwiyaError('invalid_parameter', `${param ?? 'request'} ${v.message ?? 'is invalid'}${where}.`, { param });
+    return new HuwiyaError(
+      'invalid_parameter',
+      `${param ?? 'request'} ${v.message ?? 'is invalid'}${where}.`,
+      { param },
+    );
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HuwiyaError('payload_too_large', 'The request body exceeds the size limit; JSON requests carry at most 15 MB in all, multipart at most 15 MB per image.');
+      return new HuwiyaError(
+        'payload_too_large',
+        'The request body exceeds the size limit; JSON requests carry at most 15 MB in all, multipart at most 15 MB per image.',
+      );
     case 'FST_REQ_FILE_TOO_LARGE':
       return new HuwiyaError('image_too_large', 'An uploaded file exceeds the 15 MB per-image limit.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -46,13 +61,19 @@ export function toHuwiyaError(err: unknown): HuwiyaError {
       return new HuwiyaError('invalid_json');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
     case 'FST_MULTIPART_INVALID_CONTENT_TYPE':
-      return new HuwiyaError('invalid_request', 'The multipart body is malformed (missing or broken boundary).');
+      return new HuwiyaError(
+        'invalid_request',
+        'The multipart body is malformed (missing or broken boundary).',
+      );
     case 'FST_PARTS_LIMIT':
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new HuwiyaError('invalid_request', 'The multipart body has too many parts.');
     case 'FST_PROTO_VIOLATION':
-      return new HuwiyaError('invalid_request', 'The body contains a forbidden key (__proto__ or constructor).');
+      return new HuwiyaError(
+        'invalid_request',
+        'The body contains a forbidden key (__proto__ or constructor).',
+      );
     default:
       break;
   }

@@ -109,7 +109,10 @@ export interface StoreTx {
   insertVerification(v: VerificationRow): Promise<void>;
   updateVerification(tenantId: string, v: VerificationRow): Promise<void>;
   getVerification(tenantId: string, id: string): Promise<VerificationRow | undefined>;
-  listVerifications(tenantId: string, f: ListFilter): Promise<{ rows: VerificationRow[]; hasMore: boolean; total: number }>;
+  listVerifications(
+    tenantId: string,
+    f: ListFilter,
+  ): Promise<{ rows: VerificationRow[]; hasMore: boolean; total: number }>;
   deleteVerification(tenantId: string, id: string): Promise<boolean>;
 
   replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]): Promise<void>;
@@ -125,7 +128,12 @@ export interface StoreTx {
   getDataKey(ownerId: string): Promise<Buffer | undefined>;
   deleteDataKey(ownerId: string): Promise<void>;
 
-  getIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string): Promise<IdempotencyRecord | undefined>;
+  getIdempotency(
+    tenantId: string,
+    apiKeyId: string,
+    endpoint: string,
+    key: string,
+  ): Promise<IdempotencyRecord | undefined>;
   /** Inserts unless a live record exists; returns false when one does. */
   claimIdempotency(r: IdempotencyRecord): Promise<boolean>;
   finishIdempotency(r: IdempotencyRecord): Promise<void>;

@@ -16,7 +16,8 @@ function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
 }
 
 function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) throw new Error('sealed data: bad header');
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION)
+    throw new Error('sealed data: bad header');
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
@@ -36,7 +37,12 @@ export class AesKeyring implements Keyring {
 
   async create(tx: StoreTx, ownerId: string, tenantId: string): Promise<DataKey> {
     const key = randomBytes(32);
-    await tx.putDataKey(ownerId, tenantId, seal(this.masterKey, key, `data-key:${ownerId}`), new Date().toISOString());
+    await tx.putDataKey(
+      ownerId,
+      tenantId,
+      seal(this.masterKey, key, `data-key:${ownerId}`),
+      new Date().toISOString(),
+    );
     return dataKey(key);
   }
 

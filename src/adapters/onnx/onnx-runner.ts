@@ -23,7 +23,10 @@ export class OnnxRunner implements InferenceRunner {
 
   static async load(manifest: ModelManifest, options: { threads: number }): Promise<OnnxRunner> {
     const sessions = new Map<ModelName, ort.InferenceSession>();
-    for (const [name, spec] of Object.entries(manifest.models) as [ModelName, ModelManifest['models'][ModelName]][]) {
+    for (const [name, spec] of Object.entries(manifest.models) as [
+      ModelName,
+      ModelManifest['models'][ModelName],
+    ][]) {
       const file = resolvePackageFile(spec.package, spec.file);
       const bytes = await readFile(file);
       const sha = createHash('sha256').update(bytes).digest('hex');

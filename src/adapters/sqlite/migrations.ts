@@ -44,7 +44,9 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('checks')
-        .addColumn('verification_id', 'text', (c) => c.notNull().references('verifications.id').onDelete('cascade'))
+        .addColumn('verification_id', 'text', (c) =>
+          c.notNull().references('verifications.id').onDelete('cascade'),
+        )
         .addColumn('tenant_id', 'text', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
@@ -62,7 +64,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('details', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('audit_by_verification').on('audit_events').columns(['tenant_id', 'verification_id', 'at']).execute();
+      await db.schema
+        .createIndex('audit_by_verification')
+        .on('audit_events')
+        .columns(['tenant_id', 'verification_id', 'at'])
+        .execute();
       await db.schema
         .createTable('blobs')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -73,7 +79,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('size_bytes', 'integer', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('blobs_by_verification').on('blobs').columns(['tenant_id', 'verification_id']).execute();
+      await db.schema
+        .createIndex('blobs_by_verification')
+        .on('blobs')
+        .columns(['tenant_id', 'verification_id'])
+        .execute();
       await db.schema
         .createTable('data_keys')
         .addColumn('owner_id', 'text', (c) => c.primaryKey())

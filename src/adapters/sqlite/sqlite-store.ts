@@ -208,7 +208,12 @@ class SqliteTx implements StoreTx {
   }
   async updateVerification(tenantId: string, v: VerificationRow) {
     const { id: _id, tenant_id: _t, created_at: _c, ...rest } = fromVerification(v);
-    await this.q.updateTable('verifications').set(rest).where('tenant_id', '=', tenantId).where('id', '=', v.id).execute();
+    await this.q
+      .updateTable('verifications')
+      .set(rest)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', v.id)
+      .execute();
   }
   async getVerification(tenantId: string, id: string) {
     const r = await this.q
@@ -232,7 +237,10 @@ class SqliteTx implements StoreTx {
       const c = await this.getVerification(tenantId, f.startingAfter);
       if (c)
         page = page.where((eb) =>
-          eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]),
+          eb.or([
+            eb('created_at', '<', c.createdAt),
+            eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)]),
+          ]),
         );
     }
     if (f.endingBefore) {
@@ -240,17 +248,28 @@ class SqliteTx implements StoreTx {
       if (c) {
         const rows = await page
           .where((eb) =>
-            eb.or([eb('created_at', '>', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '>', c.id)])]),
+            eb.or([
+              eb('created_at', '>', c.createdAt),
+              eb.and([eb('created_at', '=', c.createdAt), eb('id', '>', c.id)]),
+            ]),
           )
           .orderBy('created_at', 'asc')
           .orderBy('id', 'asc')
           .limit(f.limit + 1)
           .execute();
         const hasMore = rows.length > f.limit;
-        return { rows: rows.slice(0, f.limit).reverse().map(toVerification), hasMore, total: Number(totalRow?.n ?? 0) };
+        return {
+          rows: rows.slice(0, f.limit).reverse().map(toVerification),
+          hasMore,
+          total: Number(totalRow?.n ?? 0),
+        };
       }
     }
-    const rows = await page.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
+    const rows = await page
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(f.limit + 1)
+      .execute();
     return {
       rows: rows.slice(0, f.limit).map(toVerification),
       hasMore: rows.length > f.limit,
@@ -258,13 +277,25 @@ class SqliteTx implements StoreTx {
     };
   }
   async deleteVerification(tenantId: string, id: string) {
-    await this.q.deleteFrom('checks').where('tenant_id', '=', tenantId).where('verification_id', '=', id).execute();
-    const r = await this.q.deleteFrom('verifications').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    await this.q
+      .deleteFrom('checks')
+      .where('tenant_id', '=', tenantId)
+      .where('verification_id', '=', id)
+      .execute();
+    const r = await this.q
+      .deleteFrom('verifications')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 
   async replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]) {
-    await this.q.deleteFrom('checks').where('tenant_id', '=', tenantId).where('verification_id', '=', verificationId).execute();
+    await this.q
+      .deleteFrom('checks')
+      .where('tenant_id', '=', tenantId)
+      .where('verification_id', '=', verificationId)
+      .execute();
     if (checks.length === 0) return;
     await this.q
       .insertInto('checks')
@@ -348,14 +379,25 @@ class SqliteTx implements StoreTx {
     }));
   }
   async deleteBlobs(tenantId: string, verificationId: string) {
-    await this.q.deleteFrom('blobs').where('tenant_id', '=', tenantId).where('verification_id', '=', verificationId).execute();
+    await this.q
+      .deleteFrom('blobs')
+      .where('tenant_id', '=', tenantId)
+      .where('verification_id', '=', verificationId)
+      .execute();
   }
 
   async putDataKey(ownerId: string, tenantId: string, wrapped: Buffer, at: string) {
-    await this.q.insertInto('data_keys').values({ owner_id: ownerId, tenant_id: tenantId, wrapped, created_at: at }).execute();
+    await this.q
+      .insertInto('data_keys')
+      .values({ owner_id: ownerId, tenant_id: tenantId, wrapped, created_at: at })
+      .execute();
   }
   async getDataKey(ownerId: string) {
-    const r = await this.q.selectFrom('data_keys').select('wrapped').where('owner_id', '=', ownerId).executeTakeFirst();
+    const r = await this.q
+      .selectFrom('data_keys')
+      .select('wrapped')
+      .where('owner_id', '=', ownerId)
+      .executeTakeFirst();
     return r ? Buffer.from(r.wrapped) : undefined;
   }
   async deleteDataKey(ownerId: string) {

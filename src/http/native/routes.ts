@@ -1,10 +1,21 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HuwiyaError } from '../../domain/errors.ts';
-import { CHECK_NAMES, DEFAULT_CHECKS, STATUS_ALIASES, type CheckName, type VerificationStatus } from '../../domain/verification.ts';
+import {
+  CHECK_NAMES,
+  DEFAULT_CHECKS,
+  STATUS_ALIASES,
+  type CheckName,
+  type VerificationStatus,
+} from '../../domain/verification.ts';
 import { requireScope } from '../../app/api-keys.ts';
 import type { AppDeps, Caller } from '../../app/deps.ts';
 import { checkLiveness, matchFaces, validateImage } from '../../app/face-services.ts';
-import { deleteVerification, getAudit, getVerification, listVerifications } from '../../app/manage-verifications.ts';
+import {
+  deleteVerification,
+  getAudit,
+  getVerification,
+  listVerifications,
+} from '../../app/manage-verifications.ts';
 import { presentVerification } from '../../app/verification-doc.ts';
 import { createVerification, processVerification, type VerifyInput } from '../../app/verify.ts';
 import { decodeBase64Image } from '../image-input.ts';
@@ -49,13 +60,22 @@ function parseChecks(v: unknown): CheckName[] {
   if (typeof v === 'string') {
     const s = v.trim();
     try {
-      list = s.startsWith('[') ? JSON.parse(s) : s.split(',').map((x) => x.trim()).filter(Boolean);
+      list = s.startsWith('[')
+        ? JSON.parse(s)
+        : s
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
     } catch {
-      throw new HuwiyaError('invalid_parameter', 'checks must be a JSON array or comma-separated names.', { param: 'checks' });
+      throw new HuwiyaError('invalid_parameter', 'checks must be a JSON array or comma-separated names.', {
+        param: 'checks',
+      });
     }
   }
   if (!Array.isArray(list) || list.some((c) => !(CHECK_NAMES as readonly unknown[]).includes(c))) {
-    throw new HuwiyaError('invalid_parameter', `checks must be names among ${CHECK_NAMES.join(', ')}.`, { param: 'checks' });
+    throw new HuwiyaError('invalid_parameter', `checks must be names among ${CHECK_NAMES.join(', ')}.`, {
+      param: 'checks',
+    });
   }
   return [...new Set(list as CheckName[])];
 }
@@ -111,7 +131,11 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         description:
           'Runs the requested checks on a document and a selfie and answers an `identity.verification`. `mode: sync` (default) waits up to the sync time limit; `mode: async` answers 201 at once with `status: pending`. Checks this build cannot run are reported as `skipped` with `reason: not_available` and do not affect the decision.',
         body: bodySchema(S.VerifyJsonBody, S.VerifyMultipartBody),
-        'x-responses': { 200: S.Verification, 201: S.Verification, ...S.errorResponses(400, 401, 403, 409, 413, 415, 422, 429) },
+        'x-responses': {
+          200: S.Verification,
+          201: S.Verification,
+          ...S.errorResponses(400, 401, 403, 409, 413, 415, 422, 429),
+        },
       },
     },
     async (req, reply) => {
@@ -133,11 +157,17 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
       const { doc, decoded } = await createVerification(deps, c, input);
       if (input.mode === 'async') {
         processVerification(deps, c.tenantId, doc.id, decoded).catch((e: unknown) =>
-          req.log.error({ err: e instanceof Error ? e.message : String(e), verification: doc.id }, 'async verification failed'),
+          req.log.error(
+            { err: e instanceof Error ? e.message : String(e), verification: doc.id },
+            'async verification failed',
+          ),
         );
         return reply.code(201).send(presentVerification(doc));
       }
-      const done = await timeout(processVerification(deps, c.tenantId, doc.id, decoded), deps.limits.syncTimeoutMs);
+      const done = await timeout(
+        processVerification(deps, c.tenantId, doc.id, decoded),
+        deps.limits.syncTimeoutMs,
+      );
       return reply.code(200).send(presentVerification(done ?? doc));
     },
   );
@@ -150,7 +180,8 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         operationId: 'listVerifications',
         tags: ['Management'],
         summary: 'List verifications, newest first',
-        description: 'Cursor pagination with `starting_after` / `ending_before` (verification ids). `status` also accepts the aliases `failed` (= rejected) and `manual_review` (= review).',
+        description:
+          'Cursor pagination with `starting_after` / `ending_before` (verification ids). `status` also accepts the aliases `failed` (= rejected) and `manual_review` (= review).',
         querystring: S.ListQuery,
         'x-responses': { 200: S.VerificationList, ...S.errorResponses(400, 401, 403) },
       },
@@ -184,7 +215,8 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         'x-responses': { 200: S.Verification, ...S.errorResponses(401, 403, 404) },
       },
     },
-    async (req) => presentVerification(await getVerification(deps, caller(req), (req.params as { id: string }).id)),
+    async (req) =>
+      presentVerification(await getVerification(deps, caller(req), (req.params as { id: string }).id)),
   );
 
   app.delete(
@@ -195,7 +227,8 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         operationId: 'deleteVerification',
         tags: ['Management'],
         summary: 'Delete a verification and its images',
-        description: 'Destroys the verification\'s data key (its record and images become unreadable), then removes them. The audit trail keeps a tombstone without personal data. Irreversible.',
+        description:
+          "Destroys the verification's data key (its record and images become unreadable), then removes them. The audit trail keeps a tombstone without personal data. Irreversible.",
         params: S.IdParams,
         'x-responses': { 200: S.Deleted, ...S.errorResponses(401, 403, 404) },
       },
@@ -226,7 +259,8 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         operationId: 'matchFaces',
         tags: ['Verification'],
         summary: 'Compare two faces',
-        description: '`similarity_score` is on the published 0..1 scale where ≥ 0.70 is a match; the raw cosine and its calibrated threshold are in `evidence`. Nothing is stored.',
+        description:
+          '`similarity_score` is on the published 0..1 scale where ≥ 0.70 is a match; the raw cosine and its calibrated threshold are in `evidence`. Nothing is stored.',
         body: bodySchema(S.FaceMatchBody, S.FaceMatchMultipartBody),
         'x-responses': { 200: S.FaceMatchResponse, ...S.errorResponses(400, 401, 403, 413, 415, 422) },
       },
@@ -260,7 +294,8 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         operationId: 'validateDocument',
         tags: ['Verification'],
         summary: 'Pre-validate image quality',
-        description: 'Resolution, blur, exposure and glare; with `type: selfie` (or `side: selfie`) also face presence and size. Issues carry stable codes and a recommendation each.',
+        description:
+          'Resolution, blur, exposure and glare; with `type: selfie` (or `side: selfie`) also face presence and size. Issues carry stable codes and a recommendation each.',
         body: bodySchema(S.ValidateBody, S.ValidateMultipartBody),
         'x-responses': { 200: S.ValidateResponse, ...S.errorResponses(400, 401, 403, 413, 415) },
       },
@@ -268,7 +303,12 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
     async (req) => {
       const b = body(req);
       const kind = b.type === 'selfie' || b.side === 'selfie' ? 'selfie' : 'document';
-      return validateImage(deps, requiredImage(b, 'image'), kind, typeof b.side === 'string' ? b.side : undefined);
+      return validateImage(
+        deps,
+        requiredImage(b, 'image'),
+        kind,
+        typeof b.side === 'string' ? b.side : undefined,
+      );
     },
   );
 }

@@ -2,7 +2,8 @@ import { Type as T, type TSchema } from '@sinclair/typebox';
 import { CHECK_NAMES, DOCUMENT_TYPES, VERIFICATION_STATUSES } from '../../domain/verification.ts';
 
 /** Route schemas: the single source of validation and of the OpenAPI document. */
-const b64 = (description: string) => T.String({ description: `${description}. Base64, base64url or data URL; JPEG, PNG or WebP.` });
+const b64 = (description: string) =>
+  T.String({ description: `${description}. Base64, base64url or data URL; JPEG, PNG or WebP.` });
 /** A multipart file part: validated by the image decoder, documented as binary. */
 const file = (description: string) => T.Unsafe<Buffer>({ 'x-file': true, description });
 
@@ -14,7 +15,10 @@ const Metadata = T.Record(T.String({ maxLength: 64 }), T.Unknown(), {
   description: 'Your own key-values, stored encrypted and echoed back (at most 50 keys, 16 KB).',
   maxProperties: 50,
 });
-const DocumentTypeField = T.Union(DOCUMENT_TYPES.map((d) => T.Literal(d)), { description: 'Echoed as sent.' });
+const DocumentTypeField = T.Union(
+  DOCUMENT_TYPES.map((d) => T.Literal(d)),
+  { description: 'Echoed as sent.' },
+);
 const Country = T.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. MA.' });
 
 export const VerifyJsonBody = T.Object(
@@ -72,7 +76,11 @@ export const ValidateBody = T.Object(
   {
     image: b64('Image to assess'),
     side: T.Optional(T.Union([T.Literal('front'), T.Literal('back'), T.Literal('selfie')])),
-    type: T.Optional(T.Union([T.Literal('document'), T.Literal('selfie')], { description: 'Default document; selfie adds the face checks.' })),
+    type: T.Optional(
+      T.Union([T.Literal('document'), T.Literal('selfie')], {
+        description: 'Default document; selfie adds the face checks.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -87,7 +95,9 @@ export const ValidateMultipartBody = T.Object(
 
 export const ListQuery = T.Object(
   {
-    status: T.Optional(T.Union([...VERIFICATION_STATUSES, 'failed', 'manual_review'].map((s) => T.Literal(s)))),
+    status: T.Optional(
+      T.Union([...VERIFICATION_STATUSES, 'failed', 'manual_review'].map((s) => T.Literal(s))),
+    ),
     document_type: T.Optional(T.String({ maxLength: 64 })),
     created_after: T.Optional(T.String({ format: 'date-time' })),
     created_before: T.Optional(T.String({ format: 'date-time' })),
@@ -212,5 +222,7 @@ export const ErrorEnvelope = T.Object({
 });
 
 export function errorResponses(...statuses: number[]): Record<string, TSchema> {
-  return Object.fromEntries(statuses.map((s) => [String(s), { ...ErrorEnvelope, description: 'Error (see /docs#errors)' }]));
+  return Object.fromEntries(
+    statuses.map((s) => [String(s), { ...ErrorEnvelope, description: 'Error (see /docs#errors)' }]),
+  );
 }

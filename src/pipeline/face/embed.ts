@@ -3,7 +3,10 @@ import type { RgbImage } from '../image/rgb-image.ts';
 import { ALIGNED_SIZE } from './align.ts';
 
 /** 512-d MobileFaceNet embedding of an aligned 112×112 face, RGB (x−127)/128, L2-normalised. */
-export async function embedFace(aligned: RgbImage, deps: { inference: InferenceRunner }): Promise<Float32Array> {
+export async function embedFace(
+  aligned: RgbImage,
+  deps: { inference: InferenceRunner },
+): Promise<Float32Array> {
   const plane = ALIGNED_SIZE * ALIGNED_SIZE;
   const input = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
@@ -11,7 +14,10 @@ export async function embedFace(aligned: RgbImage, deps: { inference: InferenceR
     input[plane + i] = (aligned.data[i * 3 + 1]! - 127) / 128;
     input[2 * plane + i] = (aligned.data[i * 3 + 2]! - 127) / 128;
   }
-  const out = await deps.inference.run('face_embed', { data: input, dims: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE] });
+  const out = await deps.inference.run('face_embed', {
+    data: input,
+    dims: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE],
+  });
   return l2normalize(out.output!.data);
 }
 

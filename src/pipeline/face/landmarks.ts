@@ -11,11 +11,20 @@ const SIZE = 64;
 /** The square box (side = longer side of the detection) the landmark model expects, centred on the face. */
 export function squareBox(box: Rect): Rect {
   const side = Math.max(box.width, box.height);
-  return { x: box.x + box.width / 2 - side / 2, y: box.y + box.height / 2 - side / 2, width: side, height: side };
+  return {
+    x: box.x + box.width / 2 - side / 2,
+    y: box.y + box.height / 2 - side / 2,
+    width: side,
+    height: side,
+  };
 }
 
 /** 68-point landmarks (iBUG order) in image pixels: grey/256 crop of the square face box, 64×64. */
-export async function detectLandmarks(img: RgbImage, face: Rect, deps: { inference: InferenceRunner }): Promise<Point[]> {
+export async function detectLandmarks(
+  img: RgbImage,
+  face: Rect,
+  deps: { inference: InferenceRunner },
+): Promise<Point[]> {
   const sq = squareBox(face);
   const crop = await cropResize(img, sq, SIZE, SIZE);
   const input = new Float32Array(SIZE * SIZE);

@@ -35,7 +35,12 @@ export function contextBox(img: RgbImage, box: Rect, scaleWanted: number): Rect 
     y1 -= y2 - img.height + 1;
     y2 = img.height - 1;
   }
-  return { x: Math.max(0, x1), y: Math.max(0, y1), width: x2 - Math.max(0, x1), height: y2 - Math.max(0, y1) };
+  return {
+    x: Math.max(0, x1),
+    y: Math.max(0, y1),
+    width: x2 - Math.max(0, x1),
+    height: y2 - Math.max(0, y1),
+  };
 }
 
 function softmax(v: Float32Array): number[] {
@@ -46,7 +51,11 @@ function softmax(v: Float32Array): number[] {
 }
 
 /** Probability (0..1) that the face is a live person: softmax[0] of the model on a raw 0-255 BGR crop. */
-export async function livenessScore(img: RgbImage, face: Rect, deps: { inference: InferenceRunner }): Promise<number> {
+export async function livenessScore(
+  img: RgbImage,
+  face: Rect,
+  deps: { inference: InferenceRunner },
+): Promise<number> {
   const crop = await cropResize(img, contextBox(img, face, LIVENESS_CONTEXT_SCALE), SIZE, SIZE);
   const plane = SIZE * SIZE;
   const input = new Float32Array(3 * plane);

@@ -61,11 +61,19 @@ const MIN_SIDE_PX = 32;
  * decompression bombs (pixel count read from the header before any pixel is decoded) and corrupt data,
  * each with its own code and the caller's parameter name.
  */
-export async function decodeImage(bytes: Uint8Array, param: string, limits: DecodeLimits): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  param: string,
+  limits: DecodeLimits,
+): Promise<DecodedImage> {
   if (bytes.length > limits.maxImageBytes) {
-    throw new HuwiyaError('image_too_large', `${param} is ${bytes.length} bytes; the limit is ${limits.maxImageBytes}.`, {
-      param,
-    });
+    throw new HuwiyaError(
+      'image_too_large',
+      `${param} is ${bytes.length} bytes; the limit is ${limits.maxImageBytes}.`,
+      {
+        param,
+      },
+    );
   }
   const format = sniffImageFormat(bytes);
   if (!format) {
@@ -88,9 +96,13 @@ export async function decodeImage(bytes: Uint8Array, param: string, limits: Deco
     );
   }
   if (w < MIN_SIDE_PX || h < MIN_SIDE_PX) {
-    throw new HuwiyaError('image_too_small', `${param} is ${w}×${h}; at least ${MIN_SIDE_PX}×${MIN_SIDE_PX} is needed.`, {
-      param,
-    });
+    throw new HuwiyaError(
+      'image_too_small',
+      `${param} is ${w}×${h}; at least ${MIN_SIDE_PX}×${MIN_SIDE_PX} is needed.`,
+      {
+        param,
+      },
+    );
   }
   // EXIF orientations 5-8 swap the axes.
   const swap = (meta.orientation ?? 1) >= 5;
@@ -98,7 +110,11 @@ export async function decodeImage(bytes: Uint8Array, param: string, limits: Deco
   const originalHeight = swap ? w : h;
   const scale = Math.min(1, maxSide / Math.max(originalWidth, originalHeight));
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxImagePixels, failOn: 'error', sequentialRead: true })
+    const { data, info } = await sharp(bytes, {
+      limitInputPixels: limits.maxImagePixels,
+      failOn: 'error',
+      sequentialRead: true,
+    })
       .rotate()
       .resize({
         width: Math.max(1, Math.round(originalWidth * scale)),
@@ -115,12 +131,18 @@ export async function decodeImage(bytes: Uint8Array, param: string, limits: Deco
       format,
       originalWidth,
       originalHeight,
-      image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },
+      image: {
+        width: info.width,
+        height: info.height,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      },
       scale: info.width / originalWidth,
       byteLength: bytes.length,
     };
   } catch (e) {
     if (e instanceof HuwiyaError) throw e;
-    throw new HuwiyaError('image_corrupt', `${param} is truncated or corrupt and could not be decoded.`, { param });
+    throw new HuwiyaError('image_corrupt', `${param} is truncated or corrupt and could not be decoded.`, {
+      param,
+    });
   }
 }

@@ -34,7 +34,12 @@ export function clampRect(img: RgbImage, r: Rect): Rect {
 }
 
 /** Crop `rect` (clamped) and resize it to exactly width×height, ignoring aspect ratio. */
-export async function cropResize(img: RgbImage, rect: Rect, width: number, height: number): Promise<RgbImage> {
+export async function cropResize(
+  img: RgbImage,
+  rect: Rect,
+  width: number,
+  height: number,
+): Promise<RgbImage> {
   const r = clampRect(img, rect);
   const data = await rawInput(img)
     .extract({ left: r.x, top: r.y, width: r.width, height: r.height })

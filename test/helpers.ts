@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { createApiKey } from '../src/app/api-keys.ts';
+import { parseConfig, type Config } from '../src/config.ts';
+import { createHttpServer, createRuntime, type Runtime } from '../src/main.ts';
+import type { Scope } from '../src/ports/stores.ts';
+
+/** ../shared/data beside the repository, or undefined (tests that need it skip with a message). */
+export const SHARED_DATA = (() => {
+  const p = path.resolve(fileURLToPath(new URL('../../shared/data', import.meta.url)));
+  return existsSync(p) ? p : undefined;
+})();
+
+export const NO_SHARED_DATA = SHARED_DATA ? false : 'skipped: ../shared/data is absent';
+
+export interface TestServer {
+  app: FastifyInstance;
+  runtime: Runtime;
+  config: Config;
+  dataDir: string;
+  key(scopes?: Scope[], tenant?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A real app on a fresh temporary data dir (SQLite file, encrypted blobs, real models). */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-test-'));
+  const config = parseConfig({ HUWIYA_DATA_DIR: dataDir, HUWIYA_INFERENCE_THREADS: '1', ...env });
+  const runtime = await createRuntime(config);
+  const app = await createHttpServer(config, runtime, false);
+  await app.ready();
+  return {
+    app,
+    runtime,
+    config,
+    dataDir,
+    async key(scopes: Scope[] = ['identity:read', 'identity:write'], tenant = 'tenant_a') {
+      const { secret } = await createApiKey(runtime.deps.store, {
+        tenantId: tenant,
+        name: 'test',
+        scopes,
+        mode: 'test',
+      });
+      return secret;
+    },
+    async close() {
+      await app.close();
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
