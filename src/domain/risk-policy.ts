@@ -75,9 +75,10 @@ export function assessRisk(checks: Checks): RiskAssessment {
       hardFail = true;
     }
   } else if (face && face.status === 'passed') {
-    // A match just above the threshold is weaker evidence than a clear one.
-    const contribution = Math.round(150 * (1 - num(face.confidence, 1)) * 2);
-    factors.push({ code: 'face_match_margin', weight: 150, contribution });
+    // A match just above the threshold is weak evidence: within ~0.025 cosine of it the contribution
+    // reaches the medium band and the case goes to review (confidence 0.5 at the threshold → 300).
+    const contribution = Math.round(300 * (1 - num(face.confidence, 1)) * 2);
+    factors.push({ code: 'face_match_margin', weight: 300, contribution });
   }
 
   const live = checks.liveness;
@@ -93,7 +94,8 @@ export function assessRisk(checks: Checks): RiskAssessment {
         severity: spoof >= 0.8 ? 'critical' : 'high',
         message: 'The selfie looks like a presentation attack (printed photo or screen).',
       });
-      hardFail = true;
+      // A clear spoof rejects; one near the threshold goes to review through its contribution.
+      if (num(live.confidence, 1) >= 0.75) hardFail = true;
     }
   } else if (live && live.status === 'passed') {
     const contribution = Math.round(100 * num(live.spoof_probability, 0));

@@ -1,4 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import {
+  AjvCompiler,
+  type BuildCompilerFromPool,
+  type Options as AjvOptions,
+  type RouteDefinition,
+} from '@fastify/ajv-compiler';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -30,7 +36,50 @@ export interface HttpOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     idempotency?: { endpoint: string; key: string };
+    /** Set while @fastify/multipart reads the parts (see the hooks around its registration). */
+    readingMultipart?: boolean;
   }
+}
+
+const ajvCompilers = AjvCompiler();
+
+/**
+ * Query strings and path params are text and keep Fastify's coercion (`limit=5`); a body is typed JSON,
+ * so `document_front: 123` or `checks: "ocr"` is a 400, never a value silently coerced into shape.
+ */
+const buildValidator: BuildCompilerFromPool = (externalSchemas, options) => {
+  const ajvOptions = options as { customOptions?: AjvOptions } | undefined;
+  const coercing = ajvCompilers(externalSchemas, ajvOptions);
+  const exact = ajvCompilers(externalSchemas, {
+    ...ajvOptions,
+    customOptions: { ...ajvOptions?.customOptions, coerceTypes: false },
+  });
+  // Fastify calls the compiler with a route definition (the published typing says a bare schema).
+  return (route) =>
+    (route as unknown as RouteDefinition).httpPart === 'body' ? exact(route) : coercing(route);
+};
+
+/** Nesting allowed in a body (metadata is the only free-form field; clients nest it a few levels at most). */
+const MAX_BODY_DEPTH = 32;
+
+/**
+ * The top-level field under which a body nests deeper than `maxDepth` ('' for the body itself), found
+ * without recursion: a 15 MB JSON body can nest millions deep, and recursive code downstream
+ * (JSON.stringify, the idempotency fingerprint) would overflow the stack.
+ */
+function tooDeepField(body: unknown, maxDepth: number): string | undefined {
+  if (!body || typeof body !== 'object' || Buffer.isBuffer(body)) return undefined;
+  const roots: [string, unknown][] = Array.isArray(body) ? [['', body]] : Object.entries(body);
+  for (const [field, root] of roots) {
+    const stack: [unknown, number][] = [[root, 1]];
+    while (stack.length > 0) {
+      const [value, depth] = stack.pop()!;
+      if (!value || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
+      if (depth > maxDepth) return field;
+      for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 function presentedKey(req: FastifyRequest): string | undefined {
@@ -90,6 +139,17 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', keywords: ['x-file'] },
     },
+    schemaController: { compilersFactory: { buildValidator } },
+  });
+  // Only JSON and multipart bodies are accepted; Fastify's built-in text/plain parser would hand the
+  // routes a string (API.md: anything else is 415 unsupported_content_type).
+  app.removeContentTypeParser('text/plain');
+
+  // Busboy reports a malformed multipart body (no boundary, a boundary that never appears, a truncated
+  // part) as a plain Error from @fastify/multipart's preValidation hook; these two hooks bracket it so
+  // the error handler answers 400 rather than 500.
+  app.addHook('preValidation', async (req) => {
+    req.readingMultipart = true;
   });
 
   await app.register(fastifyMultipart, {
@@ -102,6 +162,20 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       parts: 15,
       headerPairs: 50,
     },
+  });
+  app.addHook('preValidation', async (req) => {
+    req.readingMultipart = false;
+    const field = tooDeepField(req.body, MAX_BODY_DEPTH);
+    if (field === '') {
+      throw new HuwiyaError('invalid_request', `The body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
+    }
+    if (field !== undefined) {
+      throw new HuwiyaError(
+        'invalid_parameter',
+        `${field} is nested more than ${MAX_BODY_DEPTH} levels deep.`,
+        { param: field },
+      );
+    }
   });
 
   await app.register(fastifySwagger, {
@@ -188,7 +262,13 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   });
 
   app.setErrorHandler((error, req, reply) => {
-    const err = toHuwiyaError(error);
+    let err = toHuwiyaError(error);
+    if (err.code === 'internal_error' && req.readingMultipart) {
+      err = new HuwiyaError(
+        'invalid_request',
+        'The multipart body is malformed (missing or broken boundary, or a truncated part).',
+      );
+    }
     if (NATIVE_STATUS[err.code] >= 500) {
       // Log the failure, never the request body (personal data).
       req.log.error(

@@ -1,5 +1,5 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
-import { cropResize, type Rect, type RgbImage } from '../image/rgb-image.ts';
+import { cropBilinear, flipHorizontal, type Rect, type RgbImage } from '../image/rgb-image.ts';
 
 const SIZE = 128;
 /** MiniFASNet's context scale: the crop is the face box enlarged 2.7× (MODELS.md). */
@@ -50,13 +50,7 @@ function softmax(v: Float32Array): number[] {
   return e.map((x) => x / s);
 }
 
-/** Probability (0..1) that the face is a live person: softmax[0] of the model on a raw 0-255 BGR crop. */
-export async function livenessScore(
-  img: RgbImage,
-  face: Rect,
-  deps: { inference: InferenceRunner },
-): Promise<number> {
-  const crop = await cropResize(img, contextBox(img, face, LIVENESS_CONTEXT_SCALE), SIZE, SIZE);
+async function liveProbability(crop: RgbImage, deps: { inference: InferenceRunner }): Promise<number> {
   const plane = SIZE * SIZE;
   const input = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
@@ -67,4 +61,16 @@ export async function livenessScore(
   }
   const out = await deps.inference.run('face_liveness', { data: input, dims: [1, 3, SIZE, SIZE] });
   return softmax(out.output!.data)[0]!;
+}
+
+/**
+ * Probability (0..1) that the face is a live person: softmax[0] of the model on a raw 0-255 BGR crop,
+ * averaged over the crop and its mirror image (test-time augmentation: AUC 0.839 → 0.855 on NUAA, and the
+ * plain bilinear crop instead of an anti-aliased one 0.839 → 0.854; see models/calibration-report.md).
+ */
+export async function livenessScore(img: RgbImage, face: Rect, deps: { inference: InferenceRunner }): Promise<number> {
+  const crop = cropBilinear(img, contextBox(img, face, LIVENESS_CONTEXT_SCALE), SIZE, SIZE);
+  const a = await liveProbability(crop, deps);
+  const b = await liveProbability(flipHorizontal(crop), deps);
+  return (a + b) / 2;
 }

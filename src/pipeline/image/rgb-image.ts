@@ -95,3 +95,38 @@ export function sampleBilinear(img: RgbImage, x: number, y: number, c: number): 
   const p11 = d[(y1 * w + x1) * 3 + c]!;
   return (p00 * (1 - ax) + p01 * ax) * (1 - ay) + (p10 * (1 - ax) + p11 * ax) * ay;
 }
+
+/**
+ * Crop and resize with plain bilinear sampling and no anti-aliasing (OpenCV INTER_LINEAR semantics).
+ * For models trained on such crops — the liveness model reads print and screen texture that a
+ * low-pass resize would erase.
+ */
+export function cropBilinear(img: RgbImage, rect: Rect, width: number, height: number): RgbImage {
+  const out = new Uint8Array(width * height * 3);
+  const sx = rect.width / width;
+  const sy = rect.height / height;
+  for (let v = 0; v < height; v++) {
+    const y = rect.y + (v + 0.5) * sy - 0.5;
+    for (let u = 0; u < width; u++) {
+      const x = rect.x + (u + 0.5) * sx - 0.5;
+      const o = (v * width + u) * 3;
+      for (let c = 0; c < 3; c++) out[o + c] = Math.round(sampleBilinear(img, x, y, c));
+    }
+  }
+  return { width, height, data: out };
+}
+
+export function flipHorizontal(img: RgbImage): RgbImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const s = (y * w + (w - 1 - x)) * 3;
+      const d = (y * w + x) * 3;
+      out[d] = data[s]!;
+      out[d + 1] = data[s + 1]!;
+      out[d + 2] = data[s + 2]!;
+    }
+  }
+  return { width: w, height: h, data: out };
+}

@@ -1,0 +1,187 @@
+/**
+ * Accuracy harness: `npm run eval [-- --write]`. Measures face verification on ../shared/data/faces/deepface
+ * and passive liveness on ../shared/data/liveness, chooses the thresholds, and with --write stores them in
+ * models/manifest.json with the figures that produced them (models/calibration-report.md).
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadManifest, MANIFEST_PATH } from '../src/adapters/onnx/load-manifest.ts';
+import { OnnxRunner } from '../src/adapters/onnx/onnx-runner.ts';
+import { analyzeFace } from '../src/pipeline/face/analyze-face.ts';
+import { cosine } from '../src/pipeline/face/embed.ts';
+import { decodeImage } from '../src/pipeline/image/decode.ts';
+import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DATA = path.resolve(here, '../../shared/data');
+const WRITE = process.argv.includes('--write');
+const LIMITS = { maxImageBytes: 50e6, maxImagePixels: 100e6 };
+
+if (!existsSync(DATA)) {
+  console.log(`skipped: ${DATA} is absent; the accuracy harness needs ../shared/data`);
+  process.exit(0);
+}
+
+const manifest = await loadManifest();
+const inference = await OnnxRunner.load(manifest, { threads: 2 });
+
+// ---------- Face verification ----------
+function identityClusters(dir: string): Map<string, string> {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    if (!parent.has(x)) parent.set(x, x);
+    const p = parent.get(x)!;
+    if (p === x) return x;
+    const r = find(p);
+    parent.set(x, r);
+    return r;
+  };
+  for (const csv of ['master.csv', 'face-recognition-pivot.csv']) {
+    const file = path.join(dir, csv);
+    if (!existsSync(file)) continue;
+    const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
+    for (const line of lines) {
+      const [a, b, decision] = line.split(',');
+      if (!a || !b || decision?.trim().toLowerCase() !== 'yes') continue;
+      const ra = find(path.basename(a));
+      const rb = find(path.basename(b));
+      if (ra !== rb) parent.set(ra, rb);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const x of parent.keys()) out.set(x, find(x));
+  return out;
+}
+
+const faceDir = path.join(DATA, 'faces/deepface');
+const clusters = identityClusters(faceDir);
+const files = [...clusters.keys()].filter((f) => existsSync(path.join(faceDir, f))).sort();
+const embeddings = new Map<string, Float32Array>();
+const noFace: string[] = [];
+for (const f of files) {
+  const d = await decodeImage(readFileSync(path.join(faceDir, f)), f, LIMITS);
+  const a = await analyzeFace(d.image, { inference }, { tryRotations: true });
+  if (a) embeddings.set(f, a.embedding);
+  else noFace.push(f);
+}
+const genuine: number[] = [];
+const impostor: number[] = [];
+const names = [...embeddings.keys()];
+for (let i = 0; i < names.length; i++) {
+  for (let j = i + 1; j < names.length; j++) {
+    const s = cosine(embeddings.get(names[i]!)!, embeddings.get(names[j]!)!);
+    (clusters.get(names[i]!) === clusters.get(names[j]!) ? genuine : impostor).push(s);
+  }
+}
+const faceAuc = auc(genuine, impostor);
+const t1 = thresholdAtFar(impostor, 0.01);
+const t01 = thresholdAtFar(impostor, 0.001);
+// Operating threshold: the FAR-0.1 % point of this set rounded up to 0.01 (KYC operates at FAR ≤ 0.1 %).
+const maxImpostor = Math.max(...impostor);
+const faceThreshold = Math.ceil(t01 * 100) / 100;
+const faceRows = [
+  ['set', 'images', 'identities', 'genuine', 'impostor', 'AUC', 'TAR@FAR1%', 'TAR@FAR0.1%', 'threshold', 'TAR@thr', 'FAR@thr'],
+  [
+    'deepface',
+    `${embeddings.size}/${files.length}`,
+    new Set(clusters.values()).size,
+    genuine.length,
+    impostor.length,
+    faceAuc.toFixed(5),
+    pct(rateAtLeast(genuine, t1)),
+    pct(rateAtLeast(genuine, t01)),
+    faceThreshold.toFixed(2),
+    pct(rateAtLeast(genuine, faceThreshold)),
+    pct(rateAtLeast(impostor, faceThreshold), 2),
+  ],
+];
+console.log('\nFace verification (cosine of 5-point-aligned MobileFaceNet embeddings)');
+console.log(table(faceRows));
+console.log(`cosine at FAR 1 %: ${t1.toFixed(3)}, at FAR 0.1 %: ${t01.toFixed(3)}, max impostor ${maxImpostor.toFixed(3)}, min genuine ${Math.min(...genuine).toFixed(3)}${noFace.length ? `; no face in ${noFace.join(', ')}` : ''}`);
+
+// ---------- Liveness ----------
+async function liveScores(dir: string, list: string[]): Promise<{ scores: number[]; missed: string[] }> {
+  const scores: number[] = [];
+  const missed: string[] = [];
+  for (const f of list) {
+    const d = await decodeImage(readFileSync(path.join(dir, f)), f, LIMITS);
+    const a = await analyzeFace(d.image, { inference }, { liveness: true, tryRotations: true });
+    if (a?.liveProbability === undefined) missed.push(f);
+    else scores.push(a.liveProbability);
+  }
+  return { scores, missed };
+}
+const nuaa = path.join(DATA, 'liveness/nuaa');
+const jpgs = (d: string) => readdirSync(d).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+const real = await liveScores(path.join(nuaa, 'real'), jpgs(path.join(nuaa, 'real')));
+const fake = await liveScores(path.join(nuaa, 'fake'), jpgs(path.join(nuaa, 'fake')));
+const sf = path.join(DATA, 'liveness/silent-face');
+const sfReal = await liveScores(sf, ['image_T1.jpg']);
+const sfFake = await liveScores(sf, ['image_F1.jpg', 'image_F2.jpg']);
+// A face that is not found counts against the system: an attack not found is not accepted (score 0),
+// a bona fide selfie not found is rejected (score 0).
+const bona = [...real.scores, ...real.missed.map(() => 0), ...sfReal.scores, ...sfReal.missed.map(() => 0)];
+const attack = [...fake.scores, ...fake.missed.map(() => 0), ...sfFake.scores, ...sfFake.missed.map(() => 0)];
+const liveAuc = auc(bona, attack);
+// Threshold: minimise the larger of APCER and BPCER over candidate thresholds (equal-error operating point).
+let best = { t: 0.5, worst: Infinity };
+for (let t = 0.05; t <= 0.95; t += 0.01) {
+  const apcer = rateAtLeast(attack, t);
+  const bpcer = 1 - rateAtLeast(bona, t);
+  if (Math.max(apcer, bpcer) < best.worst - 1e-9) best = { t: Math.round(t * 100) / 100, worst: Math.max(apcer, bpcer) };
+}
+const liveThreshold = best.t;
+const liveRows = [
+  ['set', 'bona fide', 'attacks', 'AUC', 'threshold', 'APCER', 'BPCER', 'APCER@0.5', 'BPCER@0.5'],
+  [
+    'nuaa + silent-face',
+    bona.length,
+    attack.length,
+    liveAuc.toFixed(4),
+    liveThreshold.toFixed(2),
+    pct(rateAtLeast(attack, liveThreshold)),
+    pct(1 - rateAtLeast(bona, liveThreshold)),
+    pct(rateAtLeast(attack, 0.5)),
+    pct(1 - rateAtLeast(bona, 0.5)),
+  ],
+];
+console.log('\nPassive liveness (MiniFASNet, BGR, 2.7x context)');
+console.log(table(liveRows));
+const missedAll = [...real.missed, ...fake.missed, ...sfReal.missed, ...sfFake.missed];
+if (missedAll.length) console.log(`no face found in ${missedAll.join(', ')}`);
+
+if (WRITE) {
+  const m = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8'));
+  m.thresholds.face_match_cosine = faceThreshold;
+  m.thresholds.liveness_live_probability = liveThreshold;
+  m.calibration = {
+    status: 'calibrated',
+    date: new Date().toISOString().slice(0, 10),
+    command: 'npm run eval -- --write',
+    face_match: {
+      set: 'shared/data/faces/deepface (identity clusters from master.csv + face-recognition-pivot.csv)',
+      genuine_pairs: genuine.length,
+      impostor_pairs: impostor.length,
+      auc: Number(faceAuc.toFixed(5)),
+      tar_at_far_1: Number(rateAtLeast(genuine, t1).toFixed(4)),
+      tar_at_far_0_1: Number(rateAtLeast(genuine, t01).toFixed(4)),
+      cosine_at_far_0_1: Number(t01.toFixed(4)),
+      max_impostor_cosine: Number(maxImpostor.toFixed(4)),
+      rule: 'cosine at FAR 0.1 % rounded up to 0.01',
+      note: 'selfie vs selfie; document portraits need their own threshold (issue 3)',
+    },
+    liveness: {
+      set: 'shared/data/liveness/nuaa (40 live, 40 print attacks) + silent-face (1 live, 2 attacks)',
+      auc: Number(liveAuc.toFixed(4)),
+      apcer: Number(rateAtLeast(attack, liveThreshold).toFixed(4)),
+      bpcer: Number((1 - rateAtLeast(bona, liveThreshold)).toFixed(4)),
+      rule: 'threshold minimising max(APCER, BPCER) on a 0.01 grid',
+    },
+  };
+  writeFileSync(MANIFEST_PATH, JSON.stringify(m, null, 2) + '\n');
+  const report = `# Calibration report\n\nProduced by \`npm run eval -- --write\` on ${m.calibration.date}; the thresholds in \`manifest.json\` come from these figures.\n\n## Face verification\n\n${table(faceRows)}\n\n## Passive liveness\n\n${table(liveRows)}\n`;
+  writeFileSync(path.join(path.dirname(MANIFEST_PATH), 'calibration-report.md'), report);
+  console.log(`\nwrote thresholds face_match_cosine=${faceThreshold} liveness_live_probability=${liveThreshold} to ${MANIFEST_PATH}`);
+}
+await inference.close();

@@ -1,0 +1,83 @@
+/**
+ * Speed harness: `npm run bench`. Warm-up, then median and p90 per stage and end to end, on this machine.
+ * Uses ../shared/data faces when present, otherwise a synthetic image (stages still timed; no face found).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApiKey } from '../src/app/api-keys.ts';
+import { parseConfig } from '../src/config.ts';
+import { createHttpServer, createRuntime } from '../src/main.ts';
+import { analyzeFace, type StageTimes } from '../src/pipeline/face/analyze-face.ts';
+import { decodeImage } from '../src/pipeline/image/decode.ts';
+import { quantile, table } from './metrics.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+const WARMUP = 5;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const faces = path.resolve(here, '../../shared/data/faces/deepface');
+if (!existsSync(faces)) {
+  console.log(`skipped: ${faces} is absent; the speed harness needs two face photos from ../shared/data`);
+  process.exit(0);
+}
+const docBytes = readFileSync(path.join(faces, 'img1.jpg'));
+const selfieBytes = readFileSync(path.join(faces, 'img2.jpg'));
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-bench-'));
+const config = parseConfig({ HUWIYA_DATA_DIR: dataDir, HUWIYA_LOG_LEVEL: 'silent', HUWIYA_RATE_LIMIT_PER_MINUTE: '100000' });
+const runtime = await createRuntime(config);
+const deps = runtime.deps;
+
+const samples: Record<string, number[]> = {};
+const push = (k: string, v: number) => (samples[k] ??= []).push(v);
+
+// Per stage, on the selfie: decode, then the face stages with liveness.
+for (let i = 0; i < WARMUP + RUNS; i++) {
+  let t0 = performance.now();
+  const d = await decodeImage(selfieBytes, 'selfie', deps.limits);
+  const decodeMs = performance.now() - t0;
+  const times: StageTimes = {};
+  t0 = performance.now();
+  await analyzeFace(d.image, deps, { liveness: true, times });
+  const faceMs = performance.now() - t0;
+  if (i < WARMUP) continue;
+  push(`decode (${(selfieBytes.length / 1e6).toFixed(1)} MB JPEG ${d.originalWidth}×${d.originalHeight})`, decodeMs);
+  for (const [k, v] of Object.entries(times)) push(k, v);
+  push('face total (detect→liveness)', faceMs);
+}
+
+// End to end through HTTP (inject): JSON base64, sync, face_match + liveness, stored and encrypted.
+const app = await createHttpServer(config, runtime, false);
+await app.ready();
+const { secret } = await createApiKey(deps.store, { tenantId: 'bench', name: 'bench', scopes: ['identity:write', 'identity:read'], mode: 'test' });
+const payload = JSON.stringify({
+  document_front: docBytes.toString('base64'),
+  selfie: selfieBytes.toString('base64'),
+  document_type: 'cin',
+  country: 'MA',
+  checks: ['face_match', 'liveness'],
+});
+for (let i = 0; i < WARMUP + RUNS; i++) {
+  const t0 = performance.now();
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/identity/verify',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    payload,
+  });
+  const ms = performance.now() - t0;
+  if (res.statusCode !== 200) throw new Error(`verify answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
+  if (i >= WARMUP) push('verify end-to-end (HTTP inject, 2 images, face_match+liveness)', ms);
+}
+
+const rows: (string | number)[][] = [['stage', 'runs', 'median ms', 'p90 ms']];
+for (const [k, v] of Object.entries(samples)) {
+  const s = [...v].sort((a, b) => a - b);
+  rows.push([k, s.length, quantile(s, 0.5).toFixed(1), quantile(s, 0.9).toFixed(1)]);
+}
+console.log(`\nHuwiya speed (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up)`);
+console.log(table(rows));
+await app.close();
+await runtime.close();
+rmSync(dataDir, { recursive: true, force: true });
