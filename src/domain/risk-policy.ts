@@ -102,8 +102,10 @@ export function assessRisk(checks: Checks): RiskAssessment {
     factors.push({ code: 'liveness_margin', weight: 100, contribution });
   }
 
+  let errored = false;
   for (const [name, result] of Object.entries(checks) as [CheckName, CheckResult][]) {
     if (result.status === 'error') {
+      errored = true;
       factors.push({ code: `${name}_error`, weight: 200, contribution: 200 });
       signals.push({
         code: `${name}_error`,
@@ -121,7 +123,8 @@ export function assessRisk(checks: Checks): RiskAssessment {
   const ran = Object.values(checks).filter((c) => c && (c.status === 'passed' || c.status === 'failed'));
   let decision: RiskAssessment['decision'];
   if (hardFail || level === 'critical') decision = 'rejected';
-  else if (ran.length === 0 || level !== 'low') decision = 'review';
+  // A check that could not complete leaves the case undecided: a person looks at it.
+  else if (ran.length === 0 || errored || level !== 'low') decision = 'review';
   else decision = 'verified';
   return {
     risk_score: score,

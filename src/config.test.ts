@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, parseConfig } from './config.ts';
+
+test('defaults: 127.0.0.1:8080 and ./data', () => {
+  const c = parseConfig({}, '/srv/huwiya');
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.dataDir, path.resolve('/srv/huwiya/data'));
+  assert.equal(c.maxImageBytes, 15 * 1024 * 1024);
+  assert.equal(c.masterKey, undefined);
+});
+
+test('every bad key is reported at once', () => {
+  try {
+    parseConfig({ HUWIYA_PORT: 'eighty', HUWIYA_MASTER_KEY: 'short', HUWIYA_LOG_LEVEL: 'loud', HUWIYA_PROT: '1' });
+    assert.fail('expected a ConfigError');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.problems.length, 4);
+    for (const key of ['HUWIYA_PORT', 'HUWIYA_MASTER_KEY', 'HUWIYA_LOG_LEVEL', 'HUWIYA_PROT']) {
+      assert.ok(e.problems.some((p) => p.startsWith(key)), key);
+    }
+  }
+});
+
+test('master key as hex or base64', () => {
+  const hex = 'ab'.repeat(32);
+  assert.equal(parseConfig({ HUWIYA_MASTER_KEY: hex }).masterKey?.toString('hex'), hex);
+  const b64 = Buffer.alloc(32, 7).toString('base64');
+  assert.equal(parseConfig({ HUWIYA_MASTER_KEY: b64 }).masterKey?.length, 32);
+});
