@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { NO_SHARED_DATA, SHARED_DATA } from '../../test/helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/huwiya.js', import.meta.url));
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-cli-'));
+const env = { ...process.env, HUWIYA_DATA_DIR: dataDir, HUWIYA_INFERENCE_THREADS: '1' };
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function huwiya(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('migrate, then keys create prints a secret once and list never shows it', () => {
+  assert.equal(huwiya('migrate').status, 0);
+  const created = huwiya('keys', 'create', '--tenant', 'acme', '--scopes', 'identity:read');
+  assert.equal(created.status, 0, created.stderr);
+  const secret = created.stdout.trim();
+  assert.match(secret, /^hw_live_[A-Za-z0-9]{32}$/);
+  const list = huwiya('keys', 'list');
+  assert.equal(list.status, 0);
+  assert.ok(!list.stdout.includes(secret), 'the secret must never be listed');
+  const keys = JSON.parse(list.stdout) as { id: string; tenantId: string; scopes: string[] }[];
+  const key = keys.find((k) => k.tenantId === 'acme')!;
+  assert.deepEqual(key.scopes, ['identity:read']);
+  assert.equal(huwiya('keys', 'revoke', key.id).status, 0);
+  assert.notEqual(huwiya('keys', 'revoke', key.id).status, 0, 'a revoked key cannot be revoked again');
+});
+
+test('bad configuration stops with every bad key listed', () => {
+  const r = spawnSync(process.execPath, [BIN, 'migrate'], {
+    env: { ...env, HUWIYA_PORT: 'x', HUWIYA_LOG_LEVEL: 'loud' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /HUWIYA_PORT/);
+  assert.match(r.stderr, /HUWIYA_LOG_LEVEL/);
+});
+
+test('verify runs the pipeline locally and prints the verification', { skip: NO_SHARED_DATA }, () => {
+  const faces = path.join(SHARED_DATA!, 'faces/deepface');
+  const r = huwiya('verify', '--document-front', path.join(faces, 'img1.jpg'), '--selfie', path.join(faces, 'img2.jpg'));
+  assert.equal(r.status, 0, r.stderr);
+  const v = JSON.parse(r.stdout) as { checks: Record<string, { status: string }>; status: string };
+  assert.equal(v.checks.face_match!.status, 'passed');
+  assert.match(r.stderr, /running checks/);
+});
+
+test('serve listens and answers /readyz', async () => {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...env, HUWIYA_PORT: '0', HUWIYA_LOG_LEVEL: 'info' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+    });
+    const res = await fetch(`${url}/readyz`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, 'ready');
+  } finally {
+    process.kill(-child.pid!, 'SIGTERM');
+  }
+});
