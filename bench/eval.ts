@@ -81,7 +81,19 @@ const t01 = thresholdAtFar(impostor, 0.001);
 const maxImpostor = Math.max(...impostor);
 const faceThreshold = Math.ceil(t01 * 100) / 100;
 const faceRows = [
-  ['set', 'images', 'identities', 'genuine', 'impostor', 'AUC', 'TAR@FAR1%', 'TAR@FAR0.1%', 'threshold', 'TAR@thr', 'FAR@thr'],
+  [
+    'set',
+    'images',
+    'identities',
+    'genuine',
+    'impostor',
+    'AUC',
+    'TAR@FAR1%',
+    'TAR@FAR0.1%',
+    'threshold',
+    'TAR@thr',
+    'FAR@thr',
+  ],
   [
     'deepface',
     `${embeddings.size}/${files.length}`,
@@ -98,7 +110,9 @@ const faceRows = [
 ];
 console.log('\nFace verification (cosine of 5-point-aligned MobileFaceNet embeddings)');
 console.log(table(faceRows));
-console.log(`cosine at FAR 1 %: ${t1.toFixed(3)}, at FAR 0.1 %: ${t01.toFixed(3)}, max impostor ${maxImpostor.toFixed(3)}, min genuine ${Math.min(...genuine).toFixed(3)}${noFace.length ? `; no face in ${noFace.join(', ')}` : ''}`);
+console.log(
+  `cosine at FAR 1 %: ${t1.toFixed(3)}, at FAR 0.1 %: ${t01.toFixed(3)}, max impostor ${maxImpostor.toFixed(3)}, min genuine ${Math.min(...genuine).toFixed(3)}${noFace.length ? `; no face in ${noFace.join(', ')}` : ''}`,
+);
 
 // ---------- Liveness ----------
 async function liveScores(dir: string, list: string[]): Promise<{ scores: number[]; missed: string[] }> {
@@ -113,7 +127,10 @@ async function liveScores(dir: string, list: string[]): Promise<{ scores: number
   return { scores, missed };
 }
 const nuaa = path.join(DATA, 'liveness/nuaa');
-const jpgs = (d: string) => readdirSync(d).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+const jpgs = (d: string) =>
+  readdirSync(d)
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort();
 const real = await liveScores(path.join(nuaa, 'real'), jpgs(path.join(nuaa, 'real')));
 const fake = await liveScores(path.join(nuaa, 'fake'), jpgs(path.join(nuaa, 'fake')));
 const sf = path.join(DATA, 'liveness/silent-face');
@@ -129,7 +146,8 @@ let best = { t: 0.5, worst: Infinity };
 for (let t = 0.05; t <= 0.95; t += 0.01) {
   const apcer = rateAtLeast(attack, t);
   const bpcer = 1 - rateAtLeast(bona, t);
-  if (Math.max(apcer, bpcer) < best.worst - 1e-9) best = { t: Math.round(t * 100) / 100, worst: Math.max(apcer, bpcer) };
+  if (Math.max(apcer, bpcer) < best.worst - 1e-9)
+    best = { t: Math.round(t * 100) / 100, worst: Math.max(apcer, bpcer) };
 }
 const liveThreshold = best.t;
 const liveRows = [
@@ -182,6 +200,8 @@ if (WRITE) {
   writeFileSync(MANIFEST_PATH, JSON.stringify(m, null, 2) + '\n');
   const report = `# Calibration report\n\nProduced by \`npm run eval -- --write\` on ${m.calibration.date}; the thresholds in \`manifest.json\` come from these figures.\n\n## Face verification\n\n${table(faceRows)}\n\n## Passive liveness\n\n${table(liveRows)}\n`;
   writeFileSync(path.join(path.dirname(MANIFEST_PATH), 'calibration-report.md'), report);
-  console.log(`\nwrote thresholds face_match_cosine=${faceThreshold} liveness_live_probability=${liveThreshold} to ${MANIFEST_PATH}`);
+  console.log(
+    `\nwrote thresholds face_match_cosine=${faceThreshold} liveness_live_probability=${liveThreshold} to ${MANIFEST_PATH}`,
+  );
 }
 await inference.close();

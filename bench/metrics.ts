@@ -3,7 +3,7 @@ export function auc(pos: number[], neg: number[]): number {
   // Mann-Whitney U with ties counted half.
   const all = [...pos.map((s) => ({ s, p: 1 })), ...neg.map((s) => ({ s, p: 0 }))].sort((a, b) => a.s - b.s);
   let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j]!.s === all[i]!.s) j++;
     const avgRank = (i + 1 + j) / 2;

@@ -25,7 +25,11 @@ const docBytes = readFileSync(path.join(faces, 'img1.jpg'));
 const selfieBytes = readFileSync(path.join(faces, 'img2.jpg'));
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-bench-'));
-const config = parseConfig({ HUWIYA_DATA_DIR: dataDir, HUWIYA_LOG_LEVEL: 'silent', HUWIYA_RATE_LIMIT_PER_MINUTE: '100000' });
+const config = parseConfig({
+  HUWIYA_DATA_DIR: dataDir,
+  HUWIYA_LOG_LEVEL: 'silent',
+  HUWIYA_RATE_LIMIT_PER_MINUTE: '100000',
+});
 const runtime = await createRuntime(config);
 const deps = runtime.deps;
 
@@ -42,7 +46,10 @@ for (let i = 0; i < WARMUP + RUNS; i++) {
   await analyzeFace(d.image, deps, { liveness: true, times });
   const faceMs = performance.now() - t0;
   if (i < WARMUP) continue;
-  push(`decode (${(selfieBytes.length / 1e6).toFixed(1)} MB JPEG ${d.originalWidth}×${d.originalHeight})`, decodeMs);
+  push(
+    `decode (${(selfieBytes.length / 1e6).toFixed(1)} MB JPEG ${d.originalWidth}×${d.originalHeight})`,
+    decodeMs,
+  );
   for (const [k, v] of Object.entries(times)) push(k, v);
   push('face total (detect→liveness)', faceMs);
 }
@@ -50,7 +57,12 @@ for (let i = 0; i < WARMUP + RUNS; i++) {
 // End to end through HTTP (inject): JSON base64, sync, face_match + liveness, stored and encrypted.
 const app = await createHttpServer(config, runtime, false);
 await app.ready();
-const { secret } = await createApiKey(deps.store, { tenantId: 'bench', name: 'bench', scopes: ['identity:write', 'identity:read'], mode: 'test' });
+const { secret } = await createApiKey(deps.store, {
+  tenantId: 'bench',
+  name: 'bench',
+  scopes: ['identity:write', 'identity:read'],
+  mode: 'test',
+});
 const payload = JSON.stringify({
   document_front: docBytes.toString('base64'),
   selfie: selfieBytes.toString('base64'),
@@ -76,7 +88,9 @@ for (const [k, v] of Object.entries(samples)) {
   const s = [...v].sort((a, b) => a - b);
   rows.push([k, s.length, quantile(s, 0.5).toFixed(1), quantile(s, 0.9).toFixed(1)]);
 }
-console.log(`\nHuwiya speed (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up)`);
+console.log(
+  `\nHuwiya speed (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up)`,
+);
 console.log(table(rows));
 await app.close();
 await runtime.close();

@@ -14,13 +14,21 @@ test('defaults: 127.0.0.1:8080 and ./data', () => {
 
 test('every bad key is reported at once', () => {
   try {
-    parseConfig({ HUWIYA_PORT: 'eighty', HUWIYA_MASTER_KEY: 'short', HUWIYA_LOG_LEVEL: 'loud', HUWIYA_PROT: '1' });
+    parseConfig({
+      HUWIYA_PORT: 'eighty',
+      HUWIYA_MASTER_KEY: 'short',
+      HUWIYA_LOG_LEVEL: 'loud',
+      HUWIYA_PROT: '1',
+    });
     assert.fail('expected a ConfigError');
   } catch (e) {
     assert.ok(e instanceof ConfigError);
     assert.equal(e.problems.length, 4);
     for (const key of ['HUWIYA_PORT', 'HUWIYA_MASTER_KEY', 'HUWIYA_LOG_LEVEL', 'HUWIYA_PROT']) {
-      assert.ok(e.problems.some((p) => p.startsWith(key)), key);
+      assert.ok(
+        e.problems.some((p) => p.startsWith(key)),
+        key,
+      );
     }
   }
 });

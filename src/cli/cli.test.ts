@@ -44,7 +44,13 @@ test('bad configuration stops with every bad key listed', () => {
 
 test('verify runs the pipeline locally and prints the verification', { skip: NO_SHARED_DATA }, () => {
   const faces = path.join(SHARED_DATA!, 'faces/deepface');
-  const r = huwiya('verify', '--document-front', path.join(faces, 'img1.jpg'), '--selfie', path.join(faces, 'img2.jpg'));
+  const r = huwiya(
+    'verify',
+    '--document-front',
+    path.join(faces, 'img1.jpg'),
+    '--selfie',
+    path.join(faces, 'img2.jpg'),
+  );
   assert.equal(r.status, 0, r.stderr);
   const v = JSON.parse(r.stdout) as { checks: Record<string, { status: string }>; status: string };
   assert.equal(v.checks.face_match!.status, 'passed');

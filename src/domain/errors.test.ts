@@ -6,7 +6,10 @@ import { errorCatalogue, HuwiyaError } from './errors.ts';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Map(
-  [...doc.matchAll(/^\| `([a-z0-9_]+)` \| (\d{3}) \| ([a-z_]+) \|/gm)].map((m) => [m[1]!, { status: Number(m[2]), type: m[3]! }]),
+  [...doc.matchAll(/^\|\s*`([a-z0-9_]+)`\s*\|\s*(\d{3})\s*\|\s*([a-z_]+)\s*\|/gm)].map((m) => [
+    m[1]!,
+    { status: Number(m[2]), type: m[3]! },
+  ]),
 );
 
 test('every error code is documented in docs/errors.md with its status and type', () => {
@@ -19,7 +22,8 @@ test('every error code is documented in docs/errors.md with its status and type'
 });
 
 test('docs/errors.md documents no code that does not exist', () => {
-  for (const code of documented.keys()) assert.ok(code in errorCatalogue, `${code} is documented but not in the catalogue`);
+  for (const code of documented.keys())
+    assert.ok(code in errorCatalogue, `${code} is documented but not in the catalogue`);
 });
 
 test('a coded error carries its type and parameter', () => {

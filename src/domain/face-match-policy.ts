@@ -38,13 +38,20 @@ export interface LivenessDecision {
   confidence: number;
 }
 
+/**
+ * The published `spoof_probability` is calibrated so that the liveness threshold sits at 0.5
+ * (is_live ⇔ spoof_probability < 0.5), whatever threshold calibration chose; the raw model output is
+ * reported as evidence. Without this a selfie could be "live" with a spoof probability of 0.7.
+ */
 export function decideLiveness(liveProbability: number, threshold: number): LivenessDecision {
   const p = Math.max(0, Math.min(1, liveProbability));
   const isLive = p >= threshold;
+  const calibratedLive = isLive
+    ? 0.5 + 0.5 * ((p - threshold) / (1 - threshold || 1))
+    : 0.5 * (p / (threshold || 1));
   // Distance from the threshold relative to the room on that side of it.
-  const room = isLive ? 1 - threshold : threshold;
-  const confidence = 0.5 + 0.5 * Math.min(1, Math.abs(p - threshold) / (room || 1));
-  return { isLive, spoofProbability: round4(1 - p), confidence: round4(confidence) };
+  const confidence = 0.5 + Math.abs(calibratedLive - 0.5);
+  return { isLive, spoofProbability: round4(1 - calibratedLive), confidence: round4(confidence) };
 }
 
 export function round4(x: number): number {

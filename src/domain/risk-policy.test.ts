@@ -8,15 +8,25 @@ const passedFace = { status: 'passed' as const, confidence: 1, match: true };
 const passedLive = { status: 'passed' as const, confidence: 1, is_live: true, spoof_probability: 0.01 };
 
 test('clear match and live selfie: verified, low risk, every factor explained', () => {
-  const r = assessRisk({ face_match: passedFace, liveness: passedLive, ocr: { status: 'skipped', confidence: 0, reason: 'not_available' } });
+  const r = assessRisk({
+    face_match: passedFace,
+    liveness: passedLive,
+    ocr: { status: 'skipped', confidence: 0, reason: 'not_available' },
+  });
   assert.equal(r.decision, 'verified');
   assert.equal(r.risk_level, 'low');
-  assert.equal(r.risk_score, r.risk_factors.reduce((s, f) => s + f.contribution, 0));
+  assert.equal(
+    r.risk_score,
+    r.risk_factors.reduce((s, f) => s + f.contribution, 0),
+  );
   assert.ok(r.risk_factors.every((f) => f.contribution <= f.weight));
 });
 
 test('face mismatch: rejected with a critical signal', () => {
-  const r = assessRisk({ face_match: { status: 'failed', confidence: 0.9, match: false }, liveness: passedLive });
+  const r = assessRisk({
+    face_match: { status: 'failed', confidence: 0.9, match: false },
+    liveness: passedLive,
+  });
   assert.equal(r.decision, 'rejected');
   assert.ok(r.risk_score >= 500);
   assert.ok(['high', 'critical'].includes(r.risk_level));
@@ -24,8 +34,20 @@ test('face mismatch: rejected with a critical signal', () => {
 });
 
 test('a clear spoof rejects; a borderline one goes to review', () => {
-  assert.equal(assessRisk({ face_match: passedFace, liveness: { status: 'failed', confidence: 0.95, spoof_probability: 0.97 } }).decision, 'rejected');
-  assert.equal(assessRisk({ face_match: passedFace, liveness: { status: 'failed', confidence: 0.55, spoof_probability: 0.85 } }).decision, 'review');
+  assert.equal(
+    assessRisk({
+      face_match: passedFace,
+      liveness: { status: 'failed', confidence: 0.95, spoof_probability: 0.97 },
+    }).decision,
+    'rejected',
+  );
+  assert.equal(
+    assessRisk({
+      face_match: passedFace,
+      liveness: { status: 'failed', confidence: 0.55, spoof_probability: 0.85 },
+    }).decision,
+    'review',
+  );
 });
 
 test('a match barely above the threshold goes to review', () => {
@@ -36,7 +58,10 @@ test('a match barely above the threshold goes to review', () => {
 });
 
 test('nothing ran: review, never verified', () => {
-  assert.equal(assessRisk({ ocr: { status: 'skipped', confidence: 0, reason: 'not_available' } }).decision, 'review');
+  assert.equal(
+    assessRisk({ ocr: { status: 'skipped', confidence: 0, reason: 'not_available' } }).decision,
+    'review',
+  );
 });
 
 test('a check error is a factor and a signal', () => {
@@ -46,7 +71,16 @@ test('a check error is a factor and a signal', () => {
 });
 
 test('level bands', () => {
-  assert.deepEqual([0, 249, 250, 499, 500, 749, 750, 1000].map(levelOf), ['low', 'low', 'medium', 'medium', 'high', 'high', 'critical', 'critical']);
+  assert.deepEqual([0, 249, 250, 499, 500, 749, 750, 1000].map(levelOf), [
+    'low',
+    'low',
+    'medium',
+    'medium',
+    'high',
+    'high',
+    'critical',
+    'critical',
+  ]);
 });
 
 test('face match maps the calibrated cosine threshold onto the published 0.70', () => {
@@ -62,6 +96,12 @@ test('liveness decision', () => {
   assert.equal(live.isLive, true);
   assert.equal(live.spoofProbability, 0.1);
   assert.equal(decideLiveness(0.2, 0.5).isLive, false);
+  // With a low calibrated threshold, spoof_probability still reads < 0.5 exactly when live.
+  for (const p of [0, 0.1, 0.17, 0.18, 0.3, 0.6, 1]) {
+    const d = decideLiveness(p, 0.18);
+    assert.equal(d.isLive, d.spoofProbability <= 0.5, `p=${p}`);
+    assert.ok(d.confidence >= 0.5 && d.confidence <= 1);
+  }
 });
 
 test('state changes only through allowed transitions', () => {

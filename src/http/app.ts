@@ -7,6 +7,7 @@ import {
 } from '@fastify/ajv-compiler';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
+import secureJson from 'secure-json-parse';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate } from '../app/api-keys.ts';
 import type { AppDeps } from '../app/deps.ts';
@@ -136,6 +137,11 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Errors the router raises before any route runs (a malformed percent-encoding, an over-long path
+    // parameter) bypass the error handler; without this they answer Fastify's own body, not the envelope.
+    frameworkErrors: (error, _req, reply) => {
+      sendError(reply, toHuwiyaError(error));
+    },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', keywords: ['x-file'] },
     },
@@ -144,6 +150,30 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   // Only JSON and multipart bodies are accepted; Fastify's built-in text/plain parser would hand the
   // routes a string (API.md: anything else is 415 unsupported_content_type).
   app.removeContentTypeParser('text/plain');
+  // JSON through secure-json-parse, so that a __proto__ or constructor key is named as such rather than
+  // reported as "not JSON" (Fastify's default parser hides the cause).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(new HuwiyaError('invalid_json', 'The JSON body is empty.'), undefined);
+      return;
+    }
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (e) {
+      const forbidden = e instanceof SyntaxError && /prototype|constructor/i.test(e.message);
+      done(
+        forbidden
+          ? new HuwiyaError(
+              'invalid_request',
+              'The body contains a forbidden key (__proto__ or constructor.prototype).',
+            )
+          : new HuwiyaError('invalid_json'),
+        undefined,
+      );
+    }
+  });
 
   // Busboy reports a malformed multipart body (no boundary, a boundary that never appears, a truncated
   // part) as a plain Error from @fastify/multipart's preValidation hook; these two hooks bracket it so

@@ -30,12 +30,33 @@ test('base64, base64url, unpadded, data URL and line-wrapped forms all decode', 
 });
 
 test('broken base64 is a 400 naming the field', () => {
-  assert.equal(code(() => decodeBase64Image('!!!notbase64!!!', 'document_front')), 'invalid_base64:document_front');
-  assert.equal(code(() => decodeBase64Image('abcd=efgh', 'selfie')), 'invalid_base64:selfie');
-  assert.equal(code(() => decodeBase64Image('abcde', 'selfie')), 'invalid_base64:selfie');
-  assert.equal(code(() => decodeBase64Image('data:image/png,rawbytes', 'selfie')), 'invalid_base64:selfie');
-  assert.equal(code(() => decodeBase64Image('   ', 'selfie')), 'missing_parameter:selfie');
-  assert.equal(code(() => decodeBase64Image(42, 'selfie')), 'invalid_parameter:selfie');
+  assert.equal(
+    code(() => decodeBase64Image('!!!notbase64!!!', 'document_front')),
+    'invalid_base64:document_front',
+  );
+  assert.equal(
+    code(() => decodeBase64Image('abcd=efgh', 'selfie')),
+    'invalid_base64:selfie',
+  );
+  assert.equal(
+    code(() => decodeBase64Image('abcde', 'selfie')),
+    'invalid_base64:selfie',
+  );
+  assert.equal(
+    code(() => decodeBase64Image('data:image/png,rawbytes', 'selfie')),
+    'invalid_base64:selfie',
+  );
+  assert.equal(
+    code(() => decodeBase64Image('   ', 'selfie')),
+    'missing_parameter:selfie',
+  );
+  assert.equal(
+    code(() => decodeBase64Image(42, 'selfie')),
+    'invalid_parameter:selfie',
+  );
   const b64 = bytes.toString('base64');
-  assert.equal(code(() => decodeBase64Image(b64.slice(0, 4) + 'é' + b64.slice(4), 'selfie')), 'invalid_base64:selfie');
+  assert.equal(
+    code(() => decodeBase64Image(b64.slice(0, 4) + 'é' + b64.slice(4), 'selfie')),
+    'invalid_base64:selfie',
+  );
 });

@@ -26,12 +26,14 @@ function strictDecode(s: string): Buffer | undefined {
  */
 export function decodeBase64Image(value: unknown, param: string): Buffer {
   if (Buffer.isBuffer(value)) return value;
-  if (typeof value !== 'string') throw new HuwiyaError('invalid_parameter', `${param} must be a base64 string.`, { param });
+  if (typeof value !== 'string')
+    throw new HuwiyaError('invalid_parameter', `${param} must be a base64 string.`, { param });
   let s = value;
   const head = s.slice(0, 256).trimStart();
   const m = DATA_URL.exec(head);
   if (m) s = head.slice(m[0].length) + s.slice(256);
-  else if (head.startsWith('data:')) throw new HuwiyaError('invalid_base64', `${param} is a data URL without ;base64.`, { param });
+  else if (head.startsWith('data:'))
+    throw new HuwiyaError('invalid_base64', `${param} is a data URL without ;base64.`, { param });
   s = s.trim();
   if (s.length === 0) throw new HuwiyaError('missing_parameter', `${param} is empty.`, { param });
   let buf = strictDecode(s);

@@ -11,6 +11,8 @@ interface FastifyLikeError {
     message?: string;
   }[];
   validationContext?: string;
+  /** @fastify/multipart's file-size error carries the offending part. */
+  part?: { fieldname?: unknown };
 }
 
 function paramOf(v: NonNullable<FastifyLikeError['validation']>[number]): string | undefined {
@@ -51,8 +53,14 @@ export function toHuwiyaError(err: unknown): HuwiyaError {
         'payload_too_large',
         'The request body exceeds the size limit; JSON requests carry at most 15 MB in all, multipart at most 15 MB per image.',
       );
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new HuwiyaError('image_too_large', 'An uploaded file exceeds the 15 MB per-image limit.');
+    case 'FST_REQ_FILE_TOO_LARGE': {
+      const field = typeof e.part?.fieldname === 'string' ? e.part.fieldname : undefined;
+      return new HuwiyaError(
+        'image_too_large',
+        `${field ?? 'An uploaded file'} exceeds the 15 MB per-image limit.`,
+        field ? { param: field } : {},
+      );
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HuwiyaError('unsupported_content_type');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -69,6 +77,10 @@ export function toHuwiyaError(err: unknown): HuwiyaError {
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new HuwiyaError('invalid_request', 'The multipart body has too many parts.');
+    case 'FST_ERR_BAD_URL':
+      return new HuwiyaError('invalid_request', 'The URL contains a malformed percent-encoding.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HuwiyaError('invalid_request', 'A path parameter of the URL is too long.');
     case 'FST_PROTO_VIOLATION':
       return new HuwiyaError(
         'invalid_request',

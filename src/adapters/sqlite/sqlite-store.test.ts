@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import type { VerificationRow } from '../../ports/stores.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
-function row(id: string, tenantId: string, createdAt: string, status: VerificationRow['status'] = 'verified'): VerificationRow {
+function row(
+  id: string,
+  tenantId: string,
+  createdAt: string,
+  status: VerificationRow['status'] = 'verified',
+): VerificationRow {
   return {
     id,
     tenantId,
@@ -39,7 +44,15 @@ test('every read is scoped by tenant; cursors page without gaps or repeats', asy
   const s = await SqliteStore.open(':memory:');
   for (const t of ['a', 'b']) await s.createTenant({ id: t, name: t, createdAt: '2026-01-01T00:00:00.000Z' });
   // Same timestamp for several rows: the id breaks ties.
-  for (let i = 0; i < 7; i++) await s.insertVerification(row(`ver_${i}`, 'a', `2026-01-0${1 + Math.floor(i / 3)}T00:00:00.000Z`, i % 2 ? 'rejected' : 'verified'));
+  for (let i = 0; i < 7; i++)
+    await s.insertVerification(
+      row(
+        `ver_${i}`,
+        'a',
+        `2026-01-0${1 + Math.floor(i / 3)}T00:00:00.000Z`,
+        i % 2 ? 'rejected' : 'verified',
+      ),
+    );
   await s.insertVerification(row('ver_b', 'b', '2026-01-05T00:00:00.000Z'));
   assert.equal(await s.getVerification('b', 'ver_1'), undefined);
   assert.equal(await s.deleteVerification('b', 'ver_1'), false);
@@ -55,7 +68,10 @@ test('every read is scoped by tenant; cursors page without gaps or repeats', asy
   assert.equal(seen.length, 7);
   assert.equal(new Set(seen).size, 7);
   const back = await s.listVerifications('a', { limit: 2, endingBefore: seen[4] });
-  assert.deepEqual(back.rows.map((r) => r.id), seen.slice(2, 4));
+  assert.deepEqual(
+    back.rows.map((r) => r.id),
+    seen.slice(2, 4),
+  );
   const rejected = await s.listVerifications('a', { limit: 100, status: 'rejected' });
   assert.equal(rejected.rows.length, 3);
   await s.close();
@@ -77,6 +93,13 @@ test('idempotency keys: one claim wins until it expires', async () => {
   };
   assert.equal(await s.claimIdempotency(base), true);
   assert.equal(await s.claimIdempotency(base), false);
-  assert.equal(await s.claimIdempotency({ ...base, createdAt: '2026-01-03T00:00:00.000Z', expiresAt: '2026-01-04T00:00:00.000Z' }), true);
+  assert.equal(
+    await s.claimIdempotency({
+      ...base,
+      createdAt: '2026-01-03T00:00:00.000Z',
+      expiresAt: '2026-01-04T00:00:00.000Z',
+    }),
+    true,
+  );
   await s.close();
 });

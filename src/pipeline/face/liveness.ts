@@ -68,7 +68,11 @@ async function liveProbability(crop: RgbImage, deps: { inference: InferenceRunne
  * averaged over the crop and its mirror image (test-time augmentation: AUC 0.839 → 0.855 on NUAA, and the
  * plain bilinear crop instead of an anti-aliased one 0.839 → 0.854; see models/calibration-report.md).
  */
-export async function livenessScore(img: RgbImage, face: Rect, deps: { inference: InferenceRunner }): Promise<number> {
+export async function livenessScore(
+  img: RgbImage,
+  face: Rect,
+  deps: { inference: InferenceRunner },
+): Promise<number> {
   const crop = cropBilinear(img, contextBox(img, face, LIVENESS_CONTEXT_SCALE), SIZE, SIZE);
   const a = await liveProbability(crop, deps);
   const b = await liveProbability(flipHorizontal(crop), deps);

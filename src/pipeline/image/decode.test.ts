@@ -33,7 +33,10 @@ test('EXIF orientation is applied', async () => {
 });
 
 test('large images get a working copy of at most 1600 px, grey images become RGB', async () => {
-  const bytes = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#808080' } }).toColourspace('b-w').jpeg().toBuffer();
+  const bytes = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#808080' } })
+    .toColourspace('b-w')
+    .jpeg()
+    .toBuffer();
   const d = await decodeImage(bytes, 'document_front', LIMITS);
   assert.equal(Math.max(d.image.width, d.image.height), 1600);
   assert.equal(d.image.data.length, d.image.width * d.image.height * 3);
@@ -41,15 +44,25 @@ test('large images get a working copy of at most 1600 px, grey images become RGB
 
 test('bad inputs are coded errors naming the field', async () => {
   await coded(decodeImage(Buffer.from('hello, not an image'), 'selfie', LIMITS), 'unsupported_media_type');
-  const jpeg = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#336699' } }).jpeg().toBuffer();
-  await coded(decodeImage(jpeg.subarray(0, Math.floor(jpeg.length * 0.5)), 'selfie', LIMITS), 'image_corrupt');
+  const jpeg = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#336699' } })
+    .jpeg()
+    .toBuffer();
+  await coded(
+    decodeImage(jpeg.subarray(0, Math.floor(jpeg.length * 0.5)), 'selfie', LIMITS),
+    'image_corrupt',
+  );
   await coded(decodeImage(jpeg, 'selfie', { ...LIMITS, maxImageBytes: 100 }), 'image_too_large');
-  const bomb = await sharp({ create: { width: 20000, height: 20000, channels: 3, background: '#000' }, limitInputPixels: false })
+  const bomb = await sharp({
+    create: { width: 20000, height: 20000, channels: 3, background: '#000' },
+    limitInputPixels: false,
+  })
     .toColourspace('b-w')
     .png({ compressionLevel: 9 })
     .toBuffer();
   await coded(decodeImage(bomb, 'document_front', LIMITS), 'image_dimensions_exceeded');
-  const tiny = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } }).png().toBuffer();
+  const tiny = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
   await coded(decodeImage(tiny, 'selfie', LIMITS), 'image_too_small');
   try {
     await decodeImage(Buffer.from('nope'), 'document_back', LIMITS);
