@@ -73,7 +73,7 @@ export async function createRuntime(config: Config, overrides: { now?: () => Dat
 export async function createHttpServer(
   config: Config,
   runtime: Runtime,
-  logger: boolean | { level: string } = { level: config.logLevel },
+  logger: boolean | { level: string; stream?: NodeJS.WritableStream } = { level: config.logLevel },
 ): Promise<FastifyInstance> {
   return buildApp(runtime.deps, {
     rateLimiter: new MemoryRateLimiter(),

@@ -27,11 +27,14 @@ export interface TestServer {
 }
 
 /** A real app on a fresh temporary data dir (SQLite file, encrypted blobs, real models). */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  logger: boolean | { level: string; stream?: NodeJS.WritableStream } = false,
+): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-test-'));
   const config = parseConfig({ HUWIYA_DATA_DIR: dataDir, HUWIYA_INFERENCE_THREADS: '1', ...env });
   const runtime = await createRuntime(config);
-  const app = await createHttpServer(config, runtime, false);
+  const app = await createHttpServer(config, runtime, logger);
   await app.ready();
   return {
     app,

@@ -28,7 +28,7 @@ import { toHuwiyaError } from './to-huwiya-error.ts';
 export interface HttpOptions {
   rateLimiter: RateLimiter;
   rateLimitPerMinute: number;
-  logger: boolean | { level: string };
+  logger: boolean | { level: string; stream?: NodeJS.WritableStream };
   version: string;
   /** Whether models and store are up, for /readyz. */
   isReady?: () => Promise<boolean>;
