@@ -22,7 +22,7 @@ import { modelVersions } from '../pipeline/face/model-manifest.ts';
 import type { RateLimiter } from '../ports/rate-limiter.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { NATIVE_STATUS } from './error-status.ts';
-import { registerNativeRoutes, scopeGuard } from './native/routes.ts';
+import { registerCapabilities, registerNativeRoutes, scopeGuard } from './native/routes.ts';
 import { toHuwiyaError } from './to-huwiya-error.ts';
 
 export interface HttpOptions {
@@ -345,6 +345,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   );
 
   registerNativeRoutes(app, deps);
+  registerCapabilities(app, deps);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>

@@ -882,3 +882,28 @@ describe('native API', () => {
     });
   });
 });
+
+test('GET /v1/capabilities lists checks, limits and model versions', async () => {
+  const s = await startTestServer();
+  try {
+    const key = await s.key(['identity:read']);
+    const res = await s.app.inject({
+      method: 'GET',
+      url: '/v1/capabilities',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(res.statusCode, 200);
+    const body = res.json() as {
+      checks: Record<string, string>;
+      model_versions: Record<string, string>;
+      policy_version: string;
+    };
+    assert.equal(body.checks.face_match, 'available');
+    assert.equal(body.checks.ocr, 'not_available');
+    assert.ok(body.model_versions.face_embed);
+    assert.ok(body.policy_version);
+    assert.equal((await s.app.inject({ method: 'GET', url: '/v1/capabilities' })).statusCode, 401);
+  } finally {
+    await s.close();
+  }
+});

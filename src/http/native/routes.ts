@@ -2,12 +2,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HuwiyaError } from '../../domain/errors.ts';
 import {
   CHECK_NAMES,
+  DOCUMENT_TYPES,
   DEFAULT_CHECKS,
   STATUS_ALIASES,
   type CheckName,
   type VerificationStatus,
 } from '../../domain/verification.ts';
 import { requireScope } from '../../app/api-keys.ts';
+import { POLICY_VERSION } from '../../domain/risk-policy.ts';
+import { modelVersions } from '../../pipeline/face/model-manifest.ts';
 import type { AppDeps, Caller } from '../../app/deps.ts';
 import { checkLiveness, matchFaces, validateImage } from '../../app/face-services.ts';
 import {
@@ -310,6 +313,48 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         typeof b.side === 'string' ? b.side : undefined,
       );
     },
+  );
+}
+
+/** GET /v1/capabilities (API.md "Beyond the three vendors"): what this server can do, from its own registry. */
+function capabilities(deps: AppDeps) {
+  const available: CheckName[] = ['face_match', 'liveness'];
+  return {
+    object: 'capabilities',
+    checks: Object.fromEntries(
+      CHECK_NAMES.map((c) => [c, available.includes(c) ? 'available' : 'not_available']),
+    ),
+    document_types: [...DOCUMENT_TYPES],
+    countries: [],
+    image_formats: ['image/jpeg', 'image/png', 'image/webp'],
+    limits: {
+      max_image_bytes: deps.limits.maxImageBytes,
+      max_image_pixels: deps.limits.maxImagePixels,
+      sync_timeout_ms: deps.limits.syncTimeoutMs,
+    },
+    thresholds: {
+      face_match_similarity: 0.7,
+      face_match_cosine: deps.manifest.thresholds.face_match_cosine,
+      liveness_live_probability: deps.manifest.thresholds.liveness_live_probability,
+    },
+    model_versions: modelVersions(deps.manifest),
+    policy_version: POLICY_VERSION,
+  };
+}
+
+export function registerCapabilities(app: FastifyInstance, deps: AppDeps): void {
+  app.get(
+    '/v1/capabilities',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'getCapabilities',
+        tags: ['Operations'],
+        summary: 'Checks, document types, limits and model versions of this server',
+        'x-responses': { ...S.errorResponses(401, 403) },
+      },
+    },
+    async () => capabilities(deps),
   );
 }
 
