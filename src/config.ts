@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -16,6 +17,8 @@ export interface Config {
   maxImagePixels: number;
   syncTimeoutMs: number;
   inferenceThreads: number;
+  /** Pipeline runs (decode + inference) at once in this process; default: the number of cores. */
+  pipelineConcurrency: number;
   publicUrl: string | undefined;
 }
 
@@ -75,6 +78,14 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
   const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);
   const inferenceThreads = intKey(env, 'HUWIYA_INFERENCE_THREADS', 2, 1, 64, problems);
+  const pipelineConcurrency = intKey(
+    env,
+    'HUWIYA_PIPELINE_CONCURRENCY',
+    Math.max(1, os.availableParallelism()),
+    1,
+    256,
+    problems,
+  );
 
   let publicUrl: string | undefined;
   if (env.HUWIYA_PUBLIC_URL) {
@@ -96,6 +107,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_MAX_IMAGE_PIXELS',
     'HUWIYA_SYNC_TIMEOUT_MS',
     'HUWIYA_INFERENCE_THREADS',
+    'HUWIYA_PIPELINE_CONCURRENCY',
     'HUWIYA_PUBLIC_URL',
   ]);
   for (const key of Object.keys(env)) {
@@ -114,6 +126,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImagePixels,
     syncTimeoutMs,
     inferenceThreads,
+    pipelineConcurrency,
     publicUrl,
   };
 }

@@ -9,6 +9,7 @@ import { OnnxRunner } from './adapters/onnx/onnx-runner.ts';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
 import type { AppDeps } from './app/deps.ts';
+import { Semaphore } from './app/semaphore.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 
@@ -60,6 +61,7 @@ export async function createRuntime(config: Config, overrides: { now?: () => Dat
       maxImagePixels: config.maxImagePixels,
       syncTimeoutMs: config.syncTimeoutMs,
     },
+    pipelineSlots: new Semaphore(config.pipelineConcurrency),
   };
   return {
     deps,

@@ -2,6 +2,7 @@ import type { ModelManifest } from '../pipeline/face/model-manifest.ts';
 import type { InferenceRunner } from '../ports/inference.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { BlobStore, Scope, Store } from '../ports/stores.ts';
+import type { Semaphore } from './semaphore.ts';
 
 /** Everything a use case may touch, wired once in main.ts. */
 export interface AppDeps {
@@ -12,6 +13,8 @@ export interface AppDeps {
   manifest: ModelManifest;
   now: () => Date;
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
+  /** Slots for decode + inference work in this process. */
+  pipelineSlots: Semaphore;
 }
 
 /** Who is calling: resolved from the API key by the edge, passed to every use case. */

@@ -11,6 +11,10 @@ import { newId } from './ids.ts';
 
 /** POST /identity/face-match: two images, stateless (nothing is stored). */
 export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
+  return deps.pipelineSlots.run(() => matchFacesUnbounded(deps, image1, image2));
+}
+
+async function matchFacesUnbounded(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
   const [a, b] = [
     await decodeImage(image1, 'image_1', deps.limits),
     await decodeImage(image2, 'image_2', deps.limits),
@@ -35,6 +39,10 @@ export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint
 
 /** POST /identity/liveness (passive, one image). */
 export async function checkLiveness(deps: AppDeps, image: Uint8Array) {
+  return deps.pipelineSlots.run(() => checkLivenessUnbounded(deps, image));
+}
+
+async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
   const d = await decodeImage(image, 'image', deps.limits);
   const face = await analyzeSelfie(deps, d.image, { liveness: true });
   if (!face) throw new HuwiyaError('face_not_found', 'No face was found in image.', { param: 'image' });
@@ -58,6 +66,10 @@ export async function checkLiveness(deps: AppDeps, image: Uint8Array) {
 
 /** POST /identity/validate: resolution, blur, exposure, glare; face presence for selfies. */
 export async function validateImage(deps: AppDeps, image: Uint8Array, kind: ImageKind, side?: string) {
+  return deps.pipelineSlots.run(() => validateImageUnbounded(deps, image, kind, side));
+}
+
+async function validateImageUnbounded(deps: AppDeps, image: Uint8Array, kind: ImageKind, side?: string) {
   const d = await decodeImage(image, 'image', deps.limits);
   const measures = await measureQuality(d.image, { width: d.originalWidth, height: d.originalHeight });
   let faces: number | undefined;

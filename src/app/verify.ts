@@ -75,7 +75,7 @@ export async function createVerification(
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
-  const decoded = await decodeAll(deps, input.images);
+  const decoded = await deps.pipelineSlots.run(() => decodeAll(deps, input.images));
   const now = deps.now().toISOString();
   const id = newId('ver');
   const doc: VerificationDoc = {
@@ -201,8 +201,10 @@ export async function processVerification(
   let next: VerificationDoc;
   const t0 = performance.now();
   try {
-    const decoded = preDecoded ?? (await loadDecoded(deps, tenantId, id));
-    const checks = await runChecks(deps, doc.checks_requested, decoded);
+    const checks = await deps.pipelineSlots.run(async () => {
+      const decoded = preDecoded ?? (await loadDecoded(deps, tenantId, id));
+      return runChecks(deps, doc.checks_requested, decoded);
+    });
     const risk = assessRisk(checks);
     next = {
       ...doc,
