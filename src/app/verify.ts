@@ -30,17 +30,61 @@ const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['ocr', 'fraud', 'duplicat
 const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie'];
 
 export type Decoded = Partial<Record<ImageField, DecodedImage>>;
+type Decoding = Partial<Record<ImageField, Promise<DecodedImage>>>;
+type Checks = Partial<Record<CheckName, CheckResult>>;
+
+/** Start decoding every image at once (libvips decodes in its own threads). */
+function startDecoding(deps: Pick<AppDeps, 'limits'>, images: VerifyInput['images']): Decoding {
+  const out: Decoding = {};
+  for (const field of IMAGE_FIELDS) {
+    const bytes = images[field];
+    if (bytes) {
+      const p = decodeImage(bytes, field, deps.limits);
+      // Settled by whoever awaits it; a rejection here must not surface as unhandled meanwhile.
+      p.catch(() => undefined);
+      out[field] = p;
+    }
+  }
+  return out;
+}
+
+async function settle(decoding: Decoding): Promise<Decoded> {
+  const out: Decoded = {};
+  // Every image is validated; the first bad one (in field order) is the error.
+  const results = await Promise.allSettled(IMAGE_FIELDS.map((f) => decoding[f]));
+  for (const [i, r] of results.entries()) {
+    if (r.status === 'rejected') throw r.reason;
+    if (r.value) out[IMAGE_FIELDS[i]!] = r.value;
+  }
+  return out;
+}
 
 export async function decodeAll(
   deps: Pick<AppDeps, 'limits'>,
   images: VerifyInput['images'],
 ): Promise<Decoded> {
-  const out: Decoded = {};
-  for (const field of IMAGE_FIELDS) {
-    const bytes = images[field];
-    if (bytes) out[field] = await decodeImage(bytes, field, deps.limits);
+  return settle(startDecoding(deps, images));
+}
+
+/**
+ * Decode and run the checks in one pass for a sync request: the selfie's face stages start as soon as the
+ * selfie is decoded, while the document is still decoding. Bad input rejects with the decoder's coded error.
+ */
+export async function analyzeNow(
+  deps: AppDeps,
+  input: VerifyInput,
+  times?: StageTimes,
+): Promise<{ decoded: Decoded; checks: Checks }> {
+  if (!input.images.document_front) {
+    throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
-  return out;
+  return deps.pipelineSlots.run(async () => {
+    const decoding = startDecoding(deps, input.images);
+    const checks = runChecks(deps, input.checks, decoding, times);
+    checks.catch(() => undefined);
+    const decoded = await settle(decoding);
+    return { decoded, checks: await checks };
+  });
 }
 
 function blobKey(tenantId: string, verificationId: string, field: string): string {
@@ -71,11 +115,12 @@ export async function createVerification(
   deps: AppDeps,
   caller: Caller,
   input: VerifyInput,
+  preDecoded?: Decoded,
 ): Promise<{ doc: VerificationDoc; decoded: Decoded }> {
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
-  const decoded = await deps.pipelineSlots.run(() => decodeAll(deps, input.images));
+  const decoded = preDecoded ?? (await deps.pipelineSlots.run(() => decodeAll(deps, input.images)));
   const now = deps.now().toISOString();
   const id = newId('ver');
   const doc: VerificationDoc = {
@@ -160,25 +205,28 @@ async function loadDecoded(deps: AppDeps, tenantId: string, id: string): Promise
 export async function runChecks(
   deps: AppDeps,
   requested: CheckName[],
-  decoded: Decoded,
+  images: Decoded | Decoding,
   times?: StageTimes,
-): Promise<Partial<Record<CheckName, CheckResult>>> {
-  const checks: Partial<Record<CheckName, CheckResult>> = {};
+): Promise<Checks> {
+  const checks: Checks = {};
   const wantFace = requested.includes('face_match');
   const wantLive = requested.includes('liveness');
-  const selfieImg = decoded.selfie?.image;
-  const selfie =
-    selfieImg && (wantFace || wantLive)
-      ? await analyzeSelfie(deps, selfieImg, { liveness: wantLive, times })
-      : undefined;
-  if (wantFace) {
-    if (!selfieImg) checks.face_match = skipped('selfie_missing');
-    else {
-      const portrait = await analyzeDocumentPortrait(deps, decoded.document_front!.image, times);
-      checks.face_match = faceMatchCheck(deps, selfie, portrait);
-    }
-  }
-  if (wantLive) checks.liveness = selfieImg ? livenessCheck(deps, selfie) : skipped('selfie_missing');
+  const hasSelfie = images.selfie !== undefined;
+  // The selfie and the document portrait are analysed concurrently, each as soon as its image is decoded.
+  const selfieP =
+    hasSelfie && (wantFace || wantLive)
+      ? Promise.resolve(images.selfie!).then((d) =>
+          analyzeSelfie(deps, d.image, { liveness: wantLive, times }),
+        )
+      : Promise.resolve(undefined);
+  const portraitP =
+    hasSelfie && wantFace && images.document_front
+      ? Promise.resolve(images.document_front).then((d) => analyzeDocumentPortrait(deps, d.image, times))
+      : Promise.resolve(undefined);
+  const [selfie, portrait] = await Promise.all([selfieP, portraitP]);
+  if (wantFace)
+    checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
+  if (wantLive) checks.liveness = hasSelfie ? livenessCheck(deps, selfie) : skipped('selfie_missing');
   for (const name of requested) {
     if (NOT_AVAILABLE.has(name)) checks[name] = skipped('not_available');
   }
@@ -190,7 +238,7 @@ export async function processVerification(
   deps: AppDeps,
   tenantId: string,
   id: string,
-  preDecoded?: Decoded,
+  pre: { decoded?: Decoded; checks?: Checks } = {},
   actor = 'pipeline',
 ): Promise<VerificationDoc> {
   const row = await deps.store.getVerification(tenantId, id);
@@ -201,10 +249,12 @@ export async function processVerification(
   let next: VerificationDoc;
   const t0 = performance.now();
   try {
-    const checks = await deps.pipelineSlots.run(async () => {
-      const decoded = preDecoded ?? (await loadDecoded(deps, tenantId, id));
-      return runChecks(deps, doc.checks_requested, decoded);
-    });
+    const checks =
+      pre.checks ??
+      (await deps.pipelineSlots.run(async () => {
+        const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
+        return runChecks(deps, doc.checks_requested, decoded);
+      }));
     const risk = assessRisk(checks);
     next = {
       ...doc,

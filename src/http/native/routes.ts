@@ -20,7 +20,7 @@ import {
   listVerifications,
 } from '../../app/manage-verifications.ts';
 import { presentVerification } from '../../app/verification-doc.ts';
-import { createVerification, processVerification, type VerifyInput } from '../../app/verify.ts';
+import { analyzeNow, createVerification, processVerification, type VerifyInput } from '../../app/verify.ts';
 import { decodeBase64Image } from '../image-input.ts';
 import type { Scope } from '../../ports/stores.ts';
 import * as S from './schemas.ts';
@@ -157,9 +157,9 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         metadata: parseMetadata(b.metadata),
         webhookUrl: typeof b.webhook_url === 'string' ? b.webhook_url : undefined,
       };
-      const { doc, decoded } = await createVerification(deps, c, input);
       if (input.mode === 'async') {
-        processVerification(deps, c.tenantId, doc.id, decoded).catch((e: unknown) =>
+        const { doc, decoded } = await createVerification(deps, c, input);
+        processVerification(deps, c.tenantId, doc.id, { decoded }).catch((e: unknown) =>
           req.log.error(
             { err: e instanceof Error ? e.message : String(e), verification: doc.id },
             'async verification failed',
@@ -167,11 +167,25 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         );
         return reply.code(201).send(presentVerification(doc));
       }
-      const done = await timeout(
-        processVerification(deps, c.tenantId, doc.id, decoded),
-        deps.limits.syncTimeoutMs,
-      );
-      return reply.code(200).send(presentVerification(done ?? doc));
+      // Sync: decode and analyse first (bounded by the sync time limit), then store and decide. Past the
+      // limit the verification is stored and finishes in the background; the answer is the pending object.
+      const analysis = analyzeNow(deps, input);
+      const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
+      if (!ready) {
+        const { doc, decoded } = await createVerification(deps, c, input);
+        analysis
+          .then((a) => processVerification(deps, c.tenantId, doc.id, { decoded, checks: a.checks }))
+          .catch((e: unknown) =>
+            req.log.error(
+              { err: e instanceof Error ? e.message : String(e), verification: doc.id },
+              'late verification failed',
+            ),
+          );
+        return reply.code(200).send(presentVerification(doc));
+      }
+      const { doc } = await createVerification(deps, c, input, ready.decoded);
+      const done = await processVerification(deps, c.tenantId, doc.id, { checks: ready.checks });
+      return reply.code(200).send(presentVerification(done));
     },
   );
 
