@@ -96,6 +96,10 @@ export async function serve(config: Config): Promise<void> {
     await runtime.close();
     process.exit(0);
   };
+  // A bug in one request must not take the service down: log it (no request data) and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    app.log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+  });
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });

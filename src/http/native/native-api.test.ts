@@ -907,3 +907,54 @@ test('GET /v1/capabilities lists checks, limits and model versions', async () =>
     await s.close();
   }
 });
+
+test(
+  'a burst of concurrent verifications all complete, each with its own outcome',
+  { skip: NO_SHARED_DATA },
+  async () => {
+    const s = await startTestServer({ HUWIYA_PIPELINE_CONCURRENCY: '2' });
+    try {
+      const key = await s.key();
+      const faces = path.join(SHARED_DATA!, 'faces/deepface');
+      const b64 = (f: string) => readFileSync(path.join(faces, f)).toString('base64');
+      const pairs = [
+        ['img1.jpg', 'img2.jpg', 'passed'],
+        ['img1.jpg', 'img3.jpg', 'failed'],
+      ] as const;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => {
+          const [doc, selfie, expected] = pairs[i % 2]!;
+          return s.app
+            .inject({
+              method: 'POST',
+              url: '/v1/identity/verify',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              payload: {
+                document_front: b64(doc),
+                selfie: b64(selfie),
+                document_type: 'cin',
+                country: 'MA',
+                checks: ['face_match'],
+              },
+            })
+            .then((r) => ({ r, expected }));
+        }),
+      );
+      for (const { r, expected } of results) {
+        assert.equal(r.statusCode, 200, r.body);
+        assert.equal(
+          (r.json() as { checks: { face_match: { status: string } } }).checks.face_match.status,
+          expected,
+        );
+      }
+      const list = await s.app.inject({
+        method: 'GET',
+        url: '/v1/identity/verifications?limit=100',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal((list.json() as { total_count: number }).total_count, 8);
+    } finally {
+      await s.close();
+    }
+  },
+);
