@@ -19,6 +19,10 @@ export interface Config {
   inferenceThreads: number;
   /** Pipeline runs (decode + inference) at once in this process; default: the number of cores. */
   pipelineConcurrency: number;
+  /** `in-process`: `serve` also runs the job worker; `off`: run `huwiya worker` separately. */
+  worker: 'in-process' | 'off';
+  /** How long a claimed job stays a worker's without a heartbeat (crash recovery time). */
+  jobLeaseMs: number;
   publicUrl: string | undefined;
 }
 
@@ -87,6 +91,12 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     problems,
   );
 
+  const jobLeaseMs = intKey(env, 'HUWIYA_JOB_LEASE_MS', 30_000, 1000, 3_600_000, problems);
+  const rawWorker = env.HUWIYA_WORKER?.trim() || 'in-process';
+  let worker: Config['worker'] = 'in-process';
+  if (rawWorker === 'in-process' || rawWorker === 'off') worker = rawWorker;
+  else problems.push(`HUWIYA_WORKER: expected in-process or off, got "${rawWorker}"`);
+
   let publicUrl: string | undefined;
   if (env.HUWIYA_PUBLIC_URL) {
     try {
@@ -108,6 +118,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_SYNC_TIMEOUT_MS',
     'HUWIYA_INFERENCE_THREADS',
     'HUWIYA_PIPELINE_CONCURRENCY',
+    'HUWIYA_WORKER',
+    'HUWIYA_JOB_LEASE_MS',
     'HUWIYA_PUBLIC_URL',
   ]);
   for (const key of Object.keys(env)) {
@@ -127,6 +139,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     syncTimeoutMs,
     inferenceThreads,
     pipelineConcurrency,
+    worker,
+    jobLeaseMs,
     publicUrl,
   };
 }

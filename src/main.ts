@@ -10,6 +10,8 @@ import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts'
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
 import type { AppDeps } from './app/deps.ts';
 import { Semaphore } from './app/semaphore.ts';
+import { jobHandlers } from './app/job-handlers.ts';
+import { Worker } from './worker/worker.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 
@@ -40,11 +42,16 @@ export async function openStore(config: Config): Promise<SqliteStore> {
 
 export interface Runtime {
   deps: AppDeps;
+  /** The in-process worker, when this process runs jobs. */
+  worker: Worker | undefined;
   close(): Promise<void>;
 }
 
 /** Composition root: the one place adapters are chosen and wired. */
-export async function createRuntime(config: Config, overrides: { now?: () => Date } = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  overrides: { now?: () => Date; worker?: boolean } = {},
+): Promise<Runtime> {
   const { key } = resolveMasterKey(config);
   const store = await openStore(config);
   const manifest = await loadManifest();
@@ -62,10 +69,25 @@ export async function createRuntime(config: Config, overrides: { now?: () => Dat
       syncTimeoutMs: config.syncTimeoutMs,
     },
     pipelineSlots: new Semaphore(config.pipelineConcurrency),
+    notifyJobs: () => worker?.notify(),
   };
+  let worker: Worker | undefined;
+  if (overrides.worker ?? config.worker === 'in-process') {
+    worker = new Worker(store, jobHandlers(deps), {
+      concurrency: config.pipelineConcurrency,
+      leaseMs: config.jobLeaseMs,
+      log: (level, msg, fields) => {
+        if (config.logLevel !== 'silent')
+          process.stderr.write(JSON.stringify({ level, msg, ...fields }) + '\n');
+      },
+    });
+    worker.start();
+  }
   return {
     deps,
+    worker,
     async close() {
+      await worker?.stop();
       await inference.close();
       await store.close();
     },

@@ -15,6 +15,8 @@ export interface AppDeps {
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
   /** Slots for decode + inference work in this process. */
   pipelineSlots: Semaphore;
+  /** Wake this process's workers after a job was enqueued (no-op when none runs here). */
+  notifyJobs: () => void;
 }
 
 /** Who is calling: resolved from the API key by the edge, passed to every use case. */

@@ -1,6 +1,6 @@
 import { HuwiyaError } from '../domain/errors.ts';
-import type { VerificationStatus } from '../domain/verification.ts';
-import type { ListFilter } from '../ports/stores.ts';
+import { assertTransition, type VerificationStatus } from '../domain/verification.ts';
+import type { ListFilter, StoreTx } from '../ports/stores.ts';
 import type { AppDeps, Caller } from './deps.ts';
 import { newId } from './ids.ts';
 import { docAad, type VerificationDoc } from './verification-doc.ts';
@@ -90,4 +90,93 @@ export async function getAudit(deps: AppDeps, caller: Caller, id: string) {
       details: e.details,
     })),
   };
+}
+
+async function transition(
+  deps: AppDeps,
+  caller: Caller,
+  id: string,
+  from: readonly VerificationStatus[],
+  to: VerificationStatus,
+  event: string,
+  effects: (tx: StoreTx, now: string) => Promise<void>,
+): Promise<VerificationDoc> {
+  const now = deps.now().toISOString();
+  return deps.store.transaction(async (tx) => {
+    const row = await tx.getVerification(caller.tenantId, id);
+    const key = row ? await deps.keyring.get(tx, id) : undefined;
+    if (!row || !key || !row.sealed)
+      throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
+    if (!from.includes(row.status)) {
+      throw new HuwiyaError(
+        'invalid_state',
+        `The verification is ${row.status}; this needs ${from.join(' or ')}.`,
+        {
+          param: 'id',
+        },
+      );
+    }
+    assertTransition(row.status, to);
+    const doc = JSON.parse(
+      key.open(row.sealed, docAad(caller.tenantId, id)).toString('utf8'),
+    ) as VerificationDoc;
+    const next: VerificationDoc = { ...doc, status: to, updated_at: now };
+    if (to === 'pending') {
+      // A retry starts from a clean slate: the previous outcome stays in the audit trail.
+      next.checks = {};
+      next.fraud_signals = [];
+      next.risk_factors = [];
+      delete next.risk_score;
+      delete next.risk_level;
+      delete next.error;
+      delete next.policy_version;
+    }
+    await tx.updateVerification(caller.tenantId, {
+      ...row,
+      status: to,
+      updatedAt: now,
+      riskScore: next.risk_score ?? null,
+      riskLevel: next.risk_level ?? null,
+      sealed: key.seal(Buffer.from(JSON.stringify(next)), docAad(caller.tenantId, id)),
+    });
+    await effects(tx, now);
+    await tx.appendAudit({
+      id: newId('aud'),
+      tenantId: caller.tenantId,
+      verificationId: id,
+      at: now,
+      event,
+      actor: caller.apiKeyId,
+      details: { from: row.status, to },
+    });
+    return next;
+  });
+}
+
+/** POST …/cancel: a pending verification stops; its queued job is cancelled and a running one's result discarded. */
+export async function cancelVerification(
+  deps: AppDeps,
+  caller: Caller,
+  id: string,
+): Promise<VerificationDoc> {
+  return transition(deps, caller, id, ['pending'], 'cancelled', 'verification.cancelled', async (tx, now) => {
+    await tx.cancelJobsFor(caller.tenantId, id, now);
+  });
+}
+
+/** POST …/retry: an errored or rejected verification runs again on its stored images, asynchronously. */
+export async function retryVerification(deps: AppDeps, caller: Caller, id: string): Promise<VerificationDoc> {
+  const doc = await transition(
+    deps,
+    caller,
+    id,
+    ['error', 'rejected'],
+    'pending',
+    'verification.retried',
+    async (tx, now) => {
+      await tx.enqueueJob({ name: 'verification.process', tenantId: caller.tenantId, subjectId: id }, now);
+    },
+  );
+  deps.notifyJobs();
+  return doc;
 }

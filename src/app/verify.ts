@@ -115,8 +115,10 @@ export async function createVerification(
   deps: AppDeps,
   caller: Caller,
   input: VerifyInput,
-  preDecoded?: Decoded,
+  options: { decoded?: Decoded; enqueue?: boolean } = {},
 ): Promise<{ doc: VerificationDoc; decoded: Decoded }> {
+  const preDecoded = options.decoded;
+  const enqueue = options.enqueue ?? input.mode === 'async';
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
@@ -163,6 +165,10 @@ export async function createVerification(
       }
       const sealed = key.seal(Buffer.from(JSON.stringify(doc)), docAad(caller.tenantId, id));
       await tx.insertVerification(rowOf(doc, caller.tenantId, sealed));
+      // Async: the job is written with the verification, so it cannot be lost or run for a phantom.
+      if (enqueue) {
+        await tx.enqueueJob({ name: 'verification.process', tenantId: caller.tenantId, subjectId: id }, now);
+      }
       await tx.appendAudit({
         id: newId('aud'),
         tenantId: caller.tenantId,
@@ -186,6 +192,7 @@ export async function createVerification(
     if (written.length > 0) await deps.blobs.deletePrefix(`${caller.tenantId}/${id}`).catch(() => undefined);
     throw e;
   }
+  if (enqueue) deps.notifyJobs();
   return { doc, decoded };
 }
 
@@ -281,7 +288,10 @@ export async function processVerification(
   }
   assertTransition(doc.status, next.status);
   const elapsedMs = Math.round(performance.now() - t0);
-  await deps.store.transaction(async (tx) => {
+  const written = await deps.store.transaction(async (tx) => {
+    // Decided elsewhere meanwhile (cancelled, or another worker whose lease overlapped): keep that outcome.
+    const current = await tx.getVerification(tenantId, id);
+    if (!current || current.status !== 'pending') return false;
     await tx.updateVerification(
       tenantId,
       rowOf(next, tenantId, key.seal(Buffer.from(JSON.stringify(next)), docAad(tenantId, id))),
@@ -331,6 +341,12 @@ export async function processVerification(
         risk_level: next.risk_level,
       },
     });
+    return true;
   });
+  if (!written) {
+    const row = await deps.store.getVerification(tenantId, id);
+    if (!row?.sealed) throw new HuwiyaError('resource_not_found');
+    return JSON.parse(key.open(row.sealed, docAad(tenantId, id)).toString('utf8')) as VerificationDoc;
+  }
   return next;
 }

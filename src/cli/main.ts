@@ -12,7 +12,9 @@ import { SCOPES, type Scope } from '../ports/stores.ts';
 
 const USAGE = `huwiya <command>
 
-  serve                       start the HTTP server (HUWIYA_PORT, HUWIYA_HOST, HUWIYA_DATA_DIR, ...)
+  serve                       start the HTTP server (HUWIYA_PORT, HUWIYA_HOST, HUWIYA_DATA_DIR, ...);
+                              it also runs the job worker unless HUWIYA_WORKER=off
+  worker                      run only the job worker (async verifications) against the same data dir
   migrate                     create or upgrade the database schema
   keys create [--tenant T] [--name N] [--scopes s1,s2] [--test]
                               create an API key; the secret is printed once
@@ -95,7 +97,7 @@ async function verify(config: Config, args: string[]): Promise<void> {
   const read = async (f: string | undefined) => (f ? new Uint8Array(await readFile(f)) : undefined);
   const t0 = performance.now();
   process.stderr.write('loading models…\n');
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { worker: false });
   try {
     const images = {
       document_front: await read(values['document-front']),
@@ -152,6 +154,16 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
       await serve(config);
       return;
+    case 'worker': {
+      const runtime = await createRuntime(config, { worker: true });
+      process.stderr.write(`worker ${runtime.worker!.id} running; Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await runtime.close();
+      return;
+    }
     case 'migrate': {
       const store = await openStore(config);
       const applied = await store.migrate();

@@ -47,6 +47,10 @@ export const errorCatalogue = {
   image_too_small: { type: 'validation_error', message: 'The image is too small to analyse.' },
   invalid_cursor: { type: 'validation_error', message: 'The pagination cursor is not valid.' },
   face_not_found: { type: 'validation_error', message: 'No face was found in the image.' },
+  invalid_state: {
+    type: 'validation_error',
+    message: 'The verification is not in a state that allows this operation.',
+  },
   authentication_required: { type: 'authentication_error', message: 'No API key was provided.' },
   invalid_api_key: { type: 'authentication_error', message: 'The API key is not valid or has been revoked.' },
   insufficient_scope: {

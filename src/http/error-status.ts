@@ -17,6 +17,7 @@ export const NATIVE_STATUS: Record<ErrorCode, number> = {
   image_too_small: 422,
   invalid_cursor: 400,
   face_not_found: 422,
+  invalid_state: 409,
   authentication_required: 401,
   invalid_api_key: 401,
   insufficient_scope: 403,

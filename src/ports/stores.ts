@@ -95,7 +95,7 @@ export interface IdempotencyRecord {
 }
 
 /** The queries one transaction can make. Every call that reads tenant data takes the tenant id. */
-export interface StoreTx {
+export interface StoreTx extends JobStoreTx {
   createTenant(t: Tenant): Promise<void>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -152,4 +152,61 @@ export interface BlobStore {
   put(key: string, bytes: Buffer): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
   deletePrefix(prefix: string): Promise<void>;
+}
+
+/** Job kinds; the worker refuses to start without a handler for each (STYLE.md §6). */
+export const JOB_NAMES = ['verification.process'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobRecord {
+  id: string;
+  name: JobName;
+  tenantId: string;
+  /** The object the job acts on (a verification id). */
+  subjectId: string;
+  payload: Record<string, unknown>;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  runAt: string;
+  lockedBy: string | null;
+  lockedUntil: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewJob {
+  name: JobName;
+  tenantId: string;
+  subjectId: string;
+  payload?: Record<string, unknown>;
+  runAt?: string;
+  maxAttempts?: number;
+}
+
+/** The durable queue's queries (embedded: the same SQLite database, so enqueues join the caller's transaction). */
+export interface JobStoreTx {
+  enqueueJob(job: NewJob, now: string): Promise<string>;
+  /** Lock the next due job (queued, or running with an expired lease) for `workerId` until `lockedUntil`. */
+  claimJob(
+    names: readonly JobName[],
+    workerId: string,
+    now: string,
+    lockedUntil: string,
+  ): Promise<JobRecord | undefined>;
+  finishJob(
+    id: string,
+    workerId: string,
+    state: 'done' | 'failed' | 'cancelled',
+    now: string,
+    error?: string,
+  ): Promise<boolean>;
+  retryJobLater(id: string, workerId: string, runAt: string, now: string, error: string): Promise<boolean>;
+  /** Heartbeat: push a running job's lease forward; false when the job is no longer this worker's. */
+  extendJobLease(id: string, workerId: string, lockedUntil: string): Promise<boolean>;
+  cancelJobsFor(tenantId: string, subjectId: string, now: string): Promise<number>;
+  listJobsFor(tenantId: string, subjectId: string): Promise<JobRecord[]>;
+  countJobs(state?: JobState): Promise<number>;
 }

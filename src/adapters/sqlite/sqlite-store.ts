@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql, type Transaction } from 'kysely';
+import { randomBytes } from 'node:crypto';
 import type {
   ApiKeyRecord,
   AuditEvent,
   BlobRecord,
   CheckRow,
   IdempotencyRecord,
+  JobName,
+  JobRecord,
+  JobState,
   ListFilter,
+  NewJob,
   Store,
   StoreTx,
   Tenant,
@@ -71,6 +76,22 @@ interface DB {
     created_at: string;
   };
   data_keys: { owner_id: string; tenant_id: string; wrapped: Buffer; created_at: string };
+  jobs: {
+    id: string;
+    name: string;
+    tenant_id: string;
+    subject_id: string;
+    payload: string;
+    state: string;
+    attempts: number;
+    max_attempts: number;
+    run_at: string;
+    locked_by: string | null;
+    locked_until: string | null;
+    last_error: string | null;
+    created_at: string;
+    updated_at: string;
+  };
   idempotency_keys: {
     tenant_id: string;
     api_key_id: string;
@@ -145,6 +166,25 @@ function toIdem(r: DB['idempotency_keys']): IdempotencyRecord {
     sealedResponse: r.sealed_response ? Buffer.from(r.sealed_response) : null,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
+  };
+}
+
+function toJob(r: DB['jobs']): JobRecord {
+  return {
+    id: r.id,
+    name: r.name as JobName,
+    tenantId: r.tenant_id,
+    subjectId: r.subject_id,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    state: r.state as JobState,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    runAt: r.run_at,
+    lockedBy: r.locked_by,
+    lockedUntil: r.locked_until,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
@@ -465,6 +505,113 @@ class SqliteTx implements StoreTx {
   async purgeIdempotency(before: string) {
     const r = await this.q.deleteFrom('idempotency_keys').where('expires_at', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+  async enqueueJob(job: NewJob, now: string) {
+    const id = `job_${randomBytes(10).toString('hex')}`;
+    await this.q
+      .insertInto('jobs')
+      .values({
+        id,
+        name: job.name,
+        tenant_id: job.tenantId,
+        subject_id: job.subjectId,
+        payload: JSON.stringify(job.payload ?? {}),
+        state: 'queued',
+        attempts: 0,
+        max_attempts: job.maxAttempts ?? 5,
+        run_at: job.runAt ?? now,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return id;
+  }
+  async claimJob(names: readonly JobName[], workerId: string, now: string, lockedUntil: string) {
+    if (names.length === 0) return undefined;
+    // One statement, so two workers (threads or processes) can never claim the same job.
+    const r = await sql<DB['jobs']>`
+      update jobs set state = 'running', locked_by = ${workerId}, locked_until = ${lockedUntil},
+        attempts = attempts + 1, updated_at = ${now}
+      where id = (
+        select id from jobs
+        where name in (${sql.join(names.map((n) => sql`${n}`))})
+          and ((state = 'queued' and run_at <= ${now}) or (state = 'running' and locked_until < ${now}))
+        order by run_at, created_at limit 1)
+      returning *`.execute(this.q);
+    const row = r.rows[0];
+    return row ? toJob(row) : undefined;
+  }
+  async finishJob(
+    id: string,
+    workerId: string,
+    state: 'done' | 'failed' | 'cancelled',
+    now: string,
+    error?: string,
+  ) {
+    const r = await this.q
+      .updateTable('jobs')
+      .set({ state, locked_by: null, locked_until: null, updated_at: now, last_error: error ?? null })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async retryJobLater(id: string, workerId: string, runAt: string, now: string, error: string) {
+    const r = await this.q
+      .updateTable('jobs')
+      .set({
+        state: 'queued',
+        run_at: runAt,
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+        last_error: error,
+      })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async extendJobLease(id: string, workerId: string, lockedUntil: string) {
+    const r = await this.q
+      .updateTable('jobs')
+      .set({ locked_until: lockedUntil })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async cancelJobsFor(tenantId: string, subjectId: string, now: string) {
+    const r = await this.q
+      .updateTable('jobs')
+      .set({ state: 'cancelled', updated_at: now, locked_by: null, locked_until: null })
+      .where('tenant_id', '=', tenantId)
+      .where('subject_id', '=', subjectId)
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+  async listJobsFor(tenantId: string, subjectId: string) {
+    const rows = await this.q
+      .selectFrom('jobs')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('subject_id', '=', subjectId)
+      .orderBy('created_at')
+      .execute();
+    return rows.map(toJob);
+  }
+  async countJobs(state?: JobState) {
+    let q = this.q.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n'));
+    if (state) q = q.where('state', '=', state);
+    const r = await q.executeTakeFirst();
+    return Number(r?.n ?? 0);
   }
 }
 

@@ -14,6 +14,8 @@ import { modelVersions } from '../../pipeline/face/model-manifest.ts';
 import type { AppDeps, Caller } from '../../app/deps.ts';
 import { checkLiveness, matchFaces, validateImage } from '../../app/face-services.ts';
 import {
+  cancelVerification,
+  retryVerification,
   deleteVerification,
   getAudit,
   getVerification,
@@ -158,32 +160,20 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         webhookUrl: typeof b.webhook_url === 'string' ? b.webhook_url : undefined,
       };
       if (input.mode === 'async') {
-        const { doc, decoded } = await createVerification(deps, c, input);
-        processVerification(deps, c.tenantId, doc.id, { decoded }).catch((e: unknown) =>
-          req.log.error(
-            { err: e instanceof Error ? e.message : String(e), verification: doc.id },
-            'async verification failed',
-          ),
-        );
+        // Stored with its job in one transaction; a worker (in this process or `huwiya worker`) runs it.
+        const { doc } = await createVerification(deps, c, input);
         return reply.code(201).send(presentVerification(doc));
       }
       // Sync: decode and analyse first (bounded by the sync time limit), then store and decide. Past the
-      // limit the verification is stored and finishes in the background; the answer is the pending object.
+      // limit the verification is stored with a job, finishes in a worker, and the answer is the pending object.
       const analysis = analyzeNow(deps, input);
+      analysis.catch(() => undefined);
       const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
       if (!ready) {
-        const { doc, decoded } = await createVerification(deps, c, input);
-        analysis
-          .then((a) => processVerification(deps, c.tenantId, doc.id, { decoded, checks: a.checks }))
-          .catch((e: unknown) =>
-            req.log.error(
-              { err: e instanceof Error ? e.message : String(e), verification: doc.id },
-              'late verification failed',
-            ),
-          );
+        const { doc } = await createVerification(deps, c, input, { enqueue: true });
         return reply.code(200).send(presentVerification(doc));
       }
-      const { doc } = await createVerification(deps, c, input, ready.decoded);
+      const { doc } = await createVerification(deps, c, input, { decoded: ready.decoded });
       const done = await processVerification(deps, c.tenantId, doc.id, { checks: ready.checks });
       return reply.code(200).send(presentVerification(done));
     },
@@ -251,6 +241,53 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
       },
     },
     async (req) => deleteVerification(deps, caller(req), (req.params as { id: string }).id),
+  );
+
+  app.post(
+    '/v1/identity/verifications/:id/cancel',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'cancelVerification',
+        tags: ['Management'],
+        summary: 'Cancel a pending verification',
+        description:
+          'Only `pending` verifications can be cancelled (409 `invalid_state` otherwise); the status becomes `cancelled`, a documented extension of the published enum.',
+        params: S.IdParams,
+        'x-responses': { 200: S.Verification, ...S.errorResponses(401, 403, 404, 409) },
+      },
+    },
+    async (req) =>
+      presentVerification(await cancelVerification(deps, caller(req), (req.params as { id: string }).id)),
+  );
+
+  app.post(
+    '/v1/identity/verifications/:id/retry',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'retryVerification',
+        tags: ['Management'],
+        summary: 'Run an errored or rejected verification again',
+        description:
+          'Runs the checks again on the stored images, asynchronously: the answer is the verification back in `pending`; fetch it or wait for its webhook. Only `error` and `rejected` verifications can be retried (409 `invalid_state`). New images are not accepted here: create a new verification instead.',
+        params: S.IdParams,
+        'x-responses': { 200: S.Verification, ...S.errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const extra = Object.keys(body(req))[0];
+      if (extra) {
+        throw new HuwiyaError(
+          'unknown_parameter',
+          `${extra} is not accepted: a retry runs on the stored images; create a new verification for new images.`,
+          { param: extra },
+        );
+      }
+      return presentVerification(
+        await retryVerification(deps, caller(req), (req.params as { id: string }).id),
+      );
+    },
   );
 
   app.get(

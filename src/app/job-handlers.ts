@@ -1,0 +1,20 @@
+import type { JobHandlers } from '../worker/worker.ts';
+import type { AppDeps } from './deps.ts';
+import { processVerification } from './verify.ts';
+import { HuwiyaError } from '../domain/errors.ts';
+
+/** The use case behind each job name. */
+export function jobHandlers(deps: AppDeps): JobHandlers {
+  return {
+    'verification.process': async (job) => {
+      try {
+        await processVerification(deps, job.tenantId, job.subjectId, {}, 'worker');
+        return { status: 'done' };
+      } catch (e) {
+        // Deleted in the meantime: nothing left to do.
+        if (e instanceof HuwiyaError && e.code === 'resource_not_found') return { status: 'done' };
+        throw e;
+      }
+    },
+  };
+}
