@@ -23,6 +23,9 @@ export interface Config {
   worker: 'in-process' | 'off';
   /** How long a claimed job stays a worker's without a heartbeat (crash recovery time). */
   jobLeaseMs: number;
+  /** Delay before each webhook attempt (API.md schedule by default). */
+  webhookScheduleMs: number[];
+  webhookTimeoutMs: number;
   publicUrl: string | undefined;
 }
 
@@ -91,6 +94,18 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     problems,
   );
 
+  const webhookTimeoutMs = intKey(env, 'HUWIYA_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000, problems);
+  // API.md: immediately, +1 min, +5 min, +30 min, +2 h, +12 h, +24 h.
+  let webhookScheduleMs = [0, 60_000, 300_000, 1_800_000, 7_200_000, 43_200_000, 86_400_000];
+  const rawSchedule = env.HUWIYA_WEBHOOK_RETRY_SCHEDULE_MS?.trim();
+  if (rawSchedule) {
+    const parts = rawSchedule.split(',').map((x) => Number(x.trim()));
+    if (parts.length === 0 || parts.some((x) => !Number.isInteger(x) || x < 0)) {
+      problems.push(
+        `HUWIYA_WEBHOOK_RETRY_SCHEDULE_MS: expected comma-separated non-negative integers, got "${rawSchedule}"`,
+      );
+    } else webhookScheduleMs = parts;
+  }
   const jobLeaseMs = intKey(env, 'HUWIYA_JOB_LEASE_MS', 30_000, 1000, 3_600_000, problems);
   const rawWorker = env.HUWIYA_WORKER?.trim() || 'in-process';
   let worker: Config['worker'] = 'in-process';
@@ -120,6 +135,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_PIPELINE_CONCURRENCY',
     'HUWIYA_WORKER',
     'HUWIYA_JOB_LEASE_MS',
+    'HUWIYA_WEBHOOK_TIMEOUT_MS',
+    'HUWIYA_WEBHOOK_RETRY_SCHEDULE_MS',
     'HUWIYA_PUBLIC_URL',
   ]);
   for (const key of Object.keys(env)) {
@@ -141,6 +158,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     pipelineConcurrency,
     worker,
     jobLeaseMs,
+    webhookScheduleMs,
+    webhookTimeoutMs,
     publicUrl,
   };
 }

@@ -69,6 +69,7 @@ export async function createRuntime(
       syncTimeoutMs: config.syncTimeoutMs,
     },
     pipelineSlots: new Semaphore(config.pipelineConcurrency),
+    webhooks: { scheduleMs: config.webhookScheduleMs, timeoutMs: config.webhookTimeoutMs },
     notifyJobs: () => worker?.notify(),
   };
   let worker: Worker | undefined;

@@ -15,6 +15,7 @@ export interface AppDeps {
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
   /** Slots for decode + inference work in this process. */
   pipelineSlots: Semaphore;
+  webhooks: { scheduleMs: number[]; timeoutMs: number };
   /** Wake this process's workers after a job was enqueued (no-op when none runs here). */
   notifyJobs: () => void;
 }

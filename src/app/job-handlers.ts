@@ -1,6 +1,7 @@
 import type { JobHandlers } from '../worker/worker.ts';
 import type { AppDeps } from './deps.ts';
 import { processVerification } from './verify.ts';
+import { deliverWebhook } from './webhooks.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 
 /** The use case behind each job name. */
@@ -15,6 +16,11 @@ export function jobHandlers(deps: AppDeps): JobHandlers {
         if (e instanceof HuwiyaError && e.code === 'resource_not_found') return { status: 'done' };
         throw e;
       }
+    },
+    'webhook.deliver': async (job) => {
+      // Failures are not job failures: the delivery schedules its own next attempt.
+      await deliverWebhook(deps, job.tenantId, job.subjectId);
+      return { status: 'done' };
     },
   };
 }

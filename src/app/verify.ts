@@ -12,7 +12,8 @@ import {
   livenessCheck,
 } from './face-checks.ts';
 import { newId } from './ids.ts';
-import { docAad, type VerificationDoc } from './verification-doc.ts';
+import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
+import { enqueueEvent, eventForStatus } from './webhooks.ts';
 import type { VerificationRow } from '../ports/stores.ts';
 
 export interface VerifyInput {
@@ -327,6 +328,16 @@ export async function processVerification(
         error: next.error?.code,
       },
     });
+    const type = eventForStatus(next.status);
+    if (type) {
+      await enqueueEvent(deps, tx, {
+        tenantId,
+        type,
+        subjectId: id,
+        data: presentVerification(next),
+        requestUrl: next.webhook_url,
+      });
+    }
     await tx.appendAudit({
       id: newId('aud'),
       tenantId,
@@ -343,6 +354,7 @@ export async function processVerification(
     });
     return true;
   });
+  if (written) deps.notifyJobs();
   if (!written) {
     const row = await deps.store.getVerification(tenantId, id);
     if (!row?.sealed) throw new HuwiyaError('resource_not_found');

@@ -24,6 +24,7 @@ import { renderDocsPage } from './docs-page.ts';
 import { NATIVE_STATUS } from './error-status.ts';
 import { registerCapabilities, registerNativeRoutes, scopeGuard } from './native/routes.ts';
 import { toHuwiyaError } from './to-huwiya-error.ts';
+import { registerWebhookRoutes } from './native/webhook-routes.ts';
 
 export interface HttpOptions {
   rateLimiter: RateLimiter;
@@ -228,6 +229,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       tags: [
         { name: 'Verification', description: 'Verify identities' },
         { name: 'Management', description: 'Stored verifications' },
+        { name: 'Webhooks', description: 'Endpoints, deliveries, dead letters (admin scope)' },
         { name: 'Operations', description: 'Health and readiness' },
       ],
     },
@@ -346,6 +348,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
 
   registerNativeRoutes(app, deps);
   registerCapabilities(app, deps);
+  registerWebhookRoutes(app, deps);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>

@@ -95,7 +95,7 @@ export interface IdempotencyRecord {
 }
 
 /** The queries one transaction can make. Every call that reads tenant data takes the tenant id. */
-export interface StoreTx extends JobStoreTx {
+export interface StoreTx extends JobStoreTx, WebhookStoreTx {
   createTenant(t: Tenant): Promise<void>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -155,7 +155,7 @@ export interface BlobStore {
 }
 
 /** Job kinds; the worker refuses to start without a handler for each (STYLE.md §6). */
-export const JOB_NAMES = ['verification.process'] as const;
+export const JOB_NAMES = ['verification.process', 'webhook.deliver'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -209,4 +209,79 @@ export interface JobStoreTx {
   cancelJobsFor(tenantId: string, subjectId: string, now: string): Promise<number>;
   listJobsFor(tenantId: string, subjectId: string): Promise<JobRecord[]>;
   countJobs(state?: JobState): Promise<number>;
+}
+
+export interface WebhookEndpointRecord {
+  id: string;
+  tenantId: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  status: 'active' | 'disabled';
+  /** Encrypted JSON list of `{secret, created_at, expires_at}`: the newest signs first, old ones until they expire. */
+  sealedSecrets: Buffer;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookEventRecord {
+  id: string;
+  tenantId: string;
+  type: string;
+  /** The verification or session the event is about. */
+  subjectId: string;
+  /** Encrypted envelope JSON (it carries the verification object). */
+  sealedBody: Buffer;
+  createdAt: string;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+export interface WebhookDeliveryRecord {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  /** The endpoint, or null for a per-request `webhook_url` (signed with the tenant's default secret). */
+  endpointId: string | null;
+  url: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookAttemptRecord {
+  id: string;
+  tenantId: string;
+  deliveryId: string;
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+export interface WebhookStoreTx {
+  insertWebhookEndpoint(e: WebhookEndpointRecord): Promise<void>;
+  updateWebhookEndpoint(e: WebhookEndpointRecord): Promise<void>;
+  getWebhookEndpoint(tenantId: string, id: string): Promise<WebhookEndpointRecord | undefined>;
+  listWebhookEndpoints(tenantId: string): Promise<WebhookEndpointRecord[]>;
+  deleteWebhookEndpoint(tenantId: string, id: string): Promise<boolean>;
+  getTenantWebhookSecret(tenantId: string): Promise<Buffer | undefined>;
+  setTenantWebhookSecret(tenantId: string, sealed: Buffer, at: string): Promise<void>;
+  insertWebhookEvent(e: WebhookEventRecord): Promise<void>;
+  getWebhookEvent(tenantId: string, id: string): Promise<WebhookEventRecord | undefined>;
+  insertWebhookDelivery(d: WebhookDeliveryRecord): Promise<void>;
+  updateWebhookDelivery(d: WebhookDeliveryRecord): Promise<void>;
+  getWebhookDelivery(tenantId: string, id: string): Promise<WebhookDeliveryRecord | undefined>;
+  listWebhookDeliveries(
+    tenantId: string,
+    filter: { endpointId?: string; state?: DeliveryState; limit: number },
+  ): Promise<WebhookDeliveryRecord[]>;
+  insertWebhookAttempt(a: WebhookAttemptRecord): Promise<void>;
+  listWebhookAttempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRecord[]>;
 }

@@ -52,6 +52,7 @@ test('the worker runs handlers, retries with backoff, and gives up after max att
       if (job.subjectId === 'flaky' && job.attempts >= 2) return { status: 'done' };
       throw new Error('transient');
     },
+    'webhook.deliver': async () => ({ status: 'done' }),
   };
   const w = new Worker(s, handlers, { concurrency: 1, now: () => new Date(clock) });
   for (const subjectId of ['ok', 'flaky', 'broken']) {

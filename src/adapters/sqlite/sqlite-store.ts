@@ -14,6 +14,11 @@ import type {
   JobState,
   ListFilter,
   NewJob,
+  DeliveryState,
+  WebhookAttemptRecord,
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
+  WebhookEventRecord,
   Store,
   StoreTx,
   Tenant,
@@ -76,6 +81,51 @@ interface DB {
     created_at: string;
   };
   data_keys: { owner_id: string; tenant_id: string; wrapped: Buffer; created_at: string };
+  webhook_endpoints: {
+    id: string;
+    tenant_id: string;
+    url: string;
+    events: string;
+    description: string | null;
+    status: string;
+    sealed_secrets: Buffer;
+    created_at: string;
+    updated_at: string;
+  };
+  tenant_webhook_secrets: { tenant_id: string; sealed_secret: Buffer; created_at: string };
+  webhook_events: {
+    id: string;
+    tenant_id: string;
+    type: string;
+    subject_id: string;
+    sealed_body: Buffer;
+    created_at: string;
+  };
+  webhook_deliveries: {
+    id: string;
+    tenant_id: string;
+    event_id: string;
+    endpoint_id: string | null;
+    url: string;
+    state: string;
+    attempts: number;
+    next_attempt_at: string | null;
+    last_status_code: number | null;
+    last_error: string | null;
+    delivered_at: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  webhook_attempts: {
+    id: string;
+    tenant_id: string;
+    delivery_id: string;
+    attempt: number;
+    at: string;
+    status_code: number | null;
+    duration_ms: number;
+    error: string | null;
+  };
   jobs: {
     id: string;
     name: string;
@@ -185,6 +235,70 @@ function toJob(r: DB['jobs']): JobRecord {
     lastError: r.last_error,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+function toEndpoint(r: DB['webhook_endpoints']): WebhookEndpointRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    url: r.url,
+    events: JSON.parse(r.events) as string[],
+    description: r.description,
+    status: r.status as WebhookEndpointRecord['status'],
+    sealedSecrets: Buffer.from(r.sealed_secrets),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function fromEndpoint(e: WebhookEndpointRecord): DB['webhook_endpoints'] {
+  return {
+    id: e.id,
+    tenant_id: e.tenantId,
+    url: e.url,
+    events: JSON.stringify(e.events),
+    description: e.description,
+    status: e.status,
+    sealed_secrets: e.sealedSecrets,
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+  };
+}
+
+function toDelivery(r: DB['webhook_deliveries']): WebhookDeliveryRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    endpointId: r.endpoint_id,
+    url: r.url,
+    state: r.state as DeliveryState,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function fromDelivery(d: WebhookDeliveryRecord): DB['webhook_deliveries'] {
+  return {
+    id: d.id,
+    tenant_id: d.tenantId,
+    event_id: d.eventId,
+    endpoint_id: d.endpointId,
+    url: d.url,
+    state: d.state,
+    attempts: d.attempts,
+    next_attempt_at: d.nextAttemptAt,
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    delivered_at: d.deliveredAt,
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
   };
 }
 
@@ -505,6 +619,156 @@ class SqliteTx implements StoreTx {
   async purgeIdempotency(before: string) {
     const r = await this.q.deleteFrom('idempotency_keys').where('expires_at', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+  async insertWebhookEndpoint(e: WebhookEndpointRecord) {
+    await this.q.insertInto('webhook_endpoints').values(fromEndpoint(e)).execute();
+  }
+  async updateWebhookEndpoint(e: WebhookEndpointRecord) {
+    const { id: _i, tenant_id: _t, created_at: _c, ...rest } = fromEndpoint(e);
+    await this.q
+      .updateTable('webhook_endpoints')
+      .set(rest)
+      .where('tenant_id', '=', e.tenantId)
+      .where('id', '=', e.id)
+      .execute();
+  }
+  async getWebhookEndpoint(tenantId: string, id: string) {
+    const r = await this.q
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? toEndpoint(r) : undefined;
+  }
+  async listWebhookEndpoints(tenantId: string) {
+    const rows = await this.q
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toEndpoint);
+  }
+  async deleteWebhookEndpoint(tenantId: string, id: string) {
+    const r = await this.q
+      .deleteFrom('webhook_endpoints')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async getTenantWebhookSecret(tenantId: string) {
+    const r = await this.q
+      .selectFrom('tenant_webhook_secrets')
+      .select('sealed_secret')
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return r ? Buffer.from(r.sealed_secret) : undefined;
+  }
+  async setTenantWebhookSecret(tenantId: string, sealed: Buffer, at: string) {
+    await this.q
+      .insertInto('tenant_webhook_secrets')
+      .values({ tenant_id: tenantId, sealed_secret: sealed, created_at: at })
+      .onConflict((oc) => oc.column('tenant_id').doNothing())
+      .execute();
+  }
+  async insertWebhookEvent(e: WebhookEventRecord) {
+    await this.q
+      .insertInto('webhook_events')
+      .values({
+        id: e.id,
+        tenant_id: e.tenantId,
+        type: e.type,
+        subject_id: e.subjectId,
+        sealed_body: e.sealedBody,
+        created_at: e.createdAt,
+      })
+      .execute();
+  }
+  async getWebhookEvent(tenantId: string, id: string) {
+    const r = await this.q
+      .selectFrom('webhook_events')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r
+      ? {
+          id: r.id,
+          tenantId: r.tenant_id,
+          type: r.type,
+          subjectId: r.subject_id,
+          sealedBody: Buffer.from(r.sealed_body),
+          createdAt: r.created_at,
+        }
+      : undefined;
+  }
+  async insertWebhookDelivery(d: WebhookDeliveryRecord) {
+    await this.q.insertInto('webhook_deliveries').values(fromDelivery(d)).execute();
+  }
+  async updateWebhookDelivery(d: WebhookDeliveryRecord) {
+    const { id: _i, tenant_id: _t, created_at: _c, ...rest } = fromDelivery(d);
+    await this.q
+      .updateTable('webhook_deliveries')
+      .set(rest)
+      .where('tenant_id', '=', d.tenantId)
+      .where('id', '=', d.id)
+      .execute();
+  }
+  async getWebhookDelivery(tenantId: string, id: string) {
+    const r = await this.q
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? toDelivery(r) : undefined;
+  }
+  async listWebhookDeliveries(
+    tenantId: string,
+    filter: { endpointId?: string; state?: DeliveryState; limit: number },
+  ) {
+    let q = this.q.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', tenantId);
+    if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
+    if (filter.state) q = q.where('state', '=', filter.state);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(toDelivery);
+  }
+  async insertWebhookAttempt(a: WebhookAttemptRecord) {
+    await this.q
+      .insertInto('webhook_attempts')
+      .values({
+        id: a.id,
+        tenant_id: a.tenantId,
+        delivery_id: a.deliveryId,
+        attempt: a.attempt,
+        at: a.at,
+        status_code: a.statusCode,
+        duration_ms: a.durationMs,
+        error: a.error,
+      })
+      .execute();
+  }
+  async listWebhookAttempts(tenantId: string, deliveryId: string) {
+    const rows = await this.q
+      .selectFrom('webhook_attempts')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('delivery_id', '=', deliveryId)
+      .orderBy('attempt')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      deliveryId: r.delivery_id,
+      attempt: r.attempt,
+      at: r.at,
+      statusCode: r.status_code,
+      durationMs: r.duration_ms,
+      error: r.error,
+    }));
   }
   async enqueueJob(job: NewJob, now: string) {
     const id = `job_${randomBytes(10).toString('hex')}`;

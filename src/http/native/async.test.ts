@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -197,6 +199,20 @@ describe('crash safety', { skip: NO_SHARED_DATA }, () => {
       });
       return { child, url };
     };
+    // A receiver for the per-request webhook: every verification's event must arrive (same event id on a
+    // redelivery; receivers deduplicate on webhook-id).
+    const received: { id: string; verification: string }[] = [];
+    const rx = createServer((req, res) => {
+      let b = '';
+      req.on('data', (c: Buffer) => (b += c.toString()));
+      req.on('end', () => {
+        const e = JSON.parse(b) as { id: string; data: { id: string } };
+        received.push({ id: e.id, verification: e.data.id });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`;
     const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
     const body = JSON.stringify({
       document_front: b64('img1.jpg'),
@@ -205,6 +221,7 @@ describe('crash safety', { skip: NO_SHARED_DATA }, () => {
       country: 'MA',
       mode: 'async',
       checks: ['face_match', 'liveness'],
+      webhook_url: hookUrl,
     });
     let server = await start();
     const ids: string[] = [];
@@ -239,8 +256,19 @@ describe('crash safety', { skip: NO_SHARED_DATA }, () => {
         );
         assert.equal(events.filter((e) => e.event === 'status.changed').length, 1);
       }
+      const deadline2 = Date.now() + 30_000;
+      while (new Set(received.map((r) => r.verification)).size < ids.length) {
+        assert.ok(
+          Date.now() < deadline2,
+          `webhooks received for ${new Set(received.map((r) => r.verification)).size}/${ids.length}`,
+        );
+        await sleep(100);
+      }
+      assert.deepEqual([...new Set(received.map((r) => r.verification))].sort(), [...ids].sort());
+      assert.equal(new Set(received.map((r) => r.id)).size, ids.length, 'one event per verification');
     } finally {
       process.kill(-server.child.pid!, 'SIGKILL');
+      rx.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
