@@ -105,6 +105,7 @@ export async function createHttpServer(
     rateLimitPerMinute: config.rateLimitPerMinute,
     logger,
     version: VERSION,
+    publicUrl: config.publicUrl,
     isReady: async () => true,
   });
 }

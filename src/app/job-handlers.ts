@@ -2,6 +2,7 @@ import type { JobHandlers } from '../worker/worker.ts';
 import type { AppDeps } from './deps.ts';
 import { processVerification } from './verify.ts';
 import { deliverWebhook } from './webhooks.ts';
+import { expireSession } from './sessions.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 
 /** The use case behind each job name. */
@@ -16,6 +17,10 @@ export function jobHandlers(deps: AppDeps): JobHandlers {
         if (e instanceof HuwiyaError && e.code === 'resource_not_found') return { status: 'done' };
         throw e;
       }
+    },
+    'session.expire': async (job) => {
+      await expireSession(deps, job.tenantId, job.subjectId);
+      return { status: 'done' };
     },
     'webhook.deliver': async (job) => {
       // Failures are not job failures: the delivery schedules its own next attempt.

@@ -29,12 +29,32 @@ export interface QualityIssue {
   severity: 'low' | 'medium' | 'high';
 }
 
-// Minimum sides: a TD1 card needs ~600 px across for its 30-character MRZ lines (≈ 15 px per glyph).
-const MIN_LONG_SIDE = { document: 600, selfie: 320 } as const;
-const MIN_SHORT_SIDE = { document: 400, selfie: 240 } as const;
-// Variance-of-Laplacian at 640 px: sharp phone photos measure 150-2000; below 40 text is unreadable.
-const BLUR_HIGH = 25;
-const BLUR_MEDIUM = 60;
+/**
+ * Every threshold in one object: the server applies them here and the capture page receives the same
+ * object (GET /capture/assets/quality-rules.json) to give the same hints before upload.
+ */
+export const QUALITY_THRESHOLDS = {
+  // Minimum sides: a TD1 card needs ~600 px across for its 30-character MRZ lines (≈ 15 px per glyph).
+  minLongSide: { document: 600, selfie: 320 },
+  minShortSide: { document: 400, selfie: 240 },
+  // Variance-of-Laplacian at 640 px: sharp phone photos measure 150-2000; below 40 text is unreadable.
+  blurHigh: 25,
+  blurMedium: 60,
+  darkBrightness: 50,
+  darkUnderexposedRatio: 0.35,
+  brightBrightness: 220,
+  brightOverexposedRatio: 0.3,
+  glareMedium: 0.02,
+  glareHigh: 0.06,
+  minFaceHeightRatio: 0.15,
+  /** Working size of the measures. */
+  workSide: 640,
+} as const;
+const T = QUALITY_THRESHOLDS;
+const MIN_LONG_SIDE = T.minLongSide;
+const MIN_SHORT_SIDE = T.minShortSide;
+const BLUR_HIGH = T.blurHigh;
+const BLUR_MEDIUM = T.blurMedium;
 
 export function assessQuality(
   m: QualityMeasures,
@@ -54,22 +74,22 @@ export function assessQuality(
     issues.push({ code: 'blurry', message: 'The image is blurry.', severity: 'high' });
   else if (m.sharpness < BLUR_MEDIUM)
     issues.push({ code: 'slightly_blurry', message: 'The image is slightly blurry.', severity: 'medium' });
-  if (m.brightness < 50 || m.underexposedRatio > 0.35)
+  if (m.brightness < T.darkBrightness || m.underexposedRatio > T.darkUnderexposedRatio)
     issues.push({ code: 'too_dark', message: 'The image is too dark.', severity: 'high' });
-  else if (m.brightness > 220 || m.overexposedRatio > 0.3)
+  else if (m.brightness > T.brightBrightness || m.overexposedRatio > T.brightOverexposedRatio)
     issues.push({ code: 'overexposed', message: 'The image is overexposed.', severity: 'high' });
-  if (m.glareRatio > 0.02 && kind === 'document')
+  if (m.glareRatio > T.glareMedium && kind === 'document')
     issues.push({
       code: 'glare',
       message: 'Glare or reflections cover part of the document.',
-      severity: m.glareRatio > 0.06 ? 'high' : 'medium',
+      severity: m.glareRatio > T.glareHigh ? 'high' : 'medium',
     });
   if (kind === 'selfie') {
     if ((m.faces ?? 0) === 0)
       issues.push({ code: 'no_face', message: 'No face was found.', severity: 'high' });
     else if ((m.faces ?? 0) > 1)
       issues.push({ code: 'multiple_faces', message: 'More than one face is visible.', severity: 'medium' });
-    if ((m.faces ?? 0) > 0 && (m.faceHeightRatio ?? 1) < 0.15)
+    if ((m.faces ?? 0) > 0 && (m.faceHeightRatio ?? 1) < T.minFaceHeightRatio)
       issues.push({
         code: 'face_too_small',
         message: 'The face is too small in the frame.',

@@ -25,12 +25,16 @@ import { NATIVE_STATUS } from './error-status.ts';
 import { registerCapabilities, registerNativeRoutes, scopeGuard } from './native/routes.ts';
 import { toHuwiyaError } from './to-huwiya-error.ts';
 import { registerWebhookRoutes } from './native/webhook-routes.ts';
+import { registerSessionRoutes } from './native/session-routes.ts';
+import { registerCapturePage } from './pages/capture-page.ts';
 
 export interface HttpOptions {
   rateLimiter: RateLimiter;
   rateLimitPerMinute: number;
   logger: boolean | { level: string; stream?: NodeJS.WritableStream };
   version: string;
+  /** External base URL for links (session capture pages); otherwise the request's own. */
+  publicUrl?: string;
   /** Whether models and store are up, for /readyz. */
   isReady?: () => Promise<boolean>;
 }
@@ -229,6 +233,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       tags: [
         { name: 'Verification', description: 'Verify identities' },
         { name: 'Management', description: 'Stored verifications' },
+        { name: 'Sessions', description: 'Hosted capture sessions' },
         { name: 'Webhooks', description: 'Endpoints, deliveries, dead letters (admin scope)' },
         { name: 'Operations', description: 'Health and readiness' },
       ],
@@ -249,8 +254,18 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   app.addHook('onRequest', async (req, reply) => {
     const scope = req.routeOptions.config.scope;
     if (!scope) return;
-    req.caller = await authenticate(deps.store, presentedKey(req));
-    const d = await options.rateLimiter.hit(req.caller.apiKeyId, options.rateLimitPerMinute, Date.now());
+    const presented = presentedKey(req);
+    let budgetKey: string;
+    if (req.routeOptions.config.allowSessionToken && presented?.startsWith('cst_')) {
+      // A session's client token: checked against that session by the use case, limited per session.
+      const sessionId = (req.params as { id?: string }).id ?? '';
+      req.sessionAccess = { kind: 'client', sessionId, token: presented };
+      budgetKey = `session:${sessionId}`;
+    } else {
+      req.caller = await authenticate(deps.store, presented);
+      budgetKey = req.caller.apiKeyId;
+    }
+    const d = await options.rateLimiter.hit(budgetKey, options.rateLimitPerMinute, Date.now());
     reply.header('X-RateLimit-Limit', d.limit);
     reply.header('X-RateLimit-Remaining', d.remaining);
     reply.header('X-RateLimit-Reset', d.resetAt);
@@ -258,7 +273,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       reply.header('Retry-After', d.retryAfterSeconds);
       return sendError(reply, new HuwiyaError('rate_limit_exceeded'), { retry_after: d.retryAfterSeconds });
     }
-    scopeGuard(req);
+    if (req.caller) scopeGuard(req);
     return undefined;
   });
 
@@ -349,6 +364,8 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   registerNativeRoutes(app, deps);
   registerCapabilities(app, deps);
   registerWebhookRoutes(app, deps);
+  registerSessionRoutes(app, deps, options.publicUrl);
+  registerCapturePage(app);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>

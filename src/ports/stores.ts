@@ -95,7 +95,7 @@ export interface IdempotencyRecord {
 }
 
 /** The queries one transaction can make. Every call that reads tenant data takes the tenant id. */
-export interface StoreTx extends JobStoreTx, WebhookStoreTx {
+export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx {
   createTenant(t: Tenant): Promise<void>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -155,7 +155,7 @@ export interface BlobStore {
 }
 
 /** Job kinds; the worker refuses to start without a handler for each (STYLE.md §6). */
-export const JOB_NAMES = ['verification.process', 'webhook.deliver'] as const;
+export const JOB_NAMES = ['verification.process', 'webhook.deliver', 'session.expire'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -284,4 +284,31 @@ export interface WebhookStoreTx {
   ): Promise<WebhookDeliveryRecord[]>;
   insertWebhookAttempt(a: WebhookAttemptRecord): Promise<void>;
   listWebhookAttempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptRecord[]>;
+}
+
+export type SessionStatus = 'pending' | 'ready' | 'completed' | 'expired';
+
+export interface SessionRecord {
+  id: string;
+  tenantId: string;
+  status: SessionStatus;
+  documentType: string;
+  country: string;
+  /** Uploaded parts: `front`, `back`, `selfie` → quality score. */
+  uploads: Record<string, { quality_score: number; format: string; bytes: number; uploaded_at: string }>;
+  /** Encrypted JSON: checks, metadata, redirect_url, webhook_url, locale (may identify the person). */
+  sealed: Buffer;
+  clientTokenHash: string;
+  verificationId: string | null;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SessionStoreTx {
+  insertSession(s: SessionRecord): Promise<void>;
+  updateSession(s: SessionRecord): Promise<void>;
+  getSession(tenantId: string, id: string): Promise<SessionRecord | undefined>;
+  /** Look a session up by its id alone, for client-token requests (the token is then checked against it). */
+  getSessionForToken(id: string): Promise<SessionRecord | undefined>;
 }

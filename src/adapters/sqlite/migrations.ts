@@ -210,6 +210,32 @@ migrations['0003_webhooks'] = {
   },
 };
 
+/** Verification sessions (hosted capture). */
+migrations['0004_sessions'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('document_type', 'text', (c) => c.notNull())
+      .addColumn('country', 'text', (c) => c.notNull())
+      .addColumn('uploads', 'text', (c) => c.notNull())
+      .addColumn('sealed', 'blob', (c) => c.notNull())
+      .addColumn('client_token_hash', 'text', (c) => c.notNull())
+      .addColumn('verification_id', 'text')
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('sessions_by_tenant')
+      .on('sessions')
+      .columns(['tenant_id', 'created_at'])
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

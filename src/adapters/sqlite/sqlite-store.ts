@@ -14,6 +14,8 @@ import type {
   JobState,
   ListFilter,
   NewJob,
+  SessionRecord,
+  SessionStatus,
   DeliveryState,
   WebhookAttemptRecord,
   WebhookDeliveryRecord,
@@ -125,6 +127,20 @@ interface DB {
     status_code: number | null;
     duration_ms: number;
     error: string | null;
+  };
+  sessions: {
+    id: string;
+    tenant_id: string;
+    status: string;
+    document_type: string;
+    country: string;
+    uploads: string;
+    sealed: Buffer;
+    client_token_hash: string;
+    verification_id: string | null;
+    expires_at: string;
+    created_at: string;
+    updated_at: string;
   };
   jobs: {
     id: string;
@@ -299,6 +315,40 @@ function fromDelivery(d: WebhookDeliveryRecord): DB['webhook_deliveries'] {
     delivered_at: d.deliveredAt,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
+  };
+}
+
+function toSession(r: DB['sessions']): SessionRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    status: r.status as SessionStatus,
+    documentType: r.document_type,
+    country: r.country,
+    uploads: JSON.parse(r.uploads) as SessionRecord['uploads'],
+    sealed: Buffer.from(r.sealed),
+    clientTokenHash: r.client_token_hash,
+    verificationId: r.verification_id,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function fromSession(s: SessionRecord): DB['sessions'] {
+  return {
+    id: s.id,
+    tenant_id: s.tenantId,
+    status: s.status,
+    document_type: s.documentType,
+    country: s.country,
+    uploads: JSON.stringify(s.uploads),
+    sealed: s.sealed,
+    client_token_hash: s.clientTokenHash,
+    verification_id: s.verificationId,
+    expires_at: s.expiresAt,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
   };
 }
 
@@ -769,6 +819,31 @@ class SqliteTx implements StoreTx {
       durationMs: r.duration_ms,
       error: r.error,
     }));
+  }
+  async insertSession(s: SessionRecord) {
+    await this.q.insertInto('sessions').values(fromSession(s)).execute();
+  }
+  async updateSession(s: SessionRecord) {
+    const { id: _i, tenant_id: _t, created_at: _c, ...rest } = fromSession(s);
+    await this.q
+      .updateTable('sessions')
+      .set(rest)
+      .where('tenant_id', '=', s.tenantId)
+      .where('id', '=', s.id)
+      .execute();
+  }
+  async getSession(tenantId: string, id: string) {
+    const r = await this.q
+      .selectFrom('sessions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? toSession(r) : undefined;
+  }
+  async getSessionForToken(id: string) {
+    const r = await this.q.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toSession(r) : undefined;
   }
   async enqueueJob(job: NewJob, now: string) {
     const id = `job_${randomBytes(10).toString('hex')}`;

@@ -1,0 +1,322 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { assessQuality, type QualityIssue } from '../domain/image-quality-rules.ts';
+import { HuwiyaError } from '../domain/errors.ts';
+import { DEFAULT_CHECKS, type CheckName } from '../domain/verification.ts';
+import { detectFaces } from '../pipeline/face/detect.ts';
+import { decodeImage } from '../pipeline/image/decode.ts';
+import { measureQuality } from '../pipeline/image/quality.ts';
+import type { SessionRecord, StoreTx } from '../ports/stores.ts';
+import type { AppDeps, Caller, ImageField } from './deps.ts';
+import { newId } from './ids.ts';
+import { presentVerification } from './verification-doc.ts';
+import { createVerification } from './verify.ts';
+import { enqueueEvent } from './webhooks.ts';
+
+export type SessionPart = 'front' | 'back' | 'selfie';
+const FIELD: Record<SessionPart, ImageField> = {
+  front: 'document_front',
+  back: 'document_back',
+  selfie: 'selfie',
+};
+
+/** TXCloud: sessions expire after 15 minutes by default. */
+export const DEFAULT_SESSION_TTL_SECONDS = 900;
+
+/** Who acts on a session: an API key of its tenant, or the session's own client token (capture page). */
+export type SessionAccess =
+  { kind: 'key'; caller: Caller } | { kind: 'client'; sessionId: string; token: string };
+
+interface SessionPrivate {
+  checks: CheckName[];
+  metadata: Record<string, unknown>;
+  redirect_url?: string;
+  webhook_url?: string;
+  locale: string;
+}
+
+/** The document sides a type needs: a passport page has no back; cards do (the back carries the MRZ). */
+export function sidesFor(documentType: string): SessionPart[] {
+  return documentType === 'passport' ? ['front'] : ['front', 'back'];
+}
+
+function requiredParts(documentType: string, checks: CheckName[]): SessionPart[] {
+  const parts = sidesFor(documentType);
+  if (checks.includes('face_match') || checks.includes('liveness')) parts.push('selfie');
+  return parts;
+}
+
+const hashToken = (t: string) => createHash('sha256').update(t).digest('hex');
+const sealedAad = (tenantId: string, id: string) => `session:${tenantId}:${id}`;
+const blobKey = (tenantId: string, id: string, part: SessionPart) => `${tenantId}/${id}/${part}`;
+
+function openPrivate(deps: AppDeps, s: SessionRecord): SessionPrivate {
+  return JSON.parse(
+    deps.keyring.systemKey('sessions').open(s.sealed, sealedAad(s.tenantId, s.id)).toString('utf8'),
+  ) as SessionPrivate;
+}
+
+export function presentSession(
+  deps: AppDeps,
+  s: SessionRecord,
+  extra: { url?: string; client_token?: string } = {},
+) {
+  const p = openPrivate(deps, s);
+  const parts = requiredParts(s.documentType, p.checks);
+  const docs = sidesFor(s.documentType).map((side) => ({
+    side,
+    uploaded: !!s.uploads[side],
+    quality_score: s.uploads[side]?.quality_score,
+  }));
+  return {
+    id: s.id,
+    object: 'identity.session',
+    status: s.status,
+    document_type: s.documentType,
+    country: s.country,
+    checks: p.checks,
+    documents: docs,
+    selfie_required: parts.includes('selfie'),
+    selfie_uploaded: !!s.uploads.selfie,
+    required: parts,
+    missing: parts.filter((x) => !s.uploads[x]),
+    locale: p.locale,
+    redirect_url: p.redirect_url,
+    metadata: p.metadata,
+    verification_id: s.verificationId ?? undefined,
+    expires_at: s.expiresAt,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    ...extra,
+  };
+}
+
+export interface CreateSessionInput {
+  documentType: string;
+  country: string;
+  checks?: CheckName[];
+  metadata?: Record<string, unknown>;
+  expiresInSeconds?: number;
+  redirectUrl?: string;
+  webhookUrl?: string;
+  locale?: string;
+}
+
+export async function createSession(
+  deps: AppDeps,
+  caller: Caller,
+  input: CreateSessionInput,
+  baseUrl: string,
+) {
+  const now = deps.now();
+  const id = newId('ses');
+  const token = `cst_${randomBytes(24).toString('base64url')}`;
+  const ttl = input.expiresInSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
+  const priv: SessionPrivate = {
+    checks: input.checks ?? [...DEFAULT_CHECKS],
+    metadata: input.metadata ?? {},
+    redirect_url: input.redirectUrl,
+    webhook_url: input.webhookUrl,
+    locale: input.locale ?? 'en',
+  };
+  const s: SessionRecord = {
+    id,
+    tenantId: caller.tenantId,
+    status: 'pending',
+    documentType: input.documentType,
+    country: input.country,
+    uploads: {},
+    sealed: deps.keyring
+      .systemKey('sessions')
+      .seal(Buffer.from(JSON.stringify(priv)), sealedAad(caller.tenantId, id)),
+    clientTokenHash: hashToken(token),
+    verificationId: null,
+    expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  await deps.store.transaction(async (tx) => {
+    await tx.insertSession(s);
+    await deps.keyring.create(tx, id, caller.tenantId);
+    await tx.enqueueJob(
+      { name: 'session.expire', tenantId: caller.tenantId, subjectId: id, runAt: s.expiresAt },
+      s.createdAt,
+    );
+  });
+  // The token travels in the fragment: browsers never send it to a server or in a Referer.
+  return presentSession(deps, s, { url: `${baseUrl}/capture/${id}#token=${token}`, client_token: token });
+}
+
+/** Resolve an access to its session, enforcing tenant scope or the client token. */
+async function sessionFor(deps: AppDeps, access: SessionAccess, id: string): Promise<SessionRecord> {
+  let s: SessionRecord | undefined;
+  if (access.kind === 'key') s = await deps.store.getSession(access.caller.tenantId, id);
+  else if (access.sessionId === id) {
+    s = await deps.store.getSessionForToken(id);
+    const a = Buffer.from(hashToken(access.token));
+    if (s && !(a.length === s.clientTokenHash.length && timingSafeEqual(a, Buffer.from(s.clientTokenHash))))
+      s = undefined;
+  }
+  if (!s) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
+  // Expiry is enforced on access too (the expiry job may not have run yet).
+  if ((s.status === 'pending' || s.status === 'ready') && new Date(s.expiresAt) <= deps.now()) {
+    await expireSession(deps, s.tenantId, s.id);
+    s = (await deps.store.getSession(s.tenantId, s.id)) ?? s;
+  }
+  return s;
+}
+
+export async function getSession(deps: AppDeps, access: SessionAccess, id: string) {
+  return presentSession(deps, await sessionFor(deps, access, id));
+}
+
+function assertOpen(s: SessionRecord): void {
+  if (s.status === 'expired')
+    throw new HuwiyaError('invalid_state', 'The session has expired.', { param: 'id' });
+  if (s.status === 'completed')
+    throw new HuwiyaError('invalid_state', 'The session is already completed.', { param: 'id' });
+}
+
+/** Upload one part: validated, graded with the same rules as POST /identity/validate, stored encrypted. */
+export async function uploadSessionPart(
+  deps: AppDeps,
+  access: SessionAccess,
+  id: string,
+  part: SessionPart,
+  bytes: Uint8Array,
+) {
+  const s = await sessionFor(deps, access, id);
+  assertOpen(s);
+  if (part !== 'selfie' && !sidesFor(s.documentType).includes(part)) {
+    throw new HuwiyaError('invalid_parameter', `A ${s.documentType} has no ${part} side.`, { param: 'side' });
+  }
+  const { quality, issues, format } = await deps.pipelineSlots.run(async () => {
+    const d = await decodeImage(bytes, part === 'selfie' ? 'selfie' : 'image', deps.limits);
+    const m = await measureQuality(d.image, { width: d.originalWidth, height: d.originalHeight });
+    const kind = part === 'selfie' ? 'selfie' : 'document';
+    let faces: number | undefined;
+    let faceHeightRatio: number | undefined;
+    if (kind === 'selfie') {
+      const boxes = await detectFaces(d.image, deps);
+      faces = boxes.length;
+      faceHeightRatio = boxes[0] ? boxes[0].height / d.image.height : undefined;
+    }
+    const q = assessQuality({ ...m, faces, faceHeightRatio }, kind);
+    return { quality: q.score, issues: q.issues, format: d.format };
+  });
+  const now = deps.now().toISOString();
+  const key = await deps.keyring.get(deps.store, s.id);
+  if (!key) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
+  const k = blobKey(s.tenantId, s.id, part);
+  await deps.blobs.put(k, key.seal(Buffer.from(bytes), `blob:${k}`));
+  const uploads = {
+    ...s.uploads,
+    [part]: { quality_score: quality, format, bytes: bytes.length, uploaded_at: now },
+  };
+  const parts = requiredParts(s.documentType, openPrivate(deps, s).checks);
+  const next: SessionRecord = {
+    ...s,
+    uploads,
+    status: parts.every((p) => uploads[p]) ? 'ready' : 'pending',
+    updatedAt: now,
+  };
+  await deps.store.updateSession(next);
+  return {
+    ...presentSession(deps, next),
+    upload: { side: part, quality_score: quality, issues: issues as QualityIssue[] },
+  };
+}
+
+/** Complete: the uploads become a verification (run by a worker); the session's own copies are destroyed. */
+export async function completeSession(deps: AppDeps, access: SessionAccess, id: string) {
+  const s = await sessionFor(deps, access, id);
+  assertOpen(s);
+  const priv = openPrivate(deps, s);
+  const missing = requiredParts(s.documentType, priv.checks).filter((p) => !s.uploads[p]);
+  if (missing.length > 0) {
+    throw new HuwiyaError('invalid_state', `Upload ${missing.join(', ')} before completing the session.`, {
+      param: 'side',
+    });
+  }
+  const key = await deps.keyring.get(deps.store, s.id);
+  if (!key) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
+  const images: Partial<Record<ImageField, Uint8Array>> = {};
+  for (const part of Object.keys(s.uploads) as SessionPart[]) {
+    const k = blobKey(s.tenantId, s.id, part);
+    const sealed = await deps.blobs.get(k);
+    if (sealed) images[FIELD[part]] = key.open(sealed, `blob:${k}`);
+  }
+  const caller: Caller =
+    access.kind === 'key'
+      ? access.caller
+      : { tenantId: s.tenantId, apiKeyId: `session:${s.id}`, scopes: ['identity:write'], mode: 'live' };
+  const { doc } = await createVerification(deps, caller, {
+    images,
+    documentType: s.documentType,
+    country: s.country,
+    checks: priv.checks,
+    mode: 'async',
+    metadata: { ...priv.metadata, session_id: s.id },
+    webhookUrl: priv.webhook_url,
+  });
+  const now = deps.now().toISOString();
+  const next: SessionRecord = { ...s, status: 'completed', verificationId: doc.id, updatedAt: now };
+  await deps.store.transaction(async (tx) => {
+    await tx.updateSession(next);
+    await enqueueEvent(deps, tx, {
+      tenantId: s.tenantId,
+      type: 'identity.session.completed',
+      subjectId: s.id,
+      data: { ...presentSession(deps, next), verification: presentVerification(doc) },
+      requestUrl: priv.webhook_url,
+    });
+    await destroySessionData(deps, tx, s);
+  });
+  deps.notifyJobs();
+  await deps.blobs.deletePrefix(`${s.tenantId}/${s.id}`);
+  return { verification: presentVerification(doc), session: presentSession(deps, next) };
+}
+
+async function destroySessionData(deps: AppDeps, tx: StoreTx, s: SessionRecord): Promise<void> {
+  await deps.keyring.destroy(tx, s.id);
+}
+
+/** The `session.expire` job (and lazy expiry on access): open sessions past their time become expired. */
+export async function expireSession(deps: AppDeps, tenantId: string, id: string): Promise<boolean> {
+  const now = deps.now();
+  const expired = await deps.store.transaction(async (tx) => {
+    const s = await tx.getSession(tenantId, id);
+    if (!s || (s.status !== 'pending' && s.status !== 'ready') || new Date(s.expiresAt) > now) return false;
+    const next: SessionRecord = { ...s, status: 'expired', updatedAt: now.toISOString() };
+    await tx.updateSession(next);
+    await enqueueEvent(deps, tx, {
+      tenantId,
+      type: 'identity.session.expired',
+      subjectId: id,
+      data: presentSession(deps, next),
+      requestUrl: openPrivate(deps, s).webhook_url,
+    });
+    await destroySessionData(deps, tx, s);
+    return true;
+  });
+  if (expired) {
+    deps.notifyJobs();
+    await deps.blobs.deletePrefix(`${tenantId}/${id}`);
+  }
+  return expired;
+}
+
+/** What the hosted page needs to render (no secrets, no metadata). */
+export async function sessionForPage(deps: AppDeps, id: string, token: string) {
+  const s = await sessionFor(deps, { kind: 'client', sessionId: id, token }, id);
+  const p = presentSession(deps, s);
+  return {
+    id: p.id,
+    status: p.status,
+    document_type: p.document_type,
+    required: p.required,
+    missing: p.missing,
+    locale: p.locale,
+    redirect_url: p.redirect_url,
+    expires_at: p.expires_at,
+  };
+}

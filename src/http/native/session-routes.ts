@@ -1,0 +1,206 @@
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../../app/deps.ts';
+import {
+  completeSession,
+  createSession,
+  getSession,
+  uploadSessionPart,
+  type SessionAccess,
+  type SessionPart,
+} from '../../app/sessions.ts';
+import { HuwiyaError } from '../../domain/errors.ts';
+import { CHECK_NAMES, DOCUMENT_TYPES, type CheckName } from '../../domain/verification.ts';
+import { decodeBase64Image } from '../image-input.ts';
+import { errorResponses, IdParams, Verification } from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route also accepts a session's client token (`cst_…`) for that session. */
+    allowSessionToken?: boolean;
+  }
+  interface FastifyRequest {
+    sessionAccess?: SessionAccess;
+  }
+}
+
+const SessionCreate = T.Object(
+  {
+    document_type: T.Union(DOCUMENT_TYPES.map((d) => T.Literal(d))),
+    country: T.String({ pattern: '^[A-Za-z]{2}$' }),
+    checks: T.Optional(T.Array(T.Union(CHECK_NAMES.map((c) => T.Literal(c))), { uniqueItems: true })),
+    metadata: T.Optional(T.Record(T.String({ maxLength: 64 }), T.Unknown(), { maxProperties: 50 })),
+    expires_in: T.Optional(
+      T.Integer({ minimum: 60, maximum: 7 * 24 * 3600, description: 'Seconds; default 900' }),
+    ),
+    redirect_url: T.Optional(T.String({ format: 'uri', maxLength: 2048 })),
+    webhook_url: T.Optional(T.String({ format: 'uri', maxLength: 2048 })),
+    locale: T.Optional(T.Union([T.Literal('en'), T.Literal('fr'), T.Literal('ar')])),
+  },
+  { additionalProperties: false },
+);
+const Side = T.Union([T.Literal('front'), T.Literal('back'), T.Literal('selfie')]);
+const UploadJson = T.Object(
+  {
+    side: T.Optional(Side),
+    type: T.Optional(
+      T.Union([T.Literal('document'), T.Literal('selfie')], {
+        description: 'Alternative to side: selfie, or document with side front/back',
+      }),
+    ),
+    image: T.String({ description: 'Base64, base64url or data URL; JPEG, PNG or WebP.' }),
+  },
+  { additionalProperties: false },
+);
+const UploadMultipart = T.Object(
+  {
+    side: T.Optional(Side),
+    type: T.Optional(T.Union([T.Literal('document'), T.Literal('selfie')])),
+    image: T.Unsafe<Buffer>({ 'x-file': true, description: 'The image file' }),
+  },
+  { additionalProperties: false },
+);
+const Session = T.Object(
+  {
+    id: T.String(),
+    object: T.Literal('identity.session'),
+    status: T.Union(['pending', 'ready', 'completed', 'expired'].map((s) => T.Literal(s))),
+    document_type: T.String(),
+    country: T.String(),
+    documents: T.Array(
+      T.Object({ side: T.String(), uploaded: T.Boolean(), quality_score: T.Optional(T.Number()) }),
+    ),
+    selfie_uploaded: T.Boolean(),
+    expires_at: T.String({ format: 'date-time' }),
+    created_at: T.String({ format: 'date-time' }),
+    url: T.Optional(
+      T.String({ description: 'Hosted capture page (create only); the client token is in its fragment' }),
+    ),
+    client_token: T.Optional(
+      T.String({ description: 'Uploads to and completes this session only (create only)' }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+function access(req: FastifyRequest): SessionAccess {
+  if (req.sessionAccess) return req.sessionAccess;
+  if (req.caller) return { kind: 'key', caller: req.caller };
+  throw new HuwiyaError('authentication_required');
+}
+
+function partOf(body: Record<string, unknown>): SessionPart {
+  const side = body.side as string | undefined;
+  const type = body.type as string | undefined;
+  if (type === 'selfie' || side === 'selfie') return 'selfie';
+  if (side === 'front' || side === 'back') return side;
+  if (type === 'document') return 'front';
+  throw new HuwiyaError('missing_parameter', 'side (front, back or selfie) or type is required.', {
+    param: 'side',
+  });
+}
+
+export function registerSessionRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  publicUrl: string | undefined,
+): void {
+  const tags = ['Sessions'];
+  const id = (req: FastifyRequest) => (req.params as { id: string }).id;
+  app.post(
+    '/v1/identity/sessions',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'createSession',
+        tags,
+        summary: 'Create a verification session with a hosted capture page',
+        description:
+          "Answers the session with `url` (send it to your user: Huwiya's own capture page) and `client_token`, which can only upload to and complete this session. The session expires after `expires_in` seconds (default 900) with an `identity.session.expired` event.",
+        body: SessionCreate,
+        'x-responses': { 201: Session, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body as Record<string, unknown>;
+      const base = publicUrl ?? `${req.protocol}://${req.host}`;
+      const created = await createSession(
+        deps,
+        req.caller!,
+        {
+          documentType: String(b.document_type),
+          country: String(b.country).toUpperCase(),
+          checks: b.checks as CheckName[] | undefined,
+          metadata: b.metadata as Record<string, unknown> | undefined,
+          expiresInSeconds: b.expires_in as number | undefined,
+          redirectUrl: b.redirect_url as string | undefined,
+          webhookUrl: b.webhook_url as string | undefined,
+          locale: b.locale as string | undefined,
+        },
+        base,
+      );
+      return reply.code(201).send(created);
+    },
+  );
+  app.get(
+    '/v1/identity/sessions/:id',
+    {
+      config: { scope: 'identity:read', allowSessionToken: true },
+      schema: {
+        operationId: 'getSession',
+        tags,
+        summary: 'Get a session',
+        params: IdParams,
+        'x-responses': { 200: Session, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (req) => getSession(deps, access(req), id(req)),
+  );
+  app.post(
+    '/v1/identity/sessions/:id/documents',
+    {
+      config: { scope: 'identity:write', allowSessionToken: true },
+      schema: {
+        operationId: 'uploadSessionDocument',
+        tags,
+        summary: 'Upload the document front, back or the selfie',
+        description:
+          "Accepts `{side, image}` or `{type, image}`, JSON base64 or multipart. The image is graded with the rules of POST /identity/validate; the answer carries the session and the upload's issues.",
+        params: IdParams,
+        body: {
+          content: {
+            'application/json': { schema: UploadJson },
+            'multipart/form-data': { schema: UploadMultipart },
+          },
+        },
+        'x-responses': { 200: Session, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req) => {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const part = partOf(b);
+      if (b.image === undefined || b.image === '')
+        throw new HuwiyaError('missing_parameter', 'image is required.', { param: 'image' });
+      return uploadSessionPart(deps, access(req), id(req), part, decodeBase64Image(b.image, 'image'));
+    },
+  );
+  app.post(
+    '/v1/identity/sessions/:id/complete',
+    {
+      config: { scope: 'identity:write', allowSessionToken: true },
+      schema: {
+        operationId: 'completeSession',
+        tags,
+        summary: 'Complete the session and start its verification',
+        description:
+          'All required parts must be uploaded (409 `invalid_state` lists what is missing). Answers the verification, `pending` until a worker decides it; its outcome arrives by webhook.',
+        params: IdParams,
+        'x-responses': { 200: Verification, ...errorResponses(401, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const { verification, session } = await completeSession(deps, access(req), id(req));
+      return { ...verification, session };
+    },
+  );
+}
