@@ -3,6 +3,8 @@
  * Uses ../shared/data faces when present, otherwise a synthetic image (stages still timed; no face found).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +85,43 @@ for (let i = 0; i < WARMUP + RUNS; i++) {
   if (i >= WARMUP) push('verify end-to-end (HTTP inject, 2 images, face_match+liveness)', ms);
 }
 
+// Async throughput: a burst of submissions, each with a per-request webhook to a local receiver.
+const BURST = Number(process.env.BENCH_BURST ?? 200);
+const delivered = new Map<string, number>();
+const receiver = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    const e = JSON.parse(body) as { data: { id: string } };
+    if (!delivered.has(e.data.id)) delivered.set(e.data.id, performance.now());
+    res.end('ok');
+  });
+});
+await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+const asyncPayload = JSON.stringify({ ...JSON.parse(payload), mode: 'async', webhook_url: hook });
+const submitted = new Map<string, number>();
+const burstStart = performance.now();
+await Promise.all(
+  Array.from({ length: BURST }, async () => {
+    const t0 = performance.now();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/identity/verify',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      payload: asyncPayload,
+    });
+    if (res.statusCode !== 201)
+      throw new Error(`async verify answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
+    submitted.set((res.json() as { id: string }).id, t0);
+  }),
+);
+const submitMs = performance.now() - burstStart;
+while (delivered.size < BURST) await new Promise((r) => setTimeout(r, 50));
+const totalMs = performance.now() - burstStart;
+const lat = [...submitted].map(([id, t0]) => delivered.get(id)! - t0).sort((a, b) => a - b);
+receiver.close();
+
 const rows: (string | number)[][] = [['stage', 'runs', 'median ms', 'p90 ms']];
 for (const [k, v] of Object.entries(samples)) {
   const s = [...v].sort((a, b) => a - b);
@@ -92,6 +131,19 @@ console.log(
   `\nHuwiya speed (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up)`,
 );
 console.log(table(rows));
+console.log(
+  `\nAsync burst of ${BURST} verifications (2 images, face_match + liveness, webhook per request; ${config.pipelineConcurrency} workers)`,
+);
+console.log(
+  table([
+    ['measure', 'value'],
+    ['all submissions accepted (201) in', `${(submitMs / 1000).toFixed(1)} s`],
+    ['all webhooks received after', `${(totalMs / 1000).toFixed(1)} s`],
+    ['throughput', `${(BURST / (totalMs / 1000)).toFixed(2)} verifications/s`],
+    ['submission → webhook, median', `${(quantile(lat, 0.5) / 1000).toFixed(1)} s`],
+    ['submission → webhook, p90', `${(quantile(lat, 0.9) / 1000).toFixed(1)} s`],
+  ]),
+);
 await app.close();
 await runtime.close();
 rmSync(dataDir, { recursive: true, force: true });

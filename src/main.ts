@@ -76,6 +76,11 @@ export async function createRuntime(
   if (overrides.worker ?? config.worker === 'in-process') {
     worker = new Worker(store, jobHandlers(deps), {
       concurrency: config.pipelineConcurrency,
+      // Inference jobs: as many as pipeline slots; webhooks and expiries: their own loops (I/O-bound).
+      lanes: [
+        { names: ['verification.process'], concurrency: config.pipelineConcurrency },
+        { names: ['webhook.deliver', 'session.expire'], concurrency: 4 },
+      ],
       leaseMs: config.jobLeaseMs,
       log: (level, msg, fields) => {
         if (config.logLevel !== 'silent')

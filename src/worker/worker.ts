@@ -9,8 +9,16 @@ export type JobHandler = (job: JobRecord) => Promise<JobOutcome>;
 /** One handler per job name: a missing one is a compile error. */
 export type JobHandlers = Record<JobName, JobHandler>;
 
-export interface WorkerOptions {
+/** A set of job names served by its own loops, so cheap I/O jobs never wait behind inference. */
+export interface WorkerLane {
+  names: readonly JobName[];
   concurrency: number;
+}
+
+export interface WorkerOptions {
+  /** Loops for all job names, unless `lanes` splits them. */
+  concurrency: number;
+  lanes?: WorkerLane[];
   /**
    * A claimed job is someone else's again after this long without a heartbeat, so a crashed worker's jobs
    * come back within one lease; a live worker extends it every third of a lease while the handler runs.
@@ -48,6 +56,8 @@ export class Worker {
   ) {
     for (const name of JOB_NAMES) {
       if (typeof handlers[name] !== 'function') throw new Error(`no handler for job ${name}`);
+      if (options.lanes && !options.lanes.some((l) => l.names.includes(name)))
+        throw new Error(`no lane runs job ${name}`);
     }
     this.id = options.workerId ?? `wrk_${os.hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -58,7 +68,9 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+    const lanes = this.options.lanes ?? [{ names: JOB_NAMES, concurrency: this.options.concurrency }];
+    for (const lane of lanes)
+      for (let i = 0; i < lane.concurrency; i++) this.loops.push(this.loop(lane.names));
   }
 
   /** Wake idle loops (a job was just enqueued in this process). */
@@ -76,15 +88,15 @@ export class Worker {
   /** Claim and run jobs until none is due; for tests and the CLI's one-shot drain. */
   async drain(): Promise<number> {
     let n = 0;
-    while (await this.runOne()) n++;
+    while (await this.runOne(JOB_NAMES)) n++;
     return n;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(names: readonly JobName[]): Promise<void> {
     while (this.running) {
       let worked = false;
       try {
-        worked = await this.runOne();
+        worked = await this.runOne(names);
       } catch (e) {
         this.options.log?.('error', 'worker loop error', { err: e instanceof Error ? e.message : String(e) });
       }
@@ -100,10 +112,10 @@ export class Worker {
     }
   }
 
-  private async runOne(): Promise<boolean> {
+  private async runOne(names: readonly JobName[]): Promise<boolean> {
     const now = this.now();
     const job = await this.store.claimJob(
-      JOB_NAMES,
+      names,
       this.id,
       now.toISOString(),
       new Date(now.getTime() + this.leaseMs).toISOString(),

@@ -1,0 +1,124 @@
+/**
+ * Reads a machine-readable zone from OCR text: picks and sizes the lines, fixes OCR confusions by field
+ * type (the `mrz` package's autocorrect, extended) and by check digit, then parses with the `mrz` package.
+ * Pure: no I/O, and the clock comes in as `today` (it decides the century of two-digit years).
+ */
+import type { Details } from 'mrz';
+import { correctByCheckDigits, correctByType, diffLines, type MrzCorrection } from './correct-mrz.ts';
+import { extractMrz, type MrzExtracted } from './extract-mrz.ts';
+import { MRZ_LAYOUTS, fieldAt, isCheckValid, layoutFormatOf, resolveChecks } from './mrz-layout.ts';
+import { normaliseMrz } from './normalise-mrz.ts';
+import { parseMrzLines } from './parse-mrz-lines.ts';
+
+export type { MrzCorrection } from './correct-mrz.ts';
+export type { MrzDocumentType, MrzExtracted } from './extract-mrz.ts';
+
+export type MrzFormat = 'TD1' | 'TD2' | 'TD3' | 'MRVA' | 'MRVB' | 'FRENCH_NATIONAL_ID' | (string & {});
+
+export interface MrzFieldReading {
+  /** Null when the `mrz` package finds the field invalid. */
+  value: string | null;
+  valid: boolean;
+  error?: string;
+  /** The field's characters as they stand on the corrected lines. */
+  raw: string;
+}
+
+export interface MrzReading {
+  format: MrzFormat | undefined;
+  /** The MRZ lines after normalisation and correction. */
+  lines: string[];
+  /** The `mrz` package's verdict on the corrected lines (it also rejects unknown state codes). */
+  valid: boolean;
+  /** Every check digit of the format holds, whatever the other fields say. */
+  checkDigitsValid: boolean;
+  /** Keyed by the `mrz` package's field names. */
+  fields: Record<string, MrzFieldReading>;
+  corrections: MrzCorrection[];
+  /** A check digit could be repaired in more than one equally small way, so it was left as read. */
+  ambiguous: boolean;
+  extracted: MrzExtracted;
+}
+
+export interface ReadMrzOptions {
+  today: Date;
+}
+
+function unreadable(lines: string[]): MrzReading {
+  return {
+    format: undefined,
+    lines,
+    valid: false,
+    checkDigitsValid: false,
+    fields: {},
+    corrections: [],
+    ambiguous: false,
+    extracted: {},
+  };
+}
+
+/** The package's autocorrections, applied to the lines (it reports them but returns the lines unchanged). */
+function applyAutocorrect(lines: readonly string[], details: readonly Details[]): string[] {
+  const out = [...lines];
+  for (const d of details) {
+    for (const a of d.autocorrect) {
+      const line = out[a.line] ?? '';
+      if (line.charAt(a.column) !== a.original) continue;
+      out[a.line] = line.slice(0, a.column) + a.corrected + line.slice(a.column + 1);
+    }
+  }
+  return out;
+}
+
+function detailAt(details: readonly Details[], line: number, pos: number): string {
+  const d = details.find((x) => x.ranges.some((r) => r.line === line && pos >= r.start && pos < r.end));
+  return d?.field ?? 'unknown';
+}
+
+export function readMrz(input: string | string[], options: ReadMrzOptions): MrzReading {
+  const read = normaliseMrz(input);
+  if (!read) return unreadable([]);
+  const layoutFormat = layoutFormatOf(read);
+  const layout = layoutFormat ? MRZ_LAYOUTS[layoutFormat] : undefined;
+
+  const first = parseMrzLines(read, layoutFormat, true);
+  if (!first) return unreadable(read);
+  let lines = applyAutocorrect(read, first.details);
+  let ambiguous = false;
+  if (layout) {
+    const byCheckDigits = correctByCheckDigits(layout, correctByType(layout, lines));
+    lines = byCheckDigits.lines;
+    ambiguous = byCheckDigits.ambiguous;
+  }
+  const parsed = parseMrzLines(lines, layoutFormat, false);
+  if (!parsed) return unreadable(lines);
+
+  const fields: Record<string, MrzFieldReading> = {};
+  for (const d of parsed.details) {
+    if (!d.field) continue;
+    const range = d.ranges[0];
+    const raw = range ? (lines[range.line] ?? '').slice(range.start, range.end) : '';
+    fields[d.field] = {
+      value: d.valid ? d.value : null,
+      valid: d.valid,
+      ...(d.error ? { error: d.error } : {}),
+      raw,
+    };
+  }
+  const checkDigitsValid = layout
+    ? resolveChecks(layout, lines).every((c) => isCheckValid(c, lines))
+    : parsed.details.filter((d) => d.field?.endsWith('CheckDigit')).every((d) => d.valid);
+  const corrections = diffLines(read, lines, (line, pos) =>
+    layout ? fieldAt(layout, lines, line, pos) : detailAt(parsed.details, line, pos),
+  );
+  return {
+    format: parsed.format,
+    lines,
+    valid: parsed.valid,
+    checkDigitsValid,
+    fields,
+    corrections,
+    ambiguous,
+    extracted: extractMrz(parsed, lines, options.today),
+  };
+}
