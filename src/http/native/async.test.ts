@@ -273,3 +273,54 @@ describe('crash safety', { skip: NO_SHARED_DATA }, () => {
     }
   });
 });
+
+describe('a separate `huwiya worker` process', { skip: NO_SHARED_DATA }, () => {
+  test('runs the jobs of a server started with HUWIYA_WORKER=off', async () => {
+    const s = await startTestServer({ HUWIYA_WORKER: 'off' });
+    const child = spawn(process.execPath, [BIN, 'worker'], {
+      env: { ...process.env, HUWIYA_DATA_DIR: s.dataDir, HUWIYA_LOG_LEVEL: 'silent' },
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      const key = await s.key();
+      const auth = { authorization: `Bearer ${key}` };
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/identity/verify',
+        headers: auth,
+        payload: {
+          document_front: b64('img1.jpg'),
+          selfie: b64('img2.jpg'),
+          document_type: 'cin',
+          country: 'MA',
+          mode: 'async',
+          checks: ['face_match'],
+        },
+      });
+      const { id } = r.json() as V;
+      let v: V = { id, status: 'pending', checks: {} };
+      for (let i = 0; i < 300 && v.status === 'pending'; i++) {
+        await sleep(100);
+        v = (
+          await s.app.inject({ method: 'GET', url: `/v1/identity/verifications/${id}`, headers: auth })
+        ).json() as V;
+      }
+      assert.equal(v.status, 'verified');
+      const audit = await s.app.inject({
+        method: 'GET',
+        url: `/v1/identity/verifications/${id}/audit`,
+        headers: auth,
+      });
+      assert.equal(
+        (audit.json() as { events: { event: string; actor: string }[] }).events.find(
+          (e) => e.event === 'checks.completed',
+        )?.actor,
+        'worker',
+      );
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      await s.close();
+    }
+  });
+});
