@@ -1,5 +1,6 @@
 /** The face models the pipeline runs; the adapter maps each to a file listed in models/manifest.json. */
-export type ModelName = 'face_detect' | 'face_landmark' | 'face_embed' | 'face_liveness';
+export type ModelName =
+  'face_detect' | 'face_landmark' | 'face_embed' | 'face_liveness' | 'text_detect' | 'text_recognize';
 
 export interface Tensor {
   data: Float32Array;

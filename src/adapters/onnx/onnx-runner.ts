@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,8 +11,12 @@ const require = createRequire(import.meta.url);
 
 /** Resolve a file inside an installed npm package (models ship in npm packages: MODELS.md). */
 export function resolvePackageFile(pkg: string, file: string): string {
-  const pkgJson = require.resolve(`${pkg}/package.json`);
-  return path.join(path.dirname(pkgJson), file);
+  // Not require.resolve(`${pkg}/package.json`): packages with an `exports` map may not export it.
+  for (const dir of require.resolve.paths(pkg) ?? []) {
+    const candidate = path.join(dir, pkg, 'package.json');
+    if (existsSync(candidate)) return path.join(path.dirname(candidate), file);
+  }
+  throw new Error(`package ${pkg} is not installed (run npm ci)`);
 }
 
 /**

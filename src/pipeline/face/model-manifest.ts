@@ -20,6 +20,8 @@ export interface ModelManifest {
     liveness_live_probability: number;
   };
   calibration: Record<string, unknown>;
+  /** Data files the models need (the recogniser's character set). */
+  assets?: Record<string, { package: string; file: string; sha256: string }>;
 }
 
 export function modelVersions(manifest: ModelManifest): Record<string, string> {

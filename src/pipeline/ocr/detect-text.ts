@@ -1,0 +1,89 @@
+import type { InferenceRunner } from '../../ports/inference.ts';
+import { resizeTo, type Rect, type RgbImage } from '../image/rgb-image.ts';
+
+export interface TextBox extends Rect {
+  /** Mean text probability inside the box. */
+  score: number;
+}
+
+// PP-OCRv4 DB detector's published post-processing: binarise at 0.3, keep boxes scoring ≥ 0.6,
+// grow each by area × 1.5 / perimeter (the "unclip" ratio).
+const BIN_THRESHOLD = 0.3;
+const BOX_THRESHOLD = 0.6;
+const UNCLIP_RATIO = 1.5;
+const MEAN = [0.485, 0.456, 0.406];
+const STD = [0.229, 0.224, 0.225];
+
+/**
+ * Text lines with PP-OCRv4's DB detector: the image at its longest side ≤ `maxSide` (multiple of 32),
+ * BGR ImageNet-normalised, probability map → connected components → axis-aligned boxes in image pixels.
+ * Documents are rectified upright before this stage, so axis-aligned boxes are enough.
+ */
+export async function detectText(
+  img: RgbImage,
+  deps: { inference: InferenceRunner },
+  maxSide = 960,
+): Promise<TextBox[]> {
+  // Small scans are enlarged too (up to 3×): MRZ glyphs of 6-8 px vanish in the probability map.
+  const s = Math.min(3, maxSide / Math.max(img.width, img.height));
+  const w = Math.max(32, Math.round((img.width * s) / 32) * 32);
+  const h = Math.max(32, Math.round((img.height * s) / 32) * 32);
+  const small = await resizeTo(img, w, h);
+  const plane = w * h;
+  const input = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    // BGR planes, as PaddleOCR reads images with OpenCV.
+    for (let c = 0; c < 3; c++) {
+      const v = small.data[i * 3 + (2 - c)]! / 255;
+      input[c * plane + i] = (v - MEAN[c]!) / STD[c]!;
+    }
+  }
+  const out = await deps.inference.run('text_detect', { data: input, dims: [1, 3, h, w] });
+  const prob = Object.values(out)[0]!.data;
+  const seen = new Uint8Array(plane);
+  const boxes: TextBox[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < plane; start++) {
+    if (seen[start] || prob[start]! < BIN_THRESHOLD) continue;
+    let x0 = w;
+    let y0 = h;
+    let x1 = 0;
+    let y1 = 0;
+    let sum = 0;
+    let n = 0;
+    stack.push(start);
+    seen[start] = 1;
+    while (stack.length) {
+      const p = stack.pop()!;
+      const x = p % w;
+      const y = (p - x) / w;
+      sum += prob[p]!;
+      n++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      const neighbours = [p - 1, p + 1, p - w, p + w];
+      for (let k = 0; k < 4; k++) {
+        const q = neighbours[k]!;
+        if (k === 0 && x === 0) continue;
+        if (k === 1 && x === w - 1) continue;
+        if (q < 0 || q >= plane || seen[q] || prob[q]! < BIN_THRESHOLD) continue;
+        seen[q] = 1;
+        stack.push(q);
+      }
+    }
+    const bw = x1 - x0 + 1;
+    const bh = y1 - y0 + 1;
+    if (Math.min(bw, bh) < 3 || sum / n < BOX_THRESHOLD) continue;
+    const grow = (bw * bh * UNCLIP_RATIO) / (2 * (bw + bh));
+    const fx = img.width / w;
+    const fy = img.height / h;
+    const bx0 = Math.max(0, (x0 - grow) * fx);
+    const by0 = Math.max(0, (y0 - grow) * fy);
+    const bx1 = Math.min(img.width, (x1 + 1 + grow) * fx);
+    const by1 = Math.min(img.height, (y1 + 1 + grow) * fy);
+    boxes.push({ x: bx0, y: by0, width: bx1 - bx0, height: by1 - by0, score: sum / n });
+  }
+  return boxes.sort((a, b) => a.y - b.y || a.x - b.x);
+}
