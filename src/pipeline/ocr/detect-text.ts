@@ -51,6 +51,7 @@ export async function detectText(
     let y1 = 0;
     let sum = 0;
     let n = 0;
+    const pixels: number[] = [];
     stack.push(start);
     seen[start] = 1;
     while (stack.length) {
@@ -59,6 +60,7 @@ export async function detectText(
       const y = (p - x) / w;
       sum += prob[p]!;
       n++;
+      pixels.push(p);
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -73,17 +75,60 @@ export async function detectText(
         stack.push(q);
       }
     }
-    const bw = x1 - x0 + 1;
-    const bh = y1 - y0 + 1;
-    if (Math.min(bw, bh) < 3 || sum / n < BOX_THRESHOLD) continue;
-    const grow = (bw * bh * UNCLIP_RATIO) / (2 * (bw + bh));
-    const fx = img.width / w;
-    const fy = img.height / h;
-    const bx0 = Math.max(0, (x0 - grow) * fx);
-    const by0 = Math.max(0, (y0 - grow) * fy);
-    const bx1 = Math.min(img.width, (x1 + 1 + grow) * fx);
-    const by1 = Math.min(img.height, (y1 + 1 + grow) * fy);
-    boxes.push({ x: bx0, y: by0, width: bx1 - bx0, height: by1 - by0, score: sum / n });
+    if (sum / n < BOX_THRESHOLD) continue;
+    for (const band of splitBands(pixels, w, y0, y1)) {
+      const bw = band.x1 - band.x0 + 1;
+      const bh = band.y1 - band.y0 + 1;
+      if (Math.min(bw, bh) < 3) continue;
+      const grow = (bw * bh * UNCLIP_RATIO) / (2 * (bw + bh));
+      const fx = img.width / w;
+      const fy = img.height / h;
+      const bx0 = Math.max(0, (band.x0 - grow) * fx);
+      const by0 = Math.max(0, (band.y0 - grow) * fy);
+      const bx1 = Math.min(img.width, (band.x1 + 1 + grow) * fx);
+      const by1 = Math.min(img.height, (band.y1 + 1 + grow) * fy);
+      boxes.push({ x: bx0, y: by0, width: bx1 - bx0, height: by1 - by0, score: sum / n });
+    }
   }
   return boxes.sort((a, b) => a.y - b.y || a.x - b.x);
+}
+
+/**
+ * A component that spans several text lines (tightly spaced lines touch in the probability map, as MRZ
+ * lines often do) is cut at the rows where it thins out to under 15 % of its widest row.
+ */
+function splitBands(pixels: readonly number[], w: number, y0: number, y1: number) {
+  const rows = y1 - y0 + 1;
+  const count = new Int32Array(rows);
+  for (const p of pixels) count[Math.floor(p / w) - y0]!++;
+  const peak = Math.max(...count);
+  const bands: { y0: number; y1: number; x0: number; x1: number }[] = [];
+  let start = -1;
+  for (let r = 0; r <= rows; r++) {
+    const on = r < rows && count[r]! > 0.15 * peak;
+    if (on && start < 0) start = r;
+    if (!on && start >= 0) {
+      bands.push({ y0: y0 + start, y1: y0 + r - 1, x0: Infinity, x1: -Infinity });
+      start = -1;
+    }
+  }
+  if (bands.length <= 1) {
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    for (const p of pixels) {
+      const x = p % w;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+    }
+    return [{ y0, y1, x0, x1 }];
+  }
+  for (const p of pixels) {
+    const y = Math.floor(p / w);
+    const band = bands.find((b) => y >= b.y0 && y <= b.y1);
+    if (!band) continue;
+    const x = p % w;
+    if (x < band.x0) band.x0 = x;
+    if (x > band.x1) band.x1 = x;
+  }
+  return bands.filter((b) => b.x1 >= b.x0);
 }

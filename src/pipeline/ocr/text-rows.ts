@@ -3,13 +3,16 @@ import type { TextBox } from './detect-text.ts';
 
 /**
  * Group detected boxes into rows: a box belongs to a row when their vertical extents overlap by more than
- * half of the smaller height. The detector often splits one long line (an MRZ line, 30-44 characters)
+ * half of the smaller height and their heights are alike. The detector often splits one long line (an MRZ line, 30-44 characters)
  * at wide gaps of fillers; the row is the union of its pieces, read as one line.
  */
 export function groupRows(boxes: readonly TextBox[]): Rect[] {
   const rows: { rect: Rect; boxes: TextBox[] }[] = [];
   for (const b of [...boxes].sort((a, c) => a.y + a.height / 2 - (c.y + c.height / 2))) {
     const row = rows.find((r) => {
+      // Same line: similar heights (a text line never joins a photo or a paragraph block) and overlap.
+      const ratio = Math.max(r.rect.height, b.height) / Math.max(1, Math.min(r.rect.height, b.height));
+      if (ratio > 1.8) return false;
       const top = Math.max(r.rect.y, b.y);
       const bottom = Math.min(r.rect.y + r.rect.height, b.y + b.height);
       return bottom - top > 0.5 * Math.min(r.rect.height, b.height);
