@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AesKeyring } from './adapters/crypto/aes-keyring.ts';
 import { FsBlobStore } from './adapters/blob-fs/fs-blob-store.ts';
-import { loadManifest } from './adapters/onnx/load-manifest.ts';
+import { loadCharset, loadManifest } from './adapters/onnx/load-manifest.ts';
 import { OnnxRunner } from './adapters/onnx/onnx-runner.ts';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
@@ -56,12 +56,14 @@ export async function createRuntime(
   const store = await openStore(config);
   const manifest = await loadManifest();
   const inference = await OnnxRunner.load(manifest, { threads: config.inferenceThreads });
+  const charset = await loadCharset(manifest);
   const deps: AppDeps = {
     store,
     blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
     keyring: new AesKeyring(key),
     inference,
     manifest,
+    charset,
     now: overrides.now ?? (() => new Date()),
     limits: {
       maxImageBytes: config.maxImageBytes,

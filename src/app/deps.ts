@@ -11,6 +11,8 @@ export interface AppDeps {
   keyring: Keyring;
   inference: InferenceRunner;
   manifest: ModelManifest;
+  /** The text recogniser's character set (models manifest asset). */
+  charset: readonly string[];
   now: () => Date;
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
   /** Slots for decode + inference work in this process. */

@@ -13,6 +13,7 @@ import {
 } from './face-checks.ts';
 import { newId } from './ids.ts';
 import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
+import { ocrCheck } from './ocr-check.ts';
 import { enqueueEvent, eventForStatus } from './webhooks.ts';
 import type { VerificationRow } from '../ports/stores.ts';
 
@@ -26,8 +27,8 @@ export interface VerifyInput {
   webhookUrl?: string;
 }
 
-/** Checks this build cannot run yet; reported honestly rather than guessed (issue 2 scope). */
-const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['ocr', 'fraud', 'duplicate']);
+/** Checks this build cannot run yet; reported honestly rather than guessed. */
+const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['fraud', 'duplicate']);
 const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie'];
 
 export type Decoded = Partial<Record<ImageField, DecodedImage>>;
@@ -75,16 +76,16 @@ export async function analyzeNow(
   deps: AppDeps,
   input: VerifyInput,
   times?: StageTimes,
-): Promise<{ decoded: Decoded; checks: Checks }> {
+): Promise<{ decoded: Decoded; outcome: CheckOutcome }> {
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
   return deps.pipelineSlots.run(async () => {
     const decoding = startDecoding(deps, input.images);
-    const checks = runChecks(deps, input.checks, decoding, times);
-    checks.catch(() => undefined);
+    const outcome = runChecks(deps, input, decoding, times);
+    outcome.catch(() => undefined);
     const decoded = await settle(decoding);
-    return { decoded, checks: await checks };
+    return { decoded, outcome: await outcome };
   });
 }
 
@@ -210,17 +211,31 @@ async function loadDecoded(deps: AppDeps, tenantId: string, id: string): Promise
   return decodeAll(deps, images);
 }
 
+export interface CheckRequest {
+  checks: CheckName[];
+  documentType: string;
+  country: string;
+}
+
+export interface CheckOutcome {
+  checks: Checks;
+  extracted?: Record<string, unknown>;
+}
+
 export async function runChecks(
   deps: AppDeps,
-  requested: CheckName[],
+  request: CheckRequest,
   images: Decoded | Decoding,
   times?: StageTimes,
-): Promise<Checks> {
+): Promise<CheckOutcome> {
+  const requested = request.checks;
   const checks: Checks = {};
   const wantFace = requested.includes('face_match');
   const wantLive = requested.includes('liveness');
+  const wantOcr = requested.includes('ocr');
   const hasSelfie = images.selfie !== undefined;
-  // The selfie and the document portrait are analysed concurrently, each as soon as its image is decoded.
+  // The selfie, the document portrait and the document text are analysed concurrently, each as soon as
+  // its image is decoded.
   const selfieP =
     hasSelfie && (wantFace || wantLive)
       ? Promise.resolve(images.selfie!).then((d) =>
@@ -231,14 +246,25 @@ export async function runChecks(
     hasSelfie && wantFace && images.document_front
       ? Promise.resolve(images.document_front).then((d) => analyzeDocumentPortrait(deps, d.image, times))
       : Promise.resolve(undefined);
-  const [selfie, portrait] = await Promise.all([selfieP, portraitP]);
+  const ocrP =
+    wantOcr && images.document_front
+      ? Promise.all([images.document_front, images.document_back]).then(([front, back]) =>
+          ocrCheck(
+            deps,
+            { front: front!, back },
+            { documentType: request.documentType, country: request.country },
+          ),
+        )
+      : Promise.resolve(undefined);
+  const [selfie, portrait, ocr] = await Promise.all([selfieP, portraitP, ocrP]);
   if (wantFace)
     checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
   if (wantLive) checks.liveness = hasSelfie ? livenessCheck(deps, selfie) : skipped('selfie_missing');
+  if (ocr) checks.ocr = ocr.check;
   for (const name of requested) {
     if (NOT_AVAILABLE.has(name)) checks[name] = skipped('not_available');
   }
-  return checks;
+  return { checks, extracted: ocr?.extracted };
 }
 
 /** Run the pipeline on a pending verification and store its outcome through a transition. */
@@ -246,7 +272,7 @@ export async function processVerification(
   deps: AppDeps,
   tenantId: string,
   id: string,
-  pre: { decoded?: Decoded; checks?: Checks } = {},
+  pre: { decoded?: Decoded; outcome?: CheckOutcome } = {},
   actor = 'pipeline',
 ): Promise<VerificationDoc> {
   const row = await deps.store.getVerification(tenantId, id);
@@ -257,15 +283,20 @@ export async function processVerification(
   let next: VerificationDoc;
   const t0 = performance.now();
   try {
-    const checks =
-      pre.checks ??
+    const { checks, extracted } =
+      pre.outcome ??
       (await deps.pipelineSlots.run(async () => {
         const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
-        return runChecks(deps, doc.checks_requested, decoded);
+        return runChecks(
+          deps,
+          { checks: doc.checks_requested, documentType: doc.document_type, country: doc.country },
+          decoded,
+        );
       }));
     const risk = assessRisk(checks);
     next = {
       ...doc,
+      ...(extracted ? { extracted_data: extracted } : {}),
       status: risk.decision,
       updated_at: deps.now().toISOString(),
       checks,

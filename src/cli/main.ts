@@ -108,7 +108,12 @@ async function verify(config: Config, args: string[]): Promise<void> {
     const decoded = await decodeAll(runtime.deps, images);
     process.stderr.write(`running checks ${checks.join(', ')}…\n`);
     const times = {};
-    const results = await runChecks(runtime.deps, checks, decoded, times);
+    const { checks: results, extracted } = await runChecks(
+      runtime.deps,
+      { checks, documentType: values['document-type']!, country: values.country! },
+      decoded,
+      times,
+    );
     const risk = assessRisk(results);
     const now = new Date().toISOString();
     const out = {
@@ -119,6 +124,7 @@ async function verify(config: Config, args: string[]): Promise<void> {
       status: risk.decision,
       document_type: values['document-type'],
       country: values.country!.toUpperCase(),
+      ...(extracted ? { extracted_data: extracted } : {}),
       checks: results,
       risk_score: risk.risk_score,
       risk_level: risk.risk_level,

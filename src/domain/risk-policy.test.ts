@@ -110,3 +110,25 @@ test('state changes only through allowed transitions', () => {
   assert.throws(() => assertTransition('verified', 'pending'), InvalidTransitionError);
   assert.throws(() => assertTransition('cancelled', 'verified'), InvalidTransitionError);
 });
+
+test('document signals from the MRZ: expired rejects, mismatches and bad check digits go to review', () => {
+  const face = { status: 'passed' as const, confidence: 1, match: true };
+  const expired = assessRisk({
+    face_match: face,
+    ocr: { status: 'passed', confidence: 0.9, signals: ['document_expired'] },
+  });
+  assert.equal(expired.decision, 'rejected');
+  assert.ok(expired.fraud_signals.some((s) => s.code === 'document_expired'));
+  const mismatch = assessRisk({
+    face_match: face,
+    ocr: { status: 'passed', confidence: 0.9, signals: ['country_mismatch'] },
+  });
+  assert.equal(mismatch.decision, 'review');
+  const invalid = assessRisk({
+    face_match: face,
+    ocr: { status: 'failed', confidence: 0.6, signals: ['mrz_check_digits_invalid'] },
+  });
+  assert.equal(invalid.decision, 'review');
+  const clean = assessRisk({ face_match: face, ocr: { status: 'passed', confidence: 0.95, signals: [] } });
+  assert.equal(clean.decision, 'verified');
+});

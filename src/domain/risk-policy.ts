@@ -4,7 +4,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  * Risk policy: check results → risk factors → score (0..1000) → level → decision. Versioned: every
  * verification stamps `policy_version`, so a stored score can always be explained by the rule that made it.
  */
-export const POLICY_VERSION = 'risk-2026-11-22';
+export const POLICY_VERSION = 'risk-2026-11-22.2';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -100,6 +100,40 @@ export function assessRisk(checks: Checks): RiskAssessment {
   } else if (live && live.status === 'passed') {
     const contribution = Math.round(100 * num(live.spoof_probability, 0));
     factors.push({ code: 'liveness_margin', weight: 100, contribution });
+  }
+
+  const ocr = checks.ocr;
+  if (ocr && (ocr.status === 'passed' || ocr.status === 'failed')) {
+    const sig = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
+    if (sig.has('document_expired')) {
+      factors.push({ code: 'document_expired', weight: 600, contribution: 600 });
+      signals.push({ code: 'document_expired', severity: 'high', message: 'The document has expired.' });
+      hardFail = true;
+    }
+    if (sig.has('mrz_check_digits_invalid')) {
+      factors.push({ code: 'mrz_invalid', weight: 300, contribution: 300 });
+      signals.push({
+        code: 'mrz_check_digits_invalid',
+        severity: 'medium',
+        message: 'The machine-readable zone does not pass its check digits (misread or altered).',
+      });
+    }
+    if (sig.has('country_mismatch')) {
+      factors.push({ code: 'document_country_mismatch', weight: 300, contribution: 300 });
+      signals.push({
+        code: 'document_country_mismatch',
+        severity: 'medium',
+        message: 'The document was issued by another country than the one declared.',
+      });
+    }
+    if (sig.has('document_type_mismatch')) {
+      factors.push({ code: 'document_type_mismatch', weight: 150, contribution: 150 });
+      signals.push({
+        code: 'document_type_mismatch',
+        severity: 'low',
+        message: 'The document is of another type than the one declared.',
+      });
+    }
   }
 
   let errored = false;

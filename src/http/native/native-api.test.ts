@@ -228,13 +228,13 @@ describe('native API', () => {
       },
     );
 
-    test('ocr and fraud are reported skipped (not_available) when requested by default', async () => {
+    test('fraud is reported skipped (not_available); ocr finds no MRZ on a face photo and says so', async () => {
       const v = await verify(doc({ checks: undefined }));
       assert.deepEqual(v.checks_requested, ['ocr', 'face_match', 'liveness', 'fraud']);
-      for (const name of ['ocr', 'fraud']) {
-        assert.equal(v.checks[name].status, 'skipped', name);
-        assert.equal(v.checks[name].reason, 'not_available', name);
-      }
+      assert.equal(v.checks.fraud.status, 'skipped');
+      assert.equal(v.checks.fraud.reason, 'not_available');
+      assert.equal(v.checks.ocr.status, 'skipped');
+      assert.equal(v.checks.ocr.reason, 'no_mrz_found');
       // No selfie: the face checks are skipped too, and an unverifiable case is never `verified`.
       assert.equal(v.checks.face_match.status, 'skipped');
       assert.equal(v.checks.face_match.reason, 'selfie_missing');
@@ -305,7 +305,7 @@ describe('native API', () => {
         final = (await get(`/v1/identity/verifications/${v.id}`)).json() as Json;
       }
       assert.notEqual(final.status, 'pending');
-      assert.equal(final.checks.ocr.reason, 'not_available');
+      assert.equal(final.checks.ocr.reason, 'no_mrz_found');
     });
   });
 
@@ -899,7 +899,8 @@ test('GET /v1/capabilities lists checks, limits and model versions', async () =>
       policy_version: string;
     };
     assert.equal(body.checks.face_match, 'available');
-    assert.equal(body.checks.ocr, 'not_available');
+    assert.equal(body.checks.ocr, 'partial');
+    assert.equal(body.checks.fraud, 'not_available');
     assert.ok(body.model_versions.face_embed);
     assert.ok(body.policy_version);
     assert.equal((await s.app.inject({ method: 'GET', url: '/v1/capabilities' })).statusCode, 401);

@@ -174,7 +174,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         return reply.code(200).send(presentVerification(doc));
       }
       const { doc } = await createVerification(deps, c, input, { decoded: ready.decoded });
-      const done = await processVerification(deps, c.tenantId, doc.id, { checks: ready.checks });
+      const done = await processVerification(deps, c.tenantId, doc.id, { outcome: ready.outcome });
       return reply.code(200).send(presentVerification(done));
     },
   );
@@ -370,10 +370,15 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
 /** GET /v1/capabilities (API.md "Beyond the three vendors"): what this server can do, from its own registry. */
 function capabilities(deps: AppDeps) {
   const available: CheckName[] = ['face_match', 'liveness'];
+  // OCR reads the MRZ; the visual-zone reader is still to come.
+  const partial: CheckName[] = ['ocr'];
   return {
     object: 'capabilities',
     checks: Object.fromEntries(
-      CHECK_NAMES.map((c) => [c, available.includes(c) ? 'available' : 'not_available']),
+      CHECK_NAMES.map((c) => [
+        c,
+        available.includes(c) ? 'available' : partial.includes(c) ? 'partial' : 'not_available',
+      ]),
     ),
     document_types: [...DOCUMENT_TYPES],
     countries: [],

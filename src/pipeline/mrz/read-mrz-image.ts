@@ -1,15 +1,19 @@
 import { readMrz, type MrzReading } from '../../domain/mrz/read-mrz.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateRight, type Rect, type RgbImage } from '../image/rgb-image.ts';
-import { detectText } from '../ocr/detect-text.ts';
+import { detectText, type TextBox } from '../ocr/detect-text.ts';
 import { recognizeText } from '../ocr/recognize-text.ts';
 import { groupRows } from '../ocr/text-rows.ts';
 
 const MRZ_ALPHABET: ReadonlySet<string> = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'.split(''));
+/** An MRZ line spans most of the document; on a photo the document is at least this share of the width. */
+const MIN_ROW_WIDTH_SHARE = 0.3;
+/** Rows read from the MRZ edge before giving up on an orientation (bounds the work on a page without one). */
+const MAX_ROWS_READ = 6;
 
 export interface MrzImageReading {
   reading: MrzReading;
-  /** Rows of the MRZ band in the (rotated) image. */
+  /** Rows of the MRZ band in the image as rotated by `rotation` (clockwise). */
   rows: Rect[];
   rotation: 0 | 90 | 180 | 270;
   /** Mean recogniser confidence over the MRZ lines. */
@@ -33,37 +37,65 @@ function mrzLike(text: string): boolean {
   return [30, 36, 44].some((n) => Math.abs(text.length - n) <= 3) && digits >= 8;
 }
 
-async function readUpright(img: RgbImage, deps: MrzDeps, today: Date, times: MrzImageReading['times']) {
-  let t0 = performance.now();
-  const rows = groupRows(await detectText(img, deps)).filter((r) => r.width / Math.max(1, r.height) > 6);
-  times.detect += performance.now() - t0;
-  t0 = performance.now();
-  // Read from the bottom up: the MRZ is the lowest band of the page or card.
+/**
+ * Read the MRZ band of an image whose text runs horizontally, right side up or upside down: rows are read
+ * from the MRZ's edge (the bottom, or the top when upside down) inwards.
+ */
+async function readBand(
+  img: RgbImage,
+  boxes: TextBox[],
+  upsideDown: boolean,
+  deps: MrzDeps,
+  today: Date,
+  times: MrzImageReading['times'],
+) {
+  const t0 = performance.now();
+  const rows = groupRows(boxes).filter(
+    (r) => r.width / Math.max(1, r.height) > 6 && r.width >= MIN_ROW_WIDTH_SHARE * img.width,
+  );
+  const ordered = upsideDown ? rows : [...rows].reverse();
   const lines: { rect: Rect; text: string; confidence: number }[] = [];
-  for (const rect of [...rows].reverse()) {
+  for (const rect of ordered.slice(0, MAX_ROWS_READ)) {
     const padY = rect.height * 0.15;
     const r = await recognizeText(
       img,
       { x: rect.x, y: rect.y - padY, width: rect.width, height: rect.height + 2 * padY },
       deps,
       MRZ_ALPHABET,
+      { upsideDown },
     );
-    if (mrzLike(r.text)) lines.unshift({ rect, text: r.text, confidence: r.confidence });
+    if (mrzLike(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
     else if (lines.length >= 2) break;
     if (lines.length === 3) break;
   }
   times.recognize += performance.now() - t0;
   if (lines.length < 2) return undefined;
-  const reading = readMrz(
-    lines.map((l) => l.text),
-    { today },
-  );
-  return { reading, lines };
+  // Lines were collected from the MRZ edge (the document's bottom) inwards: its reading order is the reverse.
+  const inOrder = [...lines].reverse();
+  return {
+    reading: readMrz(
+      inOrder.map((l) => l.text),
+      { today },
+    ),
+    lines: inOrder,
+  };
+}
+
+function elongation(boxes: TextBox[]): { horizontal: number; vertical: number } {
+  let horizontal = 0;
+  let vertical = 0;
+  for (const b of boxes) {
+    if (b.width > 3 * b.height) horizontal += b.width;
+    else if (b.height > 3 * b.width) vertical += b.height;
+  }
+  return { horizontal, vertical };
 }
 
 /**
- * Find and read the MRZ of a document image (upright, then upside down, then on its sides). The lines go
- * to the domain reader, which sizes them and corrects OCR confusions against the check digits.
+ * Find and read the MRZ of a document image. Text detection runs once on the image as given: if its
+ * lines run vertically the document is on its side and detection runs once more on the image turned a
+ * quarter; each orientation is then read right side up and upside down. The lines go to the domain
+ * reader, which sizes them and corrects OCR confusions against the check digits.
  */
 export async function readMrzFromImage(
   img: RgbImage,
@@ -71,11 +103,24 @@ export async function readMrzFromImage(
   today: Date,
 ): Promise<MrzImageReading | undefined> {
   const times = { detect: 0, recognize: 0 };
+  let t0 = performance.now();
+  let boxes = await detectText(img, deps);
+  times.detect += performance.now() - t0;
+  let view = img;
+  let quarter: 0 | 90 = 0;
+  const e = elongation(boxes);
+  if (e.vertical > e.horizontal) {
+    view = await rotateRight(img, 90);
+    t0 = performance.now();
+    boxes = await detectText(view, deps);
+    times.detect += performance.now() - t0;
+    quarter = 90;
+  }
   let best: MrzImageReading | undefined;
-  for (const rotation of [0, 180, 90, 270] as const) {
-    const view = rotation === 0 ? img : await rotateRight(img, rotation);
-    const r = await readUpright(view, deps, today, times);
+  for (const upsideDown of [false, true]) {
+    const r = await readBand(view, boxes, upsideDown, deps, today, times);
     if (!r || r.reading.format === undefined) continue;
+    const rotation = ((quarter + (upsideDown ? 180 : 0)) % 360) as MrzImageReading['rotation'];
     const candidate: MrzImageReading = {
       reading: r.reading,
       rows: r.lines.map((l) => l.rect),

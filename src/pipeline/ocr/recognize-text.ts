@@ -1,5 +1,5 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
-import { cropResize, type Rect, type RgbImage } from '../image/rgb-image.ts';
+import { cropResize, rotateRight, type Rect, type RgbImage } from '../image/rgb-image.ts';
 
 export interface RecognizedText {
   text: string;
@@ -20,12 +20,14 @@ export async function recognizeText(
   rect: Rect,
   deps: { inference: InferenceRunner; charset: readonly string[] },
   allowed?: ReadonlySet<string>,
+  options: { upsideDown?: boolean } = {},
 ): Promise<RecognizedText> {
   const width = Math.max(
     16,
     Math.min(MAX_WIDTH, Math.round((rect.width / Math.max(1, rect.height)) * HEIGHT)),
   );
-  const crop = await cropResize(img, rect, width, HEIGHT);
+  const upright = await cropResize(img, rect, width, HEIGHT);
+  const crop = options.upsideDown ? await rotateRight(upright, 180) : upright;
   const plane = width * HEIGHT;
   const input = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {

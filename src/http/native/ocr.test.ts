@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { NO_SHARED_DATA, SHARED_DATA, startTestServer, type TestServer } from '../../../test/helpers.ts';
+
+type Json = Record<string, any>;
+
+describe('the ocr check reads the MRZ into extracted_data', { skip: NO_SHARED_DATA }, () => {
+  let s: TestServer;
+  let key: string;
+  before(async () => {
+    s = await startTestServer();
+    key = await s.key();
+  });
+  after(async () => s.close());
+
+  test('ICAO TD3 specimen: fields with confidences and provenance; an expired document is rejected', async () => {
+    const page = readFileSync(
+      path.join(SHARED_DATA!, 'documents/passporteye/data/passport-td3.png'),
+    ).toString('base64');
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/v1/identity/verify',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { document_front: page, document_type: 'passport', country: 'MA', checks: ['ocr'] },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const v = r.json() as Json;
+    assert.equal(v.checks.ocr.status, 'passed');
+    assert.equal(v.checks.ocr.document_type_detected, 'passport');
+    // UTO is ICAO's fictional state: not an ISO country, so no issuing_country (documented exception).
+    assert.equal(v.checks.ocr.country_detected, undefined);
+    const e = v.extracted_data as Json;
+    assert.equal(e.document_number, 'L898902C3');
+    assert.equal(e.last_name, 'ERIKSSON');
+    assert.equal(e.first_name, 'ANNA MARIA');
+    assert.equal(e.date_of_birth, '1974-08-12');
+    assert.equal(e.expiry_date, '2012-04-15');
+    assert.equal(e.gender, 'F');
+    assert.equal(
+      e.mrz,
+      'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10',
+    );
+    assert.ok(e.field_confidences.document_number > 0.9);
+    assert.equal(e.field_provenance.document_number, 'mrz');
+    // The specimen expired in 2012.
+    assert.ok(v.checks.ocr.signals.includes('document_expired'));
+    assert.equal(v.status, 'rejected');
+    assert.ok(v.risk_factors.some((f: Json) => f.code === 'document_expired'));
+    // Stored encrypted, and read back the same.
+    const again = await s.app.inject({
+      method: 'GET',
+      url: `/v1/identity/verifications/${v.id}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.deepEqual((again.json() as Json).extracted_data, e);
+  });
+
+  test('the issuing country is checked against the declared one', async () => {
+    const page = readFileSync(
+      path.join(SHARED_DATA!, 'documents/passporteye/testdata/100_pass-cze.jpg'),
+    ).toString('base64');
+    const run = async (country: string) =>
+      (
+        await s.app.inject({
+          method: 'POST',
+          url: '/v1/identity/verify',
+          headers: { authorization: `Bearer ${key}` },
+          payload: { document_front: page, document_type: 'passport', country, checks: ['ocr'] },
+        })
+      ).json() as Json;
+    const cz = await run('CZ');
+    assert.equal(cz.checks.ocr.status, 'passed');
+    assert.equal(cz.checks.ocr.country_detected, 'CZE');
+    assert.ok(!cz.checks.ocr.signals.includes('country_mismatch'));
+    const ma = await run('MA');
+    assert.ok(ma.checks.ocr.signals.includes('country_mismatch'));
+    assert.ok(ma.fraud_signals.some((f: Json) => f.code === 'document_country_mismatch'));
+  });
+});
