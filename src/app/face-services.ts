@@ -8,6 +8,7 @@ import { measureQuality } from '../pipeline/image/quality.ts';
 import type { AppDeps } from './deps.ts';
 import { analyzeSelfie, faceMatchCheck, faceModelVersions, livenessCheck } from './face-checks.ts';
 import { newId } from './ids.ts';
+import { ocrCheck } from './ocr-check.ts';
 
 /** POST /identity/face-match: two images, stateless (nothing is stored). */
 export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
@@ -98,4 +99,38 @@ async function validateImageUnbounded(deps: AppDeps, image: Uint8Array, kind: Im
       faceHeightRatio,
     },
   };
+}
+
+/** POST /identity/extract: the document's data without face checks; nothing is stored. */
+export async function extractDocument(
+  deps: AppDeps,
+  input: { front: Uint8Array; back?: Uint8Array; documentType: string; country: string },
+) {
+  return deps.pipelineSlots.run(async () => {
+    const [front, back] = await Promise.all([
+      decodeImage(input.front, 'document_front', deps.limits),
+      input.back ? decodeImage(input.back, 'document_back', deps.limits) : Promise.resolve(undefined),
+    ]);
+    const quality = await measureQuality(front.image, {
+      width: front.originalWidth,
+      height: front.originalHeight,
+    });
+    const ocr = await ocrCheck(
+      deps,
+      { front, back },
+      { documentType: input.documentType, country: input.country },
+    );
+    const extracted = ocr.extracted ?? {};
+    return {
+      id: newId('ext'),
+      object: 'identity.extraction',
+      document_type: input.documentType,
+      country: input.country,
+      extracted_data: extracted,
+      field_confidences: (extracted.field_confidences as Record<string, number> | undefined) ?? {},
+      quality_score: assessQuality(quality, 'document').score,
+      checks: { ocr: ocr.check },
+      model_versions: faceModelVersions(deps),
+    };
+  });
 }

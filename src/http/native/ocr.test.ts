@@ -79,3 +79,35 @@ describe('the ocr check reads the MRZ into extracted_data', { skip: NO_SHARED_DA
     assert.ok(ma.fraud_signals.some((f: Json) => f.code === 'document_country_mismatch'));
   });
 });
+
+describe('POST /v1/identity/extract', { skip: NO_SHARED_DATA }, () => {
+  test('answers identity.extraction from the MRZ, storing nothing', async () => {
+    const s = await startTestServer();
+    try {
+      const key = await s.key();
+      const page = readFileSync(
+        path.join(SHARED_DATA!, 'documents/passporteye/data/passport-td2.png'),
+      ).toString('base64');
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/identity/extract',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { document_front: page, document_type: 'national_id', country: 'MA' },
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      const x = r.json() as Json;
+      assert.equal(x.object, 'identity.extraction');
+      assert.equal(x.extracted_data.document_number, 'D23145890');
+      assert.ok(x.field_confidences.document_number > 0.9);
+      assert.equal(x.checks.ocr.status, 'passed');
+      const list = await s.app.inject({
+        method: 'GET',
+        url: '/v1/identity/verifications',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal((list.json() as Json).total_count, 0);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { requireScope } from '../../app/api-keys.ts';
 import { POLICY_VERSION } from '../../domain/risk-policy.ts';
 import { modelVersions } from '../../pipeline/face/model-manifest.ts';
 import type { AppDeps, Caller } from '../../app/deps.ts';
-import { checkLiveness, matchFaces, validateImage } from '../../app/face-services.ts';
+import { checkLiveness, extractDocument, matchFaces, validateImage } from '../../app/face-services.ts';
 import {
   cancelVerification,
   retryVerification,
@@ -303,6 +303,31 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
       },
     },
     async (req) => getAudit(deps, caller(req), (req.params as { id: string }).id),
+  );
+
+  app.post(
+    '/v1/identity/extract',
+    {
+      config: { scope: 'identity:write' },
+      schema: {
+        operationId: 'extractDocument',
+        tags: ['Verification'],
+        summary: 'Extract document data (no face checks, nothing stored)',
+        description:
+          'Reads the document (today: its machine-readable zone) and answers `identity.extraction` with `extracted_data`, `field_confidences` and the `ocr` check.',
+        body: bodySchema(S.ExtractJsonBody, S.ExtractMultipartBody),
+        'x-responses': { 200: S.ExtractResponse, ...S.errorResponses(400, 401, 403, 413, 415) },
+      },
+    },
+    async (req) => {
+      const b = body(req);
+      return extractDocument(deps, {
+        front: requiredImage(b, 'document_front'),
+        back: optionalImage(b, 'document_back'),
+        documentType: String(b.document_type),
+        country: String(b.country).toUpperCase(),
+      });
+    },
   );
 
   app.post(

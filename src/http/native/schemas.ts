@@ -51,6 +51,35 @@ export const VerifyMultipartBody = T.Object(
   { additionalProperties: false },
 );
 
+export const ExtractJsonBody = T.Object(
+  {
+    document_front: b64('Front of the document'),
+    document_back: T.Optional(b64('Back of the document')),
+    document_type: DocumentTypeField,
+    country: Country,
+  },
+  { additionalProperties: false },
+);
+export const ExtractMultipartBody = T.Object(
+  {
+    document_front: file('Front of the document'),
+    document_back: T.Optional(file('Back of the document')),
+    document_type: DocumentTypeField,
+    country: Country,
+  },
+  { additionalProperties: false },
+);
+export const ExtractResponse = T.Object(
+  {
+    id: T.String(),
+    object: T.Literal('identity.extraction'),
+    extracted_data: T.Record(T.String(), T.Unknown()),
+    field_confidences: T.Record(T.String(), T.Number()),
+    quality_score: T.Number(),
+  },
+  { additionalProperties: true },
+);
+
 export const FaceMatchBody = T.Object(
   { image_1: b64('First face image'), image_2: b64('Second face image') },
   { additionalProperties: false },
