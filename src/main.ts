@@ -113,7 +113,6 @@ export async function createHttpServer(
     logger,
     version: VERSION,
     publicUrl: config.publicUrl,
-    isReady: async () => true,
   });
 }
 

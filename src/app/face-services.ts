@@ -3,7 +3,7 @@ import { HuwiyaError } from '../domain/errors.ts';
 import { round4 } from '../domain/face-match-policy.ts';
 import { analyzeFace } from '../pipeline/face/analyze-face.ts';
 import { detectFaces } from '../pipeline/face/detect.ts';
-import { decodeImage } from '../pipeline/image/decode.ts';
+import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import { measureQuality } from '../pipeline/image/quality.ts';
 import type { AppDeps } from './deps.ts';
 import { analyzeSelfie, faceMatchCheck, faceModelVersions, livenessCheck } from './face-checks.ts';
@@ -70,8 +70,11 @@ export async function validateImage(deps: AppDeps, image: Uint8Array, kind: Imag
   return deps.pipelineSlots.run(() => validateImageUnbounded(deps, image, kind, side));
 }
 
-async function validateImageUnbounded(deps: AppDeps, image: Uint8Array, kind: ImageKind, side?: string) {
-  const d = await decodeImage(image, 'image', deps.limits);
+/**
+ * Quality measures and issues of one decoded image by the rules of domain/image-quality-rules.ts: the
+ * one grading behind POST /validate, session uploads and extraction.
+ */
+export async function gradeImage(deps: Pick<AppDeps, 'inference'>, d: DecodedImage, kind: ImageKind) {
   const measures = await measureQuality(d.image, { width: d.originalWidth, height: d.originalHeight });
   let faces: number | undefined;
   let faceHeightRatio: number | undefined;
@@ -81,6 +84,12 @@ async function validateImageUnbounded(deps: AppDeps, image: Uint8Array, kind: Im
     faceHeightRatio = boxes[0] ? round4(boxes[0].height / d.image.height) : undefined;
   }
   const { issues, score } = assessQuality({ ...measures, faces, faceHeightRatio }, kind);
+  return { measures: { ...measures, faces, faceHeightRatio }, issues, score };
+}
+
+async function validateImageUnbounded(deps: AppDeps, image: Uint8Array, kind: ImageKind, side?: string) {
+  const d = await decodeImage(image, 'image', deps.limits);
+  const { measures, issues, score } = await gradeImage(deps, d, kind);
   return {
     id: newId('val'),
     object: 'identity.validation',
@@ -95,8 +104,6 @@ async function validateImageUnbounded(deps: AppDeps, image: Uint8Array, kind: Im
       overexposedRatio: round4(measures.overexposedRatio),
       underexposedRatio: round4(measures.underexposedRatio),
       glareRatio: round4(measures.glareRatio),
-      faces,
-      faceHeightRatio,
     },
   };
 }
@@ -111,10 +118,7 @@ export async function extractDocument(
       decodeImage(input.front, 'document_front', deps.limits),
       input.back ? decodeImage(input.back, 'document_back', deps.limits) : Promise.resolve(undefined),
     ]);
-    const quality = await measureQuality(front.image, {
-      width: front.originalWidth,
-      height: front.originalHeight,
-    });
+    const { score } = await gradeImage(deps, front, 'document');
     const ocr = await ocrCheck(
       deps,
       { front, back },
@@ -128,7 +132,7 @@ export async function extractDocument(
       country: input.country,
       extracted_data: extracted,
       field_confidences: (extracted.field_confidences as Record<string, number> | undefined) ?? {},
-      quality_score: assessQuality(quality, 'document').score,
+      quality_score: score,
       checks: { ocr: ocr.check },
       model_versions: faceModelVersions(deps),
     };

@@ -81,18 +81,11 @@ export async function finishIdempotent(
   const sealed = deps.keyring
     .systemKey('idempotency')
     .seal(Buffer.from(JSON.stringify(response.body)), aad(caller, endpoint, key));
-  await deps.store.finishIdempotency({
-    tenantId: caller.tenantId,
-    apiKeyId: caller.apiKeyId,
-    endpoint,
-    key,
-    requestHash: '',
-    state: 'done',
-    statusCode: response.statusCode,
-    sealedResponse: sealed,
-    createdAt: '',
-    expiresAt: '',
-  });
+  await deps.store.finishIdempotency(
+    { tenantId: caller.tenantId, apiKeyId: caller.apiKeyId, endpoint, key },
+    response.statusCode,
+    sealed,
+  );
 }
 
 export async function abandonIdempotent(

@@ -1,14 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { assessQuality, type QualityIssue } from '../domain/image-quality-rules.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 import { DEFAULT_CHECKS, type CheckName } from '../domain/verification.ts';
-import { detectFaces } from '../pipeline/face/detect.ts';
 import { decodeImage } from '../pipeline/image/decode.ts';
-import { measureQuality } from '../pipeline/image/quality.ts';
-import type { SessionRecord, StoreTx } from '../ports/stores.ts';
+import type { SessionRecord } from '../ports/stores.ts';
 import type { AppDeps, Caller, ImageField } from './deps.ts';
 import { newId } from './ids.ts';
 import { presentVerification } from './verification-doc.ts';
+import { gradeImage } from './face-services.ts';
 import { createVerification } from './verify.ts';
 import { enqueueEvent } from './webhooks.ts';
 
@@ -191,17 +189,8 @@ export async function uploadSessionPart(
   }
   const { quality, issues, format } = await deps.pipelineSlots.run(async () => {
     const d = await decodeImage(bytes, part === 'selfie' ? 'selfie' : 'image', deps.limits);
-    const m = await measureQuality(d.image, { width: d.originalWidth, height: d.originalHeight });
-    const kind = part === 'selfie' ? 'selfie' : 'document';
-    let faces: number | undefined;
-    let faceHeightRatio: number | undefined;
-    if (kind === 'selfie') {
-      const boxes = await detectFaces(d.image, deps);
-      faces = boxes.length;
-      faceHeightRatio = boxes[0] ? boxes[0].height / d.image.height : undefined;
-    }
-    const q = assessQuality({ ...m, faces, faceHeightRatio }, kind);
-    return { quality: q.score, issues: q.issues, format: d.format };
+    const g = await gradeImage(deps, d, part === 'selfie' ? 'selfie' : 'document');
+    return { quality: g.score, issues: g.issues, format: d.format };
   });
   const now = deps.now().toISOString();
   const key = await deps.keyring.get(deps.store, s.id);
@@ -222,7 +211,7 @@ export async function uploadSessionPart(
   await deps.store.updateSession(next);
   return {
     ...presentSession(deps, next),
-    upload: { side: part, quality_score: quality, issues: issues as QualityIssue[] },
+    upload: { side: part, quality_score: quality, issues },
   };
 }
 
@@ -269,15 +258,11 @@ export async function completeSession(deps: AppDeps, access: SessionAccess, id: 
       data: { ...presentSession(deps, next), verification: presentVerification(doc) },
       requestUrl: priv.webhook_url,
     });
-    await destroySessionData(deps, tx, s);
+    await deps.keyring.destroy(tx, s.id);
   });
   deps.notifyJobs();
   await deps.blobs.deletePrefix(`${s.tenantId}/${s.id}`);
   return { verification: presentVerification(doc), session: presentSession(deps, next) };
-}
-
-async function destroySessionData(deps: AppDeps, tx: StoreTx, s: SessionRecord): Promise<void> {
-  await deps.keyring.destroy(tx, s.id);
 }
 
 /** The `session.expire` job (and lazy expiry on access): open sessions past their time become expired. */
@@ -295,7 +280,7 @@ export async function expireSession(deps: AppDeps, tenantId: string, id: string)
       data: presentSession(deps, next),
       requestUrl: openPrivate(deps, s).webhook_url,
     });
-    await destroySessionData(deps, tx, s);
+    await deps.keyring.destroy(tx, s.id);
     return true;
   });
   if (expired) {

@@ -55,16 +55,17 @@ function activeSecrets(entries: SecretEntry[], now: Date): string[] {
 
 /** The tenant's default secret, which signs deliveries to per-request `webhook_url`s; created on first use. */
 async function tenantSecret(deps: AppDeps, tx: StoreTx, tenantId: string): Promise<string> {
-  const sealed = await tx.getTenantWebhookSecret(tenantId);
-  if (sealed)
-    return deps.keyring.systemKey('webhooks').open(sealed, tenantSecretAad(tenantId)).toString('utf8');
-  const secret = newWebhookSecret();
+  const key = deps.keyring.systemKey('webhooks');
+  const open = (sealed: Buffer) => key.open(sealed, tenantSecretAad(tenantId)).toString('utf8');
+  const existing = await tx.getTenantWebhookSecret(tenantId);
+  if (existing) return open(existing);
   await tx.setTenantWebhookSecret(
     tenantId,
-    deps.keyring.systemKey('webhooks').seal(Buffer.from(secret), tenantSecretAad(tenantId)),
+    key.seal(Buffer.from(newWebhookSecret()), tenantSecretAad(tenantId)),
     deps.now().toISOString(),
   );
-  return (await tenantSecret(deps, tx, tenantId)) ?? secret;
+  // The insert yields to a concurrent one: whichever secret is stored is the tenant's.
+  return open((await tx.getTenantWebhookSecret(tenantId))!);
 }
 
 /**

@@ -42,6 +42,51 @@ export function levelOf(score: number): RiskLevel {
 
 type Checks = Partial<Record<CheckName, CheckResult>>;
 
+/** What each signal of the `ocr` check weighs: a full contribution when present. */
+const DOCUMENT_RULES: readonly {
+  signal: string;
+  factor: string;
+  code: string;
+  weight: number;
+  severity: Severity;
+  message: string;
+  rejects?: boolean;
+}[] = [
+  {
+    signal: 'document_expired',
+    factor: 'document_expired',
+    code: 'document_expired',
+    weight: 600,
+    severity: 'high',
+    message: 'The document has expired.',
+    rejects: true,
+  },
+  {
+    signal: 'mrz_check_digits_invalid',
+    factor: 'mrz_invalid',
+    code: 'mrz_check_digits_invalid',
+    weight: 300,
+    severity: 'medium',
+    message: 'The machine-readable zone does not pass its check digits (misread or altered).',
+  },
+  {
+    signal: 'country_mismatch',
+    factor: 'document_country_mismatch',
+    code: 'document_country_mismatch',
+    weight: 300,
+    severity: 'medium',
+    message: 'The document was issued by another country than the one declared.',
+  },
+  {
+    signal: 'document_type_mismatch',
+    factor: 'document_type_mismatch',
+    code: 'document_type_mismatch',
+    weight: 150,
+    severity: 'low',
+    message: 'The document is of another type than the one declared.',
+  },
+];
+
 function num(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
@@ -104,35 +149,12 @@ export function assessRisk(checks: Checks): RiskAssessment {
 
   const ocr = checks.ocr;
   if (ocr && (ocr.status === 'passed' || ocr.status === 'failed')) {
-    const sig = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
-    if (sig.has('document_expired')) {
-      factors.push({ code: 'document_expired', weight: 600, contribution: 600 });
-      signals.push({ code: 'document_expired', severity: 'high', message: 'The document has expired.' });
-      hardFail = true;
-    }
-    if (sig.has('mrz_check_digits_invalid')) {
-      factors.push({ code: 'mrz_invalid', weight: 300, contribution: 300 });
-      signals.push({
-        code: 'mrz_check_digits_invalid',
-        severity: 'medium',
-        message: 'The machine-readable zone does not pass its check digits (misread or altered).',
-      });
-    }
-    if (sig.has('country_mismatch')) {
-      factors.push({ code: 'document_country_mismatch', weight: 300, contribution: 300 });
-      signals.push({
-        code: 'document_country_mismatch',
-        severity: 'medium',
-        message: 'The document was issued by another country than the one declared.',
-      });
-    }
-    if (sig.has('document_type_mismatch')) {
-      factors.push({ code: 'document_type_mismatch', weight: 150, contribution: 150 });
-      signals.push({
-        code: 'document_type_mismatch',
-        severity: 'low',
-        message: 'The document is of another type than the one declared.',
-      });
+    const found = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
+    for (const rule of DOCUMENT_RULES) {
+      if (!found.has(rule.signal)) continue;
+      factors.push({ code: rule.factor, weight: rule.weight, contribution: rule.weight });
+      signals.push({ code: rule.code, severity: rule.severity, message: rule.message });
+      if (rule.rejects) hardFail = true;
     }
   }
 

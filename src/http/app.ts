@@ -35,8 +35,6 @@ export interface HttpOptions {
   version: string;
   /** External base URL for links (session capture pages); otherwise the request's own. */
   publicUrl?: string;
-  /** Whether models and store are up, for /readyz. */
-  isReady?: () => Promise<boolean>;
 }
 
 declare module 'fastify' {
@@ -351,12 +349,11 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       } catch {
         storeOk = false;
       }
-      const modelsOk = options.isReady ? await options.isReady() : true;
-      const ready = storeOk && modelsOk;
-      return reply.code(ready ? 200 : 503).send({
-        status: ready ? 'ready' : 'not_ready',
+      // The app is only built once every model session is loaded (main.ts), so the store decides.
+      return reply.code(storeOk ? 200 : 503).send({
+        status: storeOk ? 'ready' : 'not_ready',
         store: storeOk ? 'ok' : 'unreachable',
-        models: modelsOk ? modelVersions(deps.manifest) : 'not_loaded',
+        models: modelVersions(deps.manifest),
       });
     },
   );

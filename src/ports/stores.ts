@@ -136,7 +136,12 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx {
   ): Promise<IdempotencyRecord | undefined>;
   /** Inserts unless a live record exists; returns false when one does. */
   claimIdempotency(r: IdempotencyRecord): Promise<boolean>;
-  finishIdempotency(r: IdempotencyRecord): Promise<void>;
+  /** Store the final answer of a claimed key. */
+  finishIdempotency(
+    r: Pick<IdempotencyRecord, 'tenantId' | 'apiKeyId' | 'endpoint' | 'key'>,
+    statusCode: number,
+    sealedResponse: Buffer,
+  ): Promise<void>;
   releaseIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string): Promise<void>;
   purgeIdempotency(before: string): Promise<number>;
 }

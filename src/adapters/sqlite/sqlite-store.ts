@@ -647,10 +647,14 @@ class SqliteTx implements StoreTx {
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
-  async finishIdempotency(r: IdempotencyRecord) {
+  async finishIdempotency(
+    r: Pick<IdempotencyRecord, 'tenantId' | 'apiKeyId' | 'endpoint' | 'key'>,
+    statusCode: number,
+    sealedResponse: Buffer,
+  ) {
     await this.q
       .updateTable('idempotency_keys')
-      .set({ state: 'done', status_code: r.statusCode, sealed_response: r.sealedResponse })
+      .set({ state: 'done', status_code: statusCode, sealed_response: sealedResponse })
       .where('tenant_id', '=', r.tenantId)
       .where('api_key_id', '=', r.apiKeyId)
       .where('endpoint', '=', r.endpoint)

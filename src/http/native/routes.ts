@@ -37,9 +37,15 @@ declare module 'fastify' {
   }
 }
 
-function caller(req: FastifyRequest): Caller {
+/** The authenticated caller of a route that has a scope. */
+export function caller(req: FastifyRequest): Caller {
   if (!req.caller) throw new HuwiyaError('authentication_required');
   return req.caller;
+}
+
+/** The `id` path parameter. */
+export function idParam(req: FastifyRequest): string {
+  return (req.params as { id: string }).id;
 }
 
 function body(req: FastifyRequest): Record<string, unknown> {
@@ -222,8 +228,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         'x-responses': { 200: S.Verification, ...S.errorResponses(401, 403, 404) },
       },
     },
-    async (req) =>
-      presentVerification(await getVerification(deps, caller(req), (req.params as { id: string }).id)),
+    async (req) => presentVerification(await getVerification(deps, caller(req), idParam(req))),
   );
 
   app.delete(
@@ -240,7 +245,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         'x-responses': { 200: S.Deleted, ...S.errorResponses(401, 403, 404) },
       },
     },
-    async (req) => deleteVerification(deps, caller(req), (req.params as { id: string }).id),
+    async (req) => deleteVerification(deps, caller(req), idParam(req)),
   );
 
   app.post(
@@ -257,8 +262,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         'x-responses': { 200: S.Verification, ...S.errorResponses(401, 403, 404, 409) },
       },
     },
-    async (req) =>
-      presentVerification(await cancelVerification(deps, caller(req), (req.params as { id: string }).id)),
+    async (req) => presentVerification(await cancelVerification(deps, caller(req), idParam(req))),
   );
 
   app.post(
@@ -284,9 +288,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
           { param: extra },
         );
       }
-      return presentVerification(
-        await retryVerification(deps, caller(req), (req.params as { id: string }).id),
-      );
+      return presentVerification(await retryVerification(deps, caller(req), idParam(req)));
     },
   );
 
@@ -302,7 +304,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         'x-responses': { 200: S.AuditTrail, ...S.errorResponses(401, 403, 404) },
       },
     },
-    async (req) => getAudit(deps, caller(req), (req.params as { id: string }).id),
+    async (req) => getAudit(deps, caller(req), idParam(req)),
   );
 
   app.post(

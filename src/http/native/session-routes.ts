@@ -12,6 +12,7 @@ import {
 import { HuwiyaError } from '../../domain/errors.ts';
 import { CHECK_NAMES, DOCUMENT_TYPES, type CheckName } from '../../domain/verification.ts';
 import { decodeBase64Image } from '../image-input.ts';
+import { idParam as id } from './routes.ts';
 import { errorResponses, IdParams, Verification } from './schemas.ts';
 
 declare module 'fastify' {
@@ -106,7 +107,6 @@ export function registerSessionRoutes(
   publicUrl: string | undefined,
 ): void {
   const tags = ['Sessions'];
-  const id = (req: FastifyRequest) => (req.params as { id: string }).id;
   app.post(
     '/v1/identity/sessions',
     {

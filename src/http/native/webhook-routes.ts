@@ -1,6 +1,6 @@
 import { Type as T } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppDeps, Caller } from '../../app/deps.ts';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app/deps.ts';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -16,6 +16,7 @@ import {
   WEBHOOK_EVENTS,
 } from '../../app/webhooks.ts';
 import { HuwiyaError } from '../../domain/errors.ts';
+import { caller, idParam as id } from './routes.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const Events = T.Array(T.String({ maxLength: 64 }), {
@@ -57,12 +58,6 @@ const WebhookEndpoint = T.Object(
   { additionalProperties: true },
 );
 const Limit = T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 50 }));
-
-function caller(req: FastifyRequest): Caller {
-  if (!req.caller) throw new HuwiyaError('authentication_required');
-  return req.caller;
-}
-const id = (req: FastifyRequest) => (req.params as { id: string }).id;
 
 /** Webhook endpoint management (devex.openapi.yaml) plus dead-letter and rotation extensions; needs `admin`. */
 export function registerWebhookRoutes(app: FastifyInstance, deps: AppDeps): void {
