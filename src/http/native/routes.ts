@@ -9,6 +9,7 @@ import {
   type VerificationStatus,
 } from '../../domain/verification.ts';
 import { requireScope } from '../../app/api-keys.ts';
+import { supportedCountries, supportedDocuments } from '../../app/document-registry.ts';
 import { POLICY_VERSION } from '../../domain/risk-policy.ts';
 import { modelVersions } from '../../pipeline/face/model-manifest.ts';
 import type { AppDeps, Caller } from '../../app/deps.ts';
@@ -408,7 +409,9 @@ function capabilities(deps: AppDeps) {
       ]),
     ),
     document_types: [...DOCUMENT_TYPES],
-    countries: [],
+    countries: supportedCountries()
+      .data.filter((c) => c.status === 'full_support')
+      .map((c) => c.code),
     image_formats: ['image/jpeg', 'image/png', 'image/webp'],
     limits: {
       max_image_bytes: deps.limits.maxImageBytes,
@@ -425,7 +428,39 @@ function capabilities(deps: AppDeps) {
   };
 }
 
+/** The template registry, as the supported documents and countries (a template added is a country listed). */
+function registerDocumentRegistry(app: FastifyInstance): void {
+  app.get(
+    '/v1/identity/supported-documents',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'listSupportedDocuments',
+        tags: ['Configuration'],
+        summary: 'Document templates this server reads, per country',
+        querystring: S.SupportedDocumentsQuery,
+        'x-responses': { 200: S.SupportedDocuments, ...S.errorResponses(400, 401, 403) },
+      },
+    },
+    async (req) => supportedDocuments((req.query as { country?: string }).country),
+  );
+  app.get(
+    '/v1/identity/countries',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'listCountries',
+        tags: ['Configuration'],
+        summary: 'Countries and the document types read for each',
+        'x-responses': { 200: S.SupportedCountries, ...S.errorResponses(401, 403) },
+      },
+    },
+    async () => supportedCountries(),
+  );
+}
+
 export function registerCapabilities(app: FastifyInstance, deps: AppDeps): void {
+  registerDocumentRegistry(app);
   app.get(
     '/v1/capabilities',
     {

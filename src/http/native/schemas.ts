@@ -255,3 +255,42 @@ export function errorResponses(...statuses: number[]): Record<string, TSchema> {
     statuses.map((s) => [String(s), { ...ErrorEnvelope, description: 'Error (see /docs#errors)' }]),
   );
 }
+
+export const SupportedDocumentsQuery = T.Object(
+  { country: T.Optional(T.String({ minLength: 2, maxLength: 3, pattern: '^[A-Za-z]{2,3}$' })) },
+  { additionalProperties: false },
+);
+
+export const SupportedDocuments = T.Object({
+  object: T.Literal('list'),
+  data: T.Array(
+    T.Object({
+      type: T.String(),
+      name: T.String(),
+      countries: T.Array(T.String(), { description: 'ISO 3166 alpha-2; "*" for any ICAO issuing state' }),
+      sides_required: T.Array(T.String()),
+      template_id: T.String(),
+      size: T.String({ description: 'ICAO 9303 size: ID1 (cards), ID2, ID3 (passport page)' }),
+      mrz_formats: T.Array(T.String()),
+      visual_zone_fields: T.Array(T.String()),
+      scripts: T.Array(T.String()),
+      layout_source: T.String(),
+    }),
+  ),
+});
+
+export const SupportedCountries = T.Object({
+  object: T.Literal('list'),
+  data: T.Array(
+    T.Object({
+      code: T.String({ description: 'ISO 3166 alpha-2' }),
+      alpha3: T.String(),
+      name: T.String(),
+      status: T.Union([T.Literal('full_support'), T.Literal('beta'), T.Literal('coming_soon')], {
+        description: 'full_support: a template reads the visual zone; beta: ICAO documents read from the MRZ',
+      }),
+      document_types: T.Array(T.String()),
+      templates: T.Array(T.String()),
+    }),
+  ),
+});

@@ -1,0 +1,74 @@
+import { foldLatin } from './normalise-field.ts';
+
+export interface SourcedValue {
+  value: string;
+  confidence: number;
+}
+
+export type Provenance = 'mrz' | 'visual_zone' | 'mrz+visual_zone';
+
+export interface MergedField {
+  value: string;
+  confidence: number;
+  provenance: Provenance;
+}
+
+export interface Disagreement {
+  field: string;
+  mrz: string;
+  visual_zone: string;
+}
+
+/** Fields an MRZ check digit protects: on a disagreement the MRZ wins when its digits are valid. */
+const CHECKED = new Set(['document_number', 'date_of_birth', 'expiry_date']);
+
+const comparable = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
+
+/**
+ * The MRZ holds names truncated to the line's width and transliterated; the visual zone holds them in
+ * full. They agree when one is the other, or when the MRZ's is a prefix of the visual zone's.
+ */
+function agree(field: string, mrz: string, vz: string): boolean {
+  const a = comparable(mrz);
+  const b = comparable(vz);
+  if (a === b) return true;
+  return (field === 'first_name' || field === 'last_name') && a.length >= 10 && b.startsWith(a);
+}
+
+/**
+ * Merge what the MRZ and the visual zone say about each field. Agreement raises the confidence (two
+ * independent readings); disagreement keeps the MRZ's value when its check digits protect it, otherwise
+ * the more confident reading, lowers the confidence, and is reported so a reviewer sees both.
+ */
+export function mergeFields(
+  mrz: Readonly<Record<string, SourcedValue>>,
+  vz: Readonly<Record<string, SourcedValue>>,
+  mrzCheckDigitsValid: boolean,
+): { fields: Record<string, MergedField>; disagreements: Disagreement[] } {
+  const fields: Record<string, MergedField> = {};
+  const disagreements: Disagreement[] = [];
+  for (const name of new Set([...Object.keys(mrz), ...Object.keys(vz)])) {
+    const m = mrz[name];
+    const v = vz[name];
+    if (m && !v) fields[name] = { ...m, provenance: 'mrz' };
+    else if (v && !m) fields[name] = { ...v, provenance: 'visual_zone' };
+    else if (m && v) {
+      if (agree(name, m.value, v.value)) {
+        // Keep the fuller spelling (the visual zone's for names), and combine as independent errors.
+        const value = comparable(v.value).length > comparable(m.value).length ? v.value : m.value;
+        const confidence = 1 - (1 - m.confidence) * (1 - v.confidence);
+        fields[name] = { value, confidence: Math.min(0.999, confidence), provenance: 'mrz+visual_zone' };
+      } else {
+        const mrzWins = (CHECKED.has(name) && mrzCheckDigitsValid) || m.confidence >= v.confidence;
+        const w = mrzWins ? m : v;
+        fields[name] = {
+          value: w.value,
+          confidence: w.confidence * 0.6,
+          provenance: mrzWins ? 'mrz' : 'visual_zone',
+        };
+        disagreements.push({ field: name, mrz: m.value, visual_zone: v.value });
+      }
+    }
+  }
+  return { fields, disagreements };
+}

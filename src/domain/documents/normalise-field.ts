@@ -1,0 +1,167 @@
+import type { FieldRegion } from './document-template.ts';
+
+/** Upper case, accents folded (É → E), for comparisons and Latin names. */
+export function foldLatin(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase();
+}
+
+const ARABIC_LETTERS = /[\u0621-\u064A\u0671-\u06D3\u06FA-\u06FF]/;
+
+/** Arabic text as printed: letters and spaces only (harakat, tatweel, digits, Latin noise dropped). */
+export function cleanArabic(s: string): string {
+  return s
+    .replace(/[\u064B-\u065F\u0670\u0640]/g, '')
+    .split(/\s+/)
+    .map((w) => [...w].filter((c) => ARABIC_LETTERS.test(c)).join(''))
+    .filter((w) => w.length > 0)
+    .join(' ');
+}
+
+/** Day-month-year in the usual print forms → ISO 8601, or undefined when it is not a real date. */
+export function parseDmyDate(s: string): string | undefined {
+  // OCR reads separators as anything: keep the digits and rely on the 2-2-4 layout.
+  const m =
+    /(\d{1,2})\s*[./\-\s]\s*(\d{1,2})\s*[./\-\s]\s*(\d{4})/.exec(s) ?? /(\d{2})(\d{2})(\d{4})/.exec(s);
+  if (!m) return undefined;
+  const d = Number(m[1]);
+  const mo = Number(m[2]);
+  const y = Number(m[3]);
+  if (y < 1900 || y > 2100 || mo < 1 || mo > 12 || d < 1) return undefined;
+  const last = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d > last) return undefined;
+  return `${String(y)}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+function stripPrefix(value: string, prefixes: readonly string[] | undefined, fold: (s: string) => string) {
+  let v = value.trim();
+  for (const p of [...(prefixes ?? [])].sort((a, b) => b.length - a.length)) {
+    const fp = fold(p);
+    if (fold(v).startsWith(fp + ' ') || fold(v) === fp) return v.slice(p.length).trim();
+    if (fold(v).startsWith(fp) && fp.length >= 3) return v.slice(p.length).trim();
+  }
+  return v;
+}
+
+// Letters OCR confuses with digits, for fields whose shape says "letters here" or "digits here".
+const TO_DIGIT: Record<string, string> = {
+  O: '0',
+  Q: '0',
+  D: '0',
+  I: '1',
+  L: '1',
+  Z: '2',
+  S: '5',
+  B: '8',
+  G: '6',
+};
+const TO_LETTER: Record<string, string> = { '0': 'O', '1': 'I', '2': 'Z', '5': 'S', '8': 'B', '6': 'G' };
+
+/** A document number shaped "letters then digits" (CIN): fix digit/letter confusions by position. */
+function documentNumber(raw: string, pattern: string | undefined): string {
+  const v = foldLatin(raw).replace(/[^A-Z0-9]/g, '');
+  if (!pattern || new RegExp(pattern).test(v)) return v;
+  const m = /^([A-Z0-9]{1,2}?)([A-Z0-9]{4,8})$/.exec(v);
+  if (!m) return v;
+  for (const lettersLen of [1, 2]) {
+    const head = [...v.slice(0, lettersLen)].map((c) => TO_LETTER[c] ?? c).join('');
+    const tail = [...v.slice(lettersLen)].map((c) => TO_DIGIT[c] ?? c).join('');
+    if (new RegExp(pattern).test(head + tail)) return head + tail;
+  }
+  return v;
+}
+
+export interface NormalisedField {
+  value: string;
+  /** The value has the field's shape (a real date, the number's pattern, a known sex code…). */
+  valid: boolean;
+}
+
+/** Turn what OCR read in a field's region into the API's value, following the template's format. */
+export function normaliseField(region: FieldRegion, raw: string): NormalisedField | undefined {
+  if (region.script === 'arabic') {
+    const v = cleanArabic(stripPrefix(cleanArabic(raw), region.prefixes, (s) => s));
+    return v ? { value: v, valid: v.replace(/ /g, '').length >= 2 } : undefined;
+  }
+  const text = stripPrefix(raw.replace(/[|_]/g, ' '), region.prefixes, foldLatin);
+  switch (region.format) {
+    case 'date_dmy': {
+      const v = parseDmyDate(text);
+      return v ? { value: v, valid: true } : undefined;
+    }
+    case 'document_number': {
+      const v = documentNumber(text, region.pattern);
+      if (v.length < 4) return undefined;
+      return { value: v, valid: region.pattern ? new RegExp(region.pattern).test(v) : /\d/.test(v) };
+    }
+    case 'sex': {
+      const m = /\b([MFH])\b/.exec(foldLatin(text)) ?? /([MF])$/.exec(foldLatin(text).trim());
+      if (!m) return undefined;
+      return { value: m[1] === 'H' ? 'M' : m[1]!, valid: true };
+    }
+    case 'name': {
+      const v = foldLatin(text)
+        .replace(/[^A-Z' -]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+      return v.length >= 2 ? { value: v, valid: /^[A-Z][A-Z' -]*[A-Z]$/.test(v) } : undefined;
+    }
+    case 'text': {
+      const v = foldLatin(text)
+        .replace(/[^A-Z0-9',./ -]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+      return v.length >= 2 ? { value: v, valid: /[A-Z]{2}/.test(v) } : undefined;
+    }
+  }
+}
+
+/**
+ * Put the word breaks of `spaced` (one engine's reading, e.g. Tesseract's) into `letters` (another's,
+ * e.g. PP-OCR's, better at letters but blind to spaces). The two are aligned by edit distance; each space
+ * of `spaced` goes after the letter of `letters` aligned with the letter before it. Undefined when the
+ * readings differ in more than `maxEdits` letters (they are then not the same text).
+ */
+export function alignSpaces(letters: string, spaced: string, maxEdits = 2): string | undefined {
+  const b: string[] = [];
+  const spaceAfter = new Set<number>();
+  for (const ch of spaced) {
+    if (ch === ' ') {
+      if (b.length) spaceAfter.add(b.length - 1);
+    } else b.push(ch);
+  }
+  const a = [...letters];
+  const n = a.length;
+  const m = b.length;
+  const d: number[][] = Array.from({ length: n + 1 }, (_, i) =>
+    Array.from({ length: m + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= n; i++)
+    for (let j = 1; j <= m; j++)
+      d[i]![j] = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+  if (d[n]![m]! > maxEdits) return undefined;
+  // Backtrace: for each letter of `spaced`, the index of the `letters` letter it is aligned with (or the
+  // last one before it when it was inserted).
+  const alignedTo = new Array<number>(m).fill(-1);
+  let i = n;
+  let j = m;
+  while (i > 0 && j > 0) {
+    if (d[i]![j] === d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)) {
+      alignedTo[j - 1] = i - 1;
+      i--;
+      j--;
+    } else if (d[i]![j] === d[i - 1]![j]! + 1) i--;
+    else {
+      alignedTo[j - 1] = i - 1;
+      j--;
+    }
+  }
+  const breaks = new Set([...spaceAfter].map((k) => alignedTo[k]!).filter((k) => k >= 0 && k < n - 1));
+  return a.map((c, k) => (breaks.has(k) ? c + ' ' : c)).join('');
+}
