@@ -13,6 +13,8 @@ import { analyzeFace } from '../src/pipeline/face/analyze-face.ts';
 import { cosine } from '../src/pipeline/face/embed.ts';
 import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
+import { evaluateGeneratedDocuments } from './eval-documents.ts';
+import { evaluateLocate } from './locate-eval.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.resolve(here, '../../shared/data');
@@ -223,6 +225,56 @@ if (existsSync(peDir)) {
       ['read by Huwiya but not fully by the older reader', ok - both],
     ]),
   );
+}
+
+// ---------- Document location on DLC-2021 frames ----------
+const dlcDir = path.join(DATA, 'fraud/dlc2021-gray-copy');
+if (existsSync(dlcDir)) {
+  const l = await evaluateLocate(dlcDir);
+  const p = (v: number) => `${(100 * v).toFixed(2)} %`;
+  console.log('\n## Document location (DLC-2021 grey copies; corner error / quad diagonal)\n');
+  console.log(
+    table([
+      ['frames', 'found', 'median', 'mean', 'p90', '≤ 5 %', 'ms (median)'],
+      [
+        l.frames,
+        l.found,
+        p(l.medianError),
+        p(l.meanError),
+        p(l.p90Error),
+        l.within5pct,
+        Math.round(l.medianMs),
+      ],
+    ]),
+  );
+}
+
+// ---------- Generated documents (test/synth) ----------
+{
+  const n = Number(process.env.EVAL_DOCUMENTS ?? 200);
+  const r = await evaluateGeneratedDocuments(n, 1000, path.join(DATA, 'faces/deepface'));
+  const p = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)} %` : '-');
+  console.log(
+    `\n## Generated documents (${r.documents}: CNIE front+back and TD3 passports, half clean, half hard)\n`,
+  );
+  console.log(
+    table([
+      ['level', 'documents', 'fields exact', 'MRZ exact'],
+      ...(['clean', 'hard'] as const).map((k) => {
+        const v = r.byLevel[k];
+        return [k, v.documents, p(v.exact, v.fields), p(v.mrzRead, v.mrzDocs)];
+      }),
+      ['Arabic fields', '', p(r.arabic.exact, r.arabic.fields), ''],
+    ]),
+  );
+  console.log(
+    '\n' +
+      table([
+        ['field', 'n', 'exact'],
+        ...Object.entries(r.perField).map(([k, v]) => [k, v.n, p(v.exact, v.n)]),
+      ]),
+  );
+  console.log(`\nextract latency per document, median: ${Math.round(r.medianMs)} ms`);
 }
 
 if (WRITE) {

@@ -6,6 +6,7 @@ import { AesKeyring } from './adapters/crypto/aes-keyring.ts';
 import { FsBlobStore } from './adapters/blob-fs/fs-blob-store.ts';
 import { loadCharset, loadManifest } from './adapters/onnx/load-manifest.ts';
 import { OnnxRunner } from './adapters/onnx/onnx-runner.ts';
+import { TesseractLineOcr } from './adapters/tesseract/tesseract-line-ocr.ts';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
 import type { AppDeps } from './app/deps.ts';
@@ -57,6 +58,8 @@ export async function createRuntime(
   const manifest = await loadManifest();
   const inference = await OnnxRunner.load(manifest, { threads: config.inferenceThreads });
   const charset = await loadCharset(manifest);
+  // Tesseract workers start on first use (a server that never reads a visual zone never loads them).
+  const lineOcr = new TesseractLineOcr();
   const deps: AppDeps = {
     store,
     blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
@@ -64,6 +67,7 @@ export async function createRuntime(
     inference,
     manifest,
     charset,
+    lineOcr,
     now: overrides.now ?? (() => new Date()),
     limits: {
       maxImageBytes: config.maxImageBytes,
@@ -97,6 +101,7 @@ export async function createRuntime(
     async close() {
       await worker?.stop();
       await inference.close();
+      await lineOcr.close();
       await store.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { ModelManifest } from '../pipeline/face/model-manifest.ts';
 import type { InferenceRunner } from '../ports/inference.ts';
 import type { Keyring } from '../ports/keyring.ts';
+import type { LineOcr } from '../ports/line-ocr.ts';
 import type { BlobStore, Scope, Store } from '../ports/stores.ts';
 import type { Semaphore } from './semaphore.ts';
 
@@ -13,6 +14,8 @@ export interface AppDeps {
   manifest: ModelManifest;
   /** The text recogniser's character set (models manifest asset). */
   charset: readonly string[];
+  /** Line reader for the visual zone (Latin and Arabic). */
+  lineOcr: LineOcr;
   now: () => Date;
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
   /** Slots for decode + inference work in this process. */

@@ -1,8 +1,15 @@
 import countries from 'i18n-iso-countries';
+import type { DocumentTemplate, VisualField } from '../domain/documents/document-template.ts';
+import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
+import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields.ts';
+import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
 import type { MrzExtracted } from '../domain/mrz/read-mrz.ts';
 import type { CheckResult } from '../domain/verification.ts';
+import { prepareSide, type PreparedSide } from '../pipeline/document/prepare-side.ts';
+import { readVisualZone, type VisualZoneReading } from '../pipeline/document/read-visual-zone.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
+import { resizeTo, type RgbImage } from '../pipeline/image/rgb-image.ts';
 import { readMrzFromImage, type MrzImageReading } from '../pipeline/mrz/read-mrz-image.ts';
 import type { AppDeps } from './deps.ts';
 
@@ -22,28 +29,27 @@ const FAMILY: Record<string, string> = {
 export interface OcrOutcome {
   check: CheckResult;
   extracted?: Record<string, unknown>;
+  /** The rectified, upright front: where the template's portrait is looked for. */
+  front?: PreparedSide;
+  template?: DocumentTemplate;
 }
 
 /** Fields an MRZ check digit protects (the rest, names and codes, are only as good as the OCR). */
 const CHECKED_FIELDS = new Set(['document_number', 'date_of_birth', 'expiry_date', 'personal_number']);
 
-function toExtracted(r: MrzImageReading): Record<string, unknown> {
+/** What the MRZ says, field by field, with a confidence (check-digit-protected fields near certain). */
+function mrzValues(r: MrzImageReading): Record<string, SourcedValue> {
   const e: MrzExtracted = r.reading.extracted;
   const corrected = new Set(r.reading.corrections.map((c) => c.field));
-  const fields: Record<string, unknown> = {};
-  const confidences: Record<string, number> = {};
-  const provenance: Record<string, string> = {};
-  const put = (name: string, value: unknown, sourceField?: string) => {
+  const out: Record<string, SourcedValue> = {};
+  const put = (name: string, value: string | undefined, sourceField?: string) => {
     if (value === undefined || value === '') return;
-    fields[name] = value;
     const base = CHECKED_FIELDS.has(name) && r.reading.checkDigitsValid ? 0.99 : 0.9 * r.ocrConfidence;
-    confidences[name] = round4(sourceField && corrected.has(sourceField) ? base * 0.95 : base);
-    provenance[name] = 'mrz';
+    out[name] = { value, confidence: sourceField && corrected.has(sourceField) ? base * 0.95 : base };
   };
   put('document_number', e.document_number, 'documentNumber');
   put('first_name', e.first_name, 'firstName');
   put('last_name', e.last_name, 'lastName');
-  put('full_name', e.full_name);
   put('date_of_birth', e.date_of_birth, 'birthDate');
   put('gender', e.gender, 'sex');
   put('nationality', e.nationality, 'nationality');
@@ -51,16 +57,110 @@ function toExtracted(r: MrzImageReading): Record<string, unknown> {
   put('issuing_country', e.issuing_country, 'issuingState');
   put('personal_number', e.personal_number);
   put('document_code', e.document_code);
-  fields.mrz = r.reading.lines.join('\n');
-  confidences.mrz = round4(r.reading.checkDigitsValid ? 0.99 : r.ocrConfidence * 0.8);
-  provenance.mrz = 'mrz';
-  return { ...fields, field_confidences: confidences, field_provenance: provenance };
+  return out;
+}
+
+/** Visual-zone field → `extracted_data` key (the seed's names; the rest are documented extensions). */
+const VZ_KEY: Record<VisualField, string> = {
+  last_name: 'last_name',
+  first_name: 'first_name',
+  last_name_arabic: 'last_name_arabic',
+  first_name_arabic: 'first_name_arabic',
+  date_of_birth: 'date_of_birth',
+  place_of_birth: 'place_of_birth',
+  place_of_birth_arabic: 'place_of_birth_arabic',
+  document_number: 'document_number',
+  expiry_date: 'expiry_date',
+  issue_date: 'issue_date',
+  gender: 'gender',
+  address: 'address',
+  address_arabic: 'address_arabic',
+  father_name: 'father_name',
+  mother_name: 'mother_name',
+};
+
+function vzValues(readings: readonly VisualZoneReading[]): Record<string, SourcedValue> {
+  const out: Record<string, SourcedValue> = {};
+  for (const r of readings)
+    for (const f of r.fields) {
+      const key = VZ_KEY[f.field];
+      const c = f.valid ? f.confidence : f.confidence * 0.5;
+      if (!out[key] || out[key].confidence < c) out[key] = { value: f.value, confidence: c };
+    }
+  return out;
+}
+
+const alpha3 = (country: string) =>
+  country.length === 3 ? country.toUpperCase() : countries.alpha2ToAlpha3(country.toUpperCase());
+
+/**
+ * Templates worth reading, most specific first: the MRZ's issuing state and format when there is one,
+ * otherwise the declared country and document family. Generic ICAO templates carry no visual-zone field,
+ * so a document of another country is read from its MRZ alone.
+ */
+function candidateTemplates(
+  mrz: MrzImageReading | undefined,
+  declared: { documentType: string; country: string },
+): DocumentTemplate[] {
+  const family = FAMILY[declared.documentType];
+  if (mrz?.reading.format) {
+    const format = mrz.reading.format;
+    const state = mrz.reading.extracted.issuing_country ?? mrz.reading.lines[0]?.slice(2, 5);
+    const own = DOCUMENT_TEMPLATES.filter((t) => t.country === state && t.mrz?.formats.includes(format));
+    if (own.length) return own;
+    return DOCUMENT_TEMPLATES.filter((t) => !t.country && t.mrz?.formats.includes(format));
+  }
+  const country = alpha3(declared.country);
+  const mine = DOCUMENT_TEMPLATES.filter((t) => t.country === country && t.fields.length > 0);
+  const sameFamily = mine.filter((t) => !family || t.family === family);
+  return sameFamily.length ? sameFamily : mine;
 }
 
 /**
- * The `ocr` check, MRZ part: the zone is searched on the back (cards) then the front (passports),
- * read, corrected against its check digits, and compared with what the client declared. The visual-zone
- * reader (names in Arabic, address, place of birth) is still to come: without an MRZ the check is skipped.
+ * The rectified side at the template's own aspect (a photo's perspective leaves it a little off) and
+ * at about 300 dpi: ID-1 cards 1011 px wide, TD3 pages 1476 (small scans are enlarged, glyphs of 8 px
+ * are lost to Tesseract).
+ */
+async function atTemplateSize(side: RgbImage, t: DocumentTemplate): Promise<RgbImage> {
+  const width = Math.round((1011 / 85.6) * { ID1: 85.6, ID2: 105, ID3: 125 }[t.size]);
+  const height = Math.round(width / ASPECT_BY_SIZE[t.size]);
+  return side.width === width && side.height === height ? side : resizeTo(side, width, height);
+}
+
+async function readTemplate(
+  deps: AppDeps,
+  t: DocumentTemplate,
+  sides: { front?: PreparedSide; back?: PreparedSide },
+): Promise<VisualZoneReading[]> {
+  const out: VisualZoneReading[] = [];
+  for (const name of ['front', 'back'] as const) {
+    const side = sides[name];
+    if (!side || !t.fields.some((f) => f.side === name)) continue;
+    out.push(await readVisualZone(await atTemplateSize(side.image, t), t, name, deps));
+  }
+  return out;
+}
+
+/**
+ * How well a template fits: the mean confidence of its fields on the sides read, a field not read or
+ * not in its expected shape counting 0. A template whose boxes fall on the wrong lines reads few valid
+ * values, whatever its number of fields.
+ */
+function score(t: DocumentTemplate, readings: readonly VisualZoneReading[]): number {
+  const sides = new Set(readings.map((r) => r.side));
+  const expected = t.fields.filter((f) => sides.has(f.side)).length;
+  const got = readings.reduce(
+    (s, r) => s + r.fields.reduce((a, f) => a + (f.valid ? f.confidence : 0), 0),
+    0,
+  );
+  return expected ? got / expected : 0;
+}
+
+/**
+ * The `ocr` check: each side is located, rectified and turned upright; the MRZ is read (back first, then
+ * front) and corrected against its check digits; the template chosen from the MRZ's issuing state (or
+ * the declared country) reads the visual zone, Latin and Arabic; both are merged field by field with
+ * their provenance, and the result is compared with what the client declared.
  */
 export async function ocrCheck(
   deps: AppDeps,
@@ -68,52 +168,150 @@ export async function ocrCheck(
   declared: { documentType: string; country: string },
 ): Promise<OcrOutcome> {
   const today = deps.now();
+  const t0 = performance.now();
+  const [front, back] = await Promise.all([
+    prepareSide(images.front.image, deps),
+    images.back ? prepareSide(images.back.image, deps) : Promise.resolve(undefined),
+  ]);
+  const tPrepared = performance.now();
   let found: MrzImageReading | undefined;
   let side: 'back' | 'front' = 'front';
-  for (const [s, d] of [
-    ['back', images.back],
-    ['front', images.front],
-  ] as const) {
-    if (!d) continue;
-    const r = await readMrzFromImage(d.image, deps, today);
+  // The rectified side first; the photo as given when that fails (a wrong outline, or a scan whose
+  // MRZ glyphs are finer than the rectified width keeps).
+  const attempts = [
+    ['back', back?.image],
+    ['back', back?.quad ? images.back?.image : undefined],
+    ['front', front.image],
+    ['front', front.quad ? images.front.image : undefined],
+  ] as const;
+  for (const [s, img] of attempts) {
+    if (!img) continue;
+    const r = await readMrzFromImage(img, deps, today);
     if (r && (!found || (r.reading.checkDigitsValid && !found.reading.checkDigitsValid))) {
       found = r;
       side = s;
     }
     if (found?.reading.checkDigitsValid) break;
   }
-  if (!found) return { check: { status: 'skipped', confidence: 0, reason: 'no_mrz_found' } };
-  const e = found.reading.extracted;
+  const tMrz = performance.now();
+
+  let template: DocumentTemplate | undefined;
+  let readings: VisualZoneReading[] = [];
+  for (const t of candidateTemplates(found, declared).slice(0, 2)) {
+    if (!t.fields.length) {
+      template ??= t;
+      continue;
+    }
+    const r = await readTemplate(deps, t, { front, back });
+    if (!template || !template.fields.length || score(t, r) > score(template, readings)) {
+      template = t;
+      readings = r;
+    }
+  }
+  const tVz = performance.now();
+
+  const mrz = found ? mrzValues(found) : {};
+  if (template?.documentNumberInMrz && mrz[template.documentNumberInMrz]) {
+    // The number a customer knows (the CIN) is `document_number`; the card's serial stays as `card_number`.
+    if (mrz.document_number) mrz.card_number = mrz.document_number;
+    mrz.document_number = mrz[template.documentNumberInMrz]!;
+    delete mrz[template.documentNumberInMrz];
+  }
+  const vz = vzValues(readings);
+  if (!found && !Object.keys(vz).length)
+    return { check: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' }, front, template };
+  const { fields, disagreements } = mergeFields(mrz, vz, found?.reading.checkDigitsValid ?? false);
+
+  const extracted: Record<string, unknown> = {};
+  const confidences: Record<string, number> = {};
+  const provenance: Record<string, string> = {};
+  for (const [k, f] of Object.entries(fields)) {
+    extracted[k] = f.value;
+    confidences[k] = round4(f.confidence);
+    provenance[k] = f.provenance;
+  }
+  if (!extracted.nationality && template?.country && template.family !== 'passport') {
+    // A national identity card is only issued to nationals.
+    extracted.nationality = template.country;
+    confidences.nationality = 0.9;
+    provenance.nationality = 'template';
+  }
+  if (!extracted.issuing_country && template?.country) {
+    extracted.issuing_country = template.country;
+    confidences.issuing_country = 0.9;
+    provenance.issuing_country = 'template';
+  }
+  if (extracted.first_name || extracted.last_name) {
+    extracted.full_name = [extracted.first_name, extracted.last_name].filter(Boolean).join(' ');
+    confidences.full_name = round4(Math.min(confidences.first_name ?? 1, confidences.last_name ?? 1));
+    provenance.full_name = provenance.last_name ?? provenance.first_name ?? 'visual_zone';
+  }
+  if (found) {
+    extracted.mrz = found.reading.lines.join('\n');
+    confidences.mrz = round4(found.reading.checkDigitsValid ? 0.99 : found.ocrConfidence * 0.8);
+    provenance.mrz = 'mrz';
+  }
+
   const signals: string[] = [];
-  const declaredAlpha3 = countries.alpha2ToAlpha3(declared.country.toUpperCase());
-  if (e.issuing_country && declaredAlpha3 && e.issuing_country !== declaredAlpha3)
-    signals.push('country_mismatch');
+  const issuing = (extracted.issuing_country as string | undefined) ?? undefined;
+  const declaredAlpha3 = alpha3(declared.country);
+  if (issuing && declaredAlpha3 && issuing !== declaredAlpha3) signals.push('country_mismatch');
   const family = FAMILY[declared.documentType];
-  if (family && e.document_type && e.document_type !== 'other' && family !== e.document_type)
+  const detectedType = found?.reading.extracted.document_type ?? template?.family;
+  if (family && detectedType && detectedType !== 'other' && family !== detectedType)
     signals.push('document_type_mismatch');
-  if (e.expiry_date && e.expiry_date < today.toISOString().slice(0, 10)) signals.push('document_expired');
-  const valid = found.reading.checkDigitsValid;
-  if (!valid) signals.push('mrz_check_digits_invalid');
+  const expiry = extracted.expiry_date as string | undefined;
+  if (expiry && expiry < today.toISOString().slice(0, 10)) signals.push('document_expired');
+  const mrzValid = found?.reading.checkDigitsValid;
+  if (found && !mrzValid) signals.push('mrz_check_digits_invalid');
+  if (disagreements.length) signals.push('mrz_visual_zone_mismatch');
+
+  // Without an MRZ the check passes when the visual zone gave the identity: a number, a name and a date
+  // of birth, each in its expected shape.
+  const vzComplete = ['document_number', 'last_name', 'date_of_birth'].every((k) => vz[k] !== undefined);
+  const passed = found ? Boolean(mrzValid) : vzComplete;
+  const keyConf = ['document_number', 'last_name', 'date_of_birth'].map((k) => confidences[k] ?? 0);
   return {
     check: {
-      status: valid ? 'passed' : 'failed',
-      confidence: round4(valid ? Math.min(0.99, 0.5 + found.ocrConfidence / 2) : 0.6),
-      reason: valid ? undefined : 'mrz_check_digits_invalid',
+      status: passed ? 'passed' : 'failed',
+      confidence: round4(
+        found
+          ? mrzValid
+            ? Math.min(0.99, 0.5 + found.ocrConfidence / 2)
+            : 0.6
+          : keyConf.reduce((a, b) => a + b, 0) / keyConf.length,
+      ),
+      reason: passed ? undefined : found ? 'mrz_check_digits_invalid' : 'document_partially_read',
       signals,
-      document_type_detected: e.document_type,
-      country_detected: e.issuing_country,
+      document_type_detected: detectedType,
+      country_detected: issuing,
+      template_id: template?.id,
       evidence: {
-        source: 'mrz',
-        side,
-        format: found.reading.format,
-        rotation: found.rotation,
-        check_digits_valid: valid,
-        corrections: found.reading.corrections.length,
-        ambiguous: found.reading.ambiguous,
-        ocr_confidence: round4(found.ocrConfidence),
+        source: found && readings.length ? 'mrz+visual_zone' : found ? 'mrz' : 'visual_zone',
+        mrz: found
+          ? {
+              side,
+              format: found.reading.format,
+              rotation: found.rotation,
+              check_digits_valid: Boolean(mrzValid),
+              corrections: found.reading.corrections.length,
+              ambiguous: found.reading.ambiguous,
+              ocr_confidence: round4(found.ocrConfidence),
+            }
+          : undefined,
+        visual_zone: readings.map((r) => ({ side: r.side, fields_read: r.fields.length })),
+        disagreements,
+        document_located: { front: Boolean(front.quad), back: back ? Boolean(back.quad) : undefined },
+        timings_ms: {
+          prepare: Math.round(tPrepared - t0),
+          mrz: Math.round(tMrz - tPrepared),
+          visual_zone: Math.round(tVz - tMrz),
+        },
       },
       model_version: deps.manifest.models.text_recognize.version,
     },
-    extracted: toExtracted(found),
+    extracted: { ...extracted, field_confidences: confidences, field_provenance: provenance },
+    front,
+    template,
   };
 }

@@ -13,7 +13,8 @@ import {
 } from './face-checks.ts';
 import { newId } from './ids.ts';
 import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
-import { ocrCheck } from './ocr-check.ts';
+import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
+import { clampRect, cropBilinear } from '../pipeline/image/rgb-image.ts';
 import { enqueueEvent, eventForStatus } from './webhooks.ts';
 import type { VerificationRow } from '../ports/stores.ts';
 
@@ -242,10 +243,6 @@ export async function runChecks(
           analyzeSelfie(deps, d.image, { liveness: wantLive, times }),
         )
       : Promise.resolve(undefined);
-  const portraitP =
-    hasSelfie && wantFace && images.document_front
-      ? Promise.resolve(images.document_front).then((d) => analyzeDocumentPortrait(deps, d.image, times))
-      : Promise.resolve(undefined);
   const ocrP =
     wantOcr && images.document_front
       ? Promise.all([images.document_front, images.document_back]).then(([front, back]) =>
@@ -256,6 +253,16 @@ export async function runChecks(
           ),
         )
       : Promise.resolve(undefined);
+  // With the document read, the portrait is looked for where its template puts it on the rectified
+  // front (MODELS.md: much better than the whole photo); otherwise, or when that finds no face, on the
+  // whole photo in its four rotations.
+  const portraitP =
+    hasSelfie && wantFace && images.document_front
+      ? Promise.all([images.document_front, ocrP]).then(async ([d, ocr]) => {
+          const fromTemplate = ocr ? await templatePortrait(deps, ocr, times) : undefined;
+          return fromTemplate ?? analyzeDocumentPortrait(deps, d!.image, times);
+        })
+      : Promise.resolve(undefined);
   const [selfie, portrait, ocr] = await Promise.all([selfieP, portraitP, ocrP]);
   if (wantFace)
     checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
@@ -265,6 +272,23 @@ export async function runChecks(
     if (NOT_AVAILABLE.has(name)) checks[name] = skipped('not_available');
   }
   return { checks, extracted: ocr?.extracted };
+}
+
+async function templatePortrait(deps: AppDeps, ocr: OcrOutcome, times?: StageTimes) {
+  const box = ocr.template?.portrait;
+  const front = ocr.front?.image;
+  if (!box || box.side !== 'front' || !front) return undefined;
+  const [x, y, w, h] = box.box;
+  // A quarter of margin around the printed photo: the detector needs some context around the head.
+  const rect = {
+    x: (x - w * 0.25) * front.width,
+    y: (y - h * 0.15) * front.height,
+    width: w * 1.5 * front.width,
+    height: h * 1.3 * front.height,
+  };
+  const r = clampRect(front, rect);
+  const crop = cropBilinear(front, r, Math.round(r.width), Math.round(r.height));
+  return analyzeDocumentPortrait(deps, crop, times);
 }
 
 /** Run the pipeline on a pending verification and store its outcome through a transition. */

@@ -4,7 +4,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  * Risk policy: check results → risk factors → score (0..1000) → level → decision. Versioned: every
  * verification stamps `policy_version`, so a stored score can always be explained by the rule that made it.
  */
-export const POLICY_VERSION = 'risk-2026-11-22.2';
+export const POLICY_VERSION = 'risk-2026-11-22.3';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -76,6 +76,15 @@ const DOCUMENT_RULES: readonly {
     weight: 300,
     severity: 'medium',
     message: 'The document was issued by another country than the one declared.',
+  },
+  {
+    // A field printed twice (MRZ and visual zone) that reads differently: a misread or an alteration.
+    signal: 'mrz_visual_zone_mismatch',
+    factor: 'mrz_visual_zone_mismatch',
+    code: 'mrz_visual_zone_mismatch',
+    weight: 250,
+    severity: 'medium',
+    message: 'The machine-readable zone and the printed fields disagree.',
   },
   {
     signal: 'document_type_mismatch',

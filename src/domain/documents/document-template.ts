@@ -65,6 +65,11 @@ export interface DocumentTemplate {
   anchors: readonly { side: 'front' | 'back'; words: readonly string[] }[];
   portrait?: { side: 'front' | 'back'; box: Box };
   fields: readonly FieldRegion[];
+  /**
+   * The MRZ field that holds the number printed as `document_number`, when it is not the MRZ's document
+   * number: the Moroccan CNIE's MRZ carries the card's serial there and the CIN in its optional data.
+   */
+  documentNumberInMrz?: 'personal_number';
   /** Since when the issuer has produced it (ISO date), for the documentation. */
   issuedSince?: string;
   /** Where the layout comes from, so a reviewer can check it. */

@@ -19,9 +19,6 @@ export interface Disagreement {
   visual_zone: string;
 }
 
-/** Fields an MRZ check digit protects: on a disagreement the MRZ wins when its digits are valid. */
-const CHECKED = new Set(['document_number', 'date_of_birth', 'expiry_date']);
-
 const comparable = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
 
 /**
@@ -37,7 +34,7 @@ function agree(field: string, mrz: string, vz: string): boolean {
 
 /**
  * Merge what the MRZ and the visual zone say about each field. Agreement raises the confidence (two
- * independent readings); disagreement keeps the MRZ's value when its check digits protect it, otherwise
+ * independent readings); disagreement keeps the MRZ's value when its check digits hold, otherwise
  * the more confident reading, lowers the confidence, and is reported so a reviewer sees both.
  */
 export function mergeFields(
@@ -59,7 +56,8 @@ export function mergeFields(
         const confidence = 1 - (1 - m.confidence) * (1 - v.confidence);
         fields[name] = { value, confidence: Math.min(0.999, confidence), provenance: 'mrz+visual_zone' };
       } else {
-        const mrzWins = (CHECKED.has(name) && mrzCheckDigitsValid) || m.confidence >= v.confidence;
+        // An MRZ whose check digits all hold was read well as a whole, names included.
+        const mrzWins = mrzCheckDigitsValid || m.confidence >= v.confidence;
         const w = mrzWins ? m : v;
         fields[name] = {
           value: w.value,

@@ -36,7 +36,7 @@ export function parseDmyDate(s: string): string | undefined {
 }
 
 function stripPrefix(value: string, prefixes: readonly string[] | undefined, fold: (s: string) => string) {
-  let v = value.trim();
+  const v = value.trim();
   for (const p of [...(prefixes ?? [])].sort((a, b) => b.length - a.length)) {
     const fp = fold(p);
     if (fold(v).startsWith(fp + ' ') || fold(v) === fp) return v.slice(p.length).trim();

@@ -22,6 +22,8 @@ const MAR_CNIE_2020: DocumentTemplate = {
     { side: 'back', words: ['ADRESSE', 'FILS', 'FILLE', 'SEXE', 'ETAT', 'CIVIL'] },
   ],
   portrait: { side: 'front', box: [0.045, 0.27, 0.3, 0.6] },
+  // shared/data/mrz/morocco_cnie_mrz.json: card number in positions 6-14, CIN in optional data 1.
+  documentNumberInMrz: 'personal_number',
   fields: [
     { field: 'last_name', side: 'front', box: [0.36, 0.2, 0.4, 0.1], script: 'latin', format: 'name' },
     { field: 'first_name', side: 'front', box: [0.36, 0.31, 0.2, 0.1], script: 'latin', format: 'name' },
@@ -123,78 +125,6 @@ const MAR_CNIE_2020: DocumentTemplate = {
   issuedSince: '2020-01-01',
   layoutSource:
     'front: measured on the DGSN specimen image; back: arranged from public descriptions of the card (parents, address, sex above a TD1 MRZ), not yet checked against a specimen image',
-};
-
-/** The CNIE first issued in 2008: same fields, CIN number and expiry at the bottom right of the front. */
-const MAR_CNIE_2008: DocumentTemplate = {
-  ...MAR_CNIE_2020,
-  id: 'mar_cnie_2008',
-  name: "Carte nationale d'identité électronique (CNIE), 2008 model",
-  portrait: { side: 'front', box: [0.03, 0.22, 0.28, 0.62] },
-  fields: [
-    { field: 'last_name', side: 'front', box: [0.33, 0.2, 0.38, 0.1], script: 'latin', format: 'name' },
-    { field: 'first_name', side: 'front', box: [0.33, 0.3, 0.38, 0.1], script: 'latin', format: 'name' },
-    {
-      field: 'date_of_birth',
-      side: 'front',
-      box: [0.33, 0.42, 0.3, 0.1],
-      script: 'latin',
-      format: 'date_dmy',
-      pattern: DATE,
-      prefixes: ['NE LE', 'NEE LE'],
-    },
-    {
-      field: 'place_of_birth',
-      side: 'front',
-      box: [0.33, 0.52, 0.4, 0.1],
-      script: 'latin',
-      format: 'text',
-      prefixes: ['A', 'À'],
-    },
-    {
-      field: 'last_name_arabic',
-      side: 'front',
-      box: [0.72, 0.2, 0.26, 0.1],
-      script: 'arabic',
-      format: 'name',
-    },
-    {
-      field: 'first_name_arabic',
-      side: 'front',
-      box: [0.72, 0.3, 0.26, 0.1],
-      script: 'arabic',
-      format: 'name',
-    },
-    {
-      field: 'place_of_birth_arabic',
-      side: 'front',
-      box: [0.72, 0.52, 0.26, 0.1],
-      script: 'arabic',
-      format: 'text',
-      prefixes: ['ب'],
-    },
-    {
-      field: 'expiry_date',
-      side: 'front',
-      box: [0.33, 0.7, 0.3, 0.1],
-      script: 'latin',
-      format: 'date_dmy',
-      pattern: DATE,
-      prefixes: ["VALABLE JUSQU'AU"],
-    },
-    {
-      field: 'document_number',
-      side: 'front',
-      box: [0.68, 0.84, 0.3, 0.12],
-      script: 'latin',
-      format: 'document_number',
-      pattern: MAR_CIN,
-    },
-    ...MAR_CNIE_2020.fields.filter((f) => f.side === 'back'),
-  ],
-  issuedSince: '2008-04-01',
-  layoutSource:
-    'arranged from public descriptions of the 2008 card (Latin left, Arabic right, number bottom right); not checked against a specimen image',
 };
 
 /** A TD3 passport data page laid out as ICAO 9303 part 4 suggests (portrait left, zone II right). */
@@ -440,7 +370,8 @@ const ICAO_TD3: DocumentTemplate = {
   mrz: { side: 'front', formats: ['TD3'] },
   anchors: [{ side: 'front', words: ['PASSPORT', 'PASSEPORT', 'PASAPORTE', 'REISEPASS'] }],
   portrait: PASSPORT_PORTRAIT,
-  fields: passportFields(false),
+  // Every issuer places its zone II fields differently: fixed boxes would read the wrong lines.
+  fields: [],
   layoutSource: 'ICAO 9303 part 4',
 };
 
@@ -469,7 +400,6 @@ const ICAO_TD2: DocumentTemplate = {
 /** Every template, specific ones first (the generic ICAO ones match any country). */
 export const DOCUMENT_TEMPLATES: readonly DocumentTemplate[] = [
   MAR_CNIE_2020,
-  MAR_CNIE_2008,
   MAR_PASSPORT,
   FRA_CNI_2021,
   FRA_CNI_1994,

@@ -234,7 +234,7 @@ describe('native API', () => {
       assert.equal(v.checks.fraud.status, 'skipped');
       assert.equal(v.checks.fraud.reason, 'not_available');
       assert.equal(v.checks.ocr.status, 'skipped');
-      assert.equal(v.checks.ocr.reason, 'no_mrz_found');
+      assert.equal(v.checks.ocr.reason, 'no_document_text_found');
       // No selfie: the face checks are skipped too, and an unverifiable case is never `verified`.
       assert.equal(v.checks.face_match.status, 'skipped');
       assert.equal(v.checks.face_match.reason, 'selfie_missing');
@@ -305,7 +305,7 @@ describe('native API', () => {
         final = (await get(`/v1/identity/verifications/${v.id}`)).json() as Json;
       }
       assert.notEqual(final.status, 'pending');
-      assert.equal(final.checks.ocr.reason, 'no_mrz_found');
+      assert.equal(final.checks.ocr.reason, 'no_document_text_found');
     });
   });
 

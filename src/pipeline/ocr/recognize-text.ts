@@ -5,6 +5,8 @@ export interface RecognizedText {
   text: string;
   /** Mean probability of the kept characters. */
   confidence: number;
+  /** CTC time step of each character of `text` (a step is HEIGHT/… px of the crop: 8 px at height 48). */
+  steps: number[];
 }
 
 const HEIGHT = 48;
@@ -39,6 +41,7 @@ export async function recognizeText(
   const [, steps, classes] = out.dims as [number, number, number];
   const label = (k: number) => (k === 0 ? '' : k === classes - 1 ? ' ' : (deps.charset[k - 1] ?? ''));
   let text = '';
+  const positions: number[] = [];
   let prev = -1;
   let sum = 0;
   let n = 0;
@@ -54,10 +57,11 @@ export async function recognizeText(
     }
     if (best !== 0 && best !== prev) {
       text += label(best);
+      positions.push(t);
       sum += bestP;
       n++;
     }
     prev = best;
   }
-  return { text, confidence: n ? sum / n : 0 };
+  return { text, confidence: n ? sum / n : 0, steps: positions };
 }

@@ -1,0 +1,77 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
+import type { RgbImage } from '../../pipeline/image/rgb-image.ts';
+import type { LineOcr, LineReading, OcrScript } from '../../ports/line-ocr.ts';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The traineddata of each script, from its npm package (`@tesseract.js-data/<lang>`). `4.0.0` holds the
+ * float "best" LSTM models: on the Moroccan specimen's Arabic names they read what the `best_int` ones
+ * split (e.g. "العلمي" vs "ا لعلمي"), at the same speed.
+ */
+const LANGS: Record<OcrScript, { lang: string; dir: string }> = {
+  // English only: tesseract.js reads every language of a worker from one folder, and the packages keep
+  // one language each; accents on upper-case names are folded by the normaliser anyway.
+  latin: { lang: 'eng', dir: '4.0.0_best_int' },
+  arabic: { lang: 'ara', dir: '4.0.0' },
+};
+
+function langPath(lang: string, dir: string): string {
+  return path.join(path.dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`)), dir);
+}
+
+/**
+ * Tesseract (LSTM) through tesseract.js, one worker per script, created on first use. Offline by
+ * construction: `langPath` points into node_modules, `cacheMethod: 'none'` keeps it from writing
+ * traineddata into the working directory (MODELS.md, pitfalls). Calls on one worker are serialised by
+ * tesseract.js itself.
+ */
+export class TesseractLineOcr implements LineOcr {
+  private readonly workers = new Map<OcrScript, Promise<Worker>>();
+
+  private worker(script: OcrScript): Promise<Worker> {
+    let w = this.workers.get(script);
+    if (!w) {
+      const { lang, dir } = LANGS[script];
+      w = (async () => {
+        const worker = await createWorker(lang, OEM.LSTM_ONLY, {
+          langPath: langPath(lang, dir),
+          gzip: true,
+          cacheMethod: 'none',
+          errorHandler: () => undefined,
+        });
+        await worker.setParameters({
+          tessedit_pageseg_mode: PSM.SINGLE_LINE,
+          // Crops are made at a known scale; tesseract's own guess from the PNG header is meaningless.
+          user_defined_dpi: '300',
+        });
+        return worker;
+      })();
+      this.workers.set(script, w);
+    }
+    return w;
+  }
+
+  async readLine(crop: RgbImage, script: OcrScript): Promise<LineReading> {
+    const worker = await this.worker(script);
+    const png = await sharp(Buffer.from(crop.data.buffer, crop.data.byteOffset, crop.data.length), {
+      raw: { width: crop.width, height: crop.height, channels: 3 },
+    })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+    const r = await worker.recognize(png);
+    return {
+      text: r.data.text.replace(/\s+/g, ' ').trim(),
+      confidence: Math.max(0, r.data.confidence) / 100,
+    };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(all.map(async (w) => (await w).terminate()));
+  }
+}

@@ -1,0 +1,86 @@
+import type { InferenceRunner } from '../../ports/inference.ts';
+import { rotateRight, type RgbImage } from '../image/rgb-image.ts';
+import { detectText } from '../ocr/detect-text.ts';
+import { recognizeText } from '../ocr/recognize-text.ts';
+import { locateDocument, type DocumentQuad } from './locate-document.ts';
+import { orientLandscape, rectifyDocument } from './rectify-document.ts';
+
+export interface PreparedSide {
+  /** The document alone, upright, landscape, at about CANONICAL_WIDTH px wide (or the photo as given). */
+  image: RgbImage;
+  /** Where the document was found in the photo (undefined: it already fills the frame, or was not found). */
+  quad?: DocumentQuad;
+  /** Clockwise rotation applied after rectification to make the text upright. */
+  rotation: 0 | 180;
+  times: { locate: number; rectify: number; orient: number };
+}
+
+/** The least share of the frame a located document must cover to be used: the specimen scan has its 18 % portrait frame found as an outline. */
+const MIN_DOCUMENT_SHARE = 0.3;
+
+function quadArea(q: DocumentQuad): number {
+  // Shoelace formula over the four corners.
+  let a = 0;
+  for (let i = 0; i < 4; i++) {
+    const p = q.corners[i]!;
+    const n = q.corners[(i + 1) % 4]!;
+    a += p.x * n.y - n.x * p.y;
+  }
+  return Math.abs(a) / 2;
+}
+
+/** Rectified width: ID-1 cards at ~300 dpi (85.6 mm ≈ 1011 px), enough for 8-pt print. */
+const CANONICAL_WIDTH = 1011;
+
+/**
+ * Locate the document in a photo, rectify it to a landscape rectangle whose aspect is the quad's own, and
+ * turn it right side up: the widest text lines are read both ways and the more confident way wins.
+ */
+export async function prepareSide(
+  photo: RgbImage,
+  deps: { inference: InferenceRunner; charset: readonly string[] },
+): Promise<PreparedSide> {
+  const times = { locate: 0, rectify: 0, orient: 0 };
+  let t0 = performance.now();
+  const found = locateDocument(photo);
+  // An outline much smaller than the frame on an image that is already a tight crop (a scan, a
+  // specimen) is a printed box inside the document (the portrait's frame), not the document.
+  const quad =
+    found && quadArea(found) >= MIN_DOCUMENT_SHARE * photo.width * photo.height ? found : undefined;
+  times.locate = performance.now() - t0;
+  let image = photo;
+  t0 = performance.now();
+  if (quad) {
+    const c = orientLandscape(quad.corners);
+    const d = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
+    const aspect = (d(c[0], c[1]) + d(c[3], c[2])) / Math.max(1, d(c[0], c[3]) + d(c[1], c[2]));
+    // Passport pages (aspect ≈ 1.42) are larger than cards: same print size, same pixels per mm.
+    const width = aspect < 1.5 ? Math.round((CANONICAL_WIDTH * 125) / 85.6) : CANONICAL_WIDTH;
+    image = rectifyDocument(photo, c, width, Math.round(width / Math.max(0.5, aspect)));
+  } else if (photo.height > photo.width) {
+    image = await rotateRight(photo, 90);
+  }
+  times.rectify = performance.now() - t0;
+  t0 = performance.now();
+  const upsideDown = await looksUpsideDown(image, deps);
+  if (upsideDown) image = await rotateRight(image, 180);
+  times.orient = performance.now() - t0;
+  return { image, quad, rotation: upsideDown ? 180 : 0, times };
+}
+
+async function looksUpsideDown(
+  img: RgbImage,
+  deps: { inference: InferenceRunner; charset: readonly string[] },
+): Promise<boolean> {
+  const boxes = (await detectText(img, deps, 640))
+    .filter((b) => b.width > 2.5 * b.height)
+    .sort((a, b) => b.width - a.width)
+    .slice(0, 3);
+  let upright = 0;
+  let flipped = 0;
+  for (const b of boxes) {
+    upright += (await recognizeText(img, b, deps)).confidence;
+    flipped += (await recognizeText(img, b, deps, undefined, { upsideDown: true })).confidence;
+  }
+  return flipped > upright + 0.05 * boxes.length;
+}

@@ -1,0 +1,261 @@
+import type { DocumentTemplate, FieldRegion, VisualField } from '../../domain/documents/document-template.ts';
+import { alignSpaces, foldLatin, normaliseField } from '../../domain/documents/normalise-field.ts';
+import type { InferenceRunner } from '../../ports/inference.ts';
+import type { LineOcr } from '../../ports/line-ocr.ts';
+import { cropResize, toGray, type Rect, type RgbImage } from '../image/rgb-image.ts';
+import { detectText, type TextBox } from '../ocr/detect-text.ts';
+import { recognizeText } from '../ocr/recognize-text.ts';
+
+export interface VisualFieldReading {
+  field: VisualField;
+  value: string;
+  /** The value has the shape the template expects (a real date, the number's pattern…). */
+  valid: boolean;
+  confidence: number;
+  /** Which recogniser produced the value; `both` when PP-OCR and Tesseract read the same letters. */
+  engine: 'ppocr' | 'tesseract' | 'both';
+}
+
+export interface VisualZoneReading {
+  templateId: string;
+  side: 'front' | 'back';
+  fields: VisualFieldReading[];
+  times: { detect: number; recognize: number };
+}
+
+export interface VisualZoneDeps {
+  inference: InferenceRunner;
+  charset: readonly string[];
+  lineOcr: LineOcr;
+}
+
+/** Tesseract's LSTM reads best with glyphs about this tall (px) and some margin around the line. */
+const TESSERACT_LINE_PX = 72;
+
+function toPx(side: RgbImage, box: FieldRegion['box']): Rect {
+  return {
+    x: box[0] * side.width,
+    y: box[1] * side.height,
+    width: box[2] * side.width,
+    height: box[3] * side.height,
+  };
+}
+
+function union(rects: readonly Rect[]): Rect {
+  const x = Math.min(...rects.map((r) => r.x));
+  const y = Math.min(...rects.map((r) => r.y));
+  const x2 = Math.max(...rects.map((r) => r.x + r.width));
+  const y2 = Math.max(...rects.map((r) => r.y + r.height));
+  return { x, y, width: x2 - x, height: y2 - y };
+}
+
+/** Detected lines whose centre falls in the field's region, grouped into rows, nearest the region's centre first. */
+function rowsInRegion(boxes: readonly TextBox[], region: Rect): Rect[] {
+  const inside = boxes.filter((b) => {
+    const cx = b.x + b.width / 2;
+    const cy = b.y + b.height / 2;
+    return (
+      cx >= region.x && cx <= region.x + region.width && cy >= region.y && cy <= region.y + region.height
+    );
+  });
+  const rows: TextBox[][] = [];
+  for (const b of [...inside].sort((a, c) => a.x - c.x)) {
+    const cy = b.y + b.height / 2;
+    const row = rows.find((r) => {
+      const u = union(r);
+      return Math.abs(u.y + u.height / 2 - cy) < 0.5 * Math.min(u.height, b.height);
+    });
+    if (row) row.push(b);
+    else rows.push([b]);
+  }
+  const centreY = region.y + region.height / 2;
+  return rows
+    .map(union)
+    .sort((a, b) => Math.abs(a.y + a.height / 2 - centreY) - Math.abs(b.y + b.height / 2 - centreY));
+}
+
+/**
+ * A line crop for Tesseract: cut tight (a neighbouring line in the margin makes it read two half lines),
+ * scaled so glyphs are about TESSERACT_LINE_PX tall, grey levels stretched between the ink (3rd
+ * percentile) and the paper (median) and binarised at half-way, then framed with white. Tesseract's own
+ * Otsu threshold fails on the pale print of ID cards (the specimen's "ZAINEB" read as "— -").
+ */
+async function lineCrop(side: RgbImage, r: Rect): Promise<RgbImage | undefined> {
+  const pad = r.height * 0.12;
+  const rect = { x: r.x - pad, y: r.y - pad, width: r.width + 2 * pad, height: r.height + 2 * pad };
+  const scale = Math.min(4, Math.max(0.5, TESSERACT_LINE_PX / Math.max(1, r.height)));
+  const w = Math.max(8, Math.round(rect.width * scale));
+  const h = Math.max(8, Math.round(rect.height * scale));
+  const crop = await cropResize(side, rect, w, h);
+  const grey = toGray(crop);
+  const sorted = Float32Array.from(grey).sort();
+  const ink = sorted[Math.floor(sorted.length * 0.03)]!;
+  const paper = sorted[Math.floor(sorted.length * 0.5)]!;
+  const cut = (ink + paper) / 2;
+  const margin = Math.round(h * 0.4);
+  const width = w + 2 * margin;
+  const height = h + 2 * margin;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  // With no contrast at all (an empty region) there is no line to read.
+  if (paper - ink <= 12) return undefined;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      if (grey[y * w + x]! < cut)
+        data.fill(0, ((y + margin) * width + x + margin) * 3, ((y + margin) * width + x + margin) * 3 + 3);
+  return { width, height, data };
+}
+
+const lettersOnly = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
+
+async function readLatinField(
+  side: RgbImage,
+  region: FieldRegion,
+  rows: Rect[],
+  deps: VisualZoneDeps,
+): Promise<VisualFieldReading | undefined> {
+  // Numbers and dates: PP-OCR (fast, and its charset has every digit and separator). Names and places
+  // need the spaces PP-OCR's Chinese-trained recogniser drops: Tesseract reads them, PP-OCR confirms.
+  const wordy = region.format === 'name' || region.format === 'text';
+  for (const row of rows.slice(0, 3)) {
+    const padY = row.height * 0.15;
+    const pp = await recognizeText(
+      side,
+      { x: row.x - padY, y: row.y - padY, width: row.width + 2 * padY, height: row.height + 2 * padY },
+      deps,
+    );
+    if (!wordy) {
+      const n = normaliseField(region, pp.text);
+      if (n?.valid) return { field: region.field, ...n, confidence: pp.confidence, engine: 'ppocr' };
+      continue;
+    }
+    const ppN = normaliseField(region, pp.text);
+    if (!ppN) continue;
+    // PP-OCR's letters, Tesseract's word breaks (PP-OCR drops spaces); agreement raises the confidence.
+    const crop = await lineCrop(side, row);
+    const ts = crop ? await deps.lineOcr.readLine(crop, 'latin') : { text: '', confidence: 0 };
+    const tsN = normaliseField(region, ts.text);
+    const letters = ppN.value.replace(/ /g, '');
+    const spaced = tsN ? alignSpaces(letters, tsN.value) : undefined;
+    const value = spaced ?? (tsN && tsN.value.replace(/ /g, '') === letters ? tsN.value : ppN.value);
+    const n = normaliseField(region, value);
+    if (!n?.valid) continue;
+    const agree = tsN !== undefined && lettersOnly(tsN.value) === lettersOnly(n.value);
+    return {
+      field: region.field,
+      ...n,
+      confidence: agree ? Math.max(ts.confidence, pp.confidence) : pp.confidence * (spaced ? 0.95 : 0.85),
+      engine: agree ? 'both' : 'ppocr',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The printed line inside a region with no detected line: rows holding ink (darker than half-way between
+ * the darkest 2 % and the paper) form bands; the heaviest band is the line, and thinner bands within half
+ * its height above or below (Arabic dots, hamza, descenders) join it.
+ */
+async function inkLine(side: RgbImage, region: Rect): Promise<Rect> {
+  const w = Math.max(1, Math.round(region.width));
+  const h = Math.max(1, Math.round(region.height));
+  const grey = toGray(await cropResize(side, region, w, h));
+  const sorted = Float32Array.from(grey).sort();
+  const cut = (sorted[Math.floor(sorted.length * 0.02)]! + sorted[Math.floor(sorted.length * 0.5)]!) / 2;
+  const rowInk = new Array<number>(h).fill(0);
+  const colInk = (y0: number, y1: number) => {
+    const cols: number[] = [];
+    for (let x = 0; x < w; x++)
+      for (let y = y0; y < y1; y++)
+        if (grey[y * w + x]! < cut) {
+          cols.push(x);
+          break;
+        }
+    return cols;
+  };
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (grey[y * w + x]! < cut) rowInk[y]!++;
+  const bands: { y0: number; y1: number; mass: number }[] = [];
+  for (let y = 0, start = -1; y <= h; y++) {
+    const on = y < h && rowInk[y]! > 0;
+    if (on && start < 0) start = y;
+    if (!on && start >= 0) {
+      bands.push({ y0: start, y1: y, mass: rowInk.slice(start, y).reduce((a, b) => a + b, 0) });
+      start = -1;
+    }
+  }
+  if (!bands.length) return region;
+  bands.sort((a, b) => b.mass - a.mass);
+  const line = { ...bands[0]! };
+  const lineHeight = line.y1 - line.y0;
+  for (const b of bands.slice(1)) {
+    const gap = b.y0 >= line.y1 ? b.y0 - line.y1 : line.y0 - b.y1;
+    if (gap <= lineHeight / 2 && b.y1 - b.y0 < lineHeight) {
+      line.y0 = Math.min(line.y0, b.y0);
+      line.y1 = Math.max(line.y1, b.y1);
+    }
+  }
+  const cols = colInk(line.y0, line.y1);
+  if (!cols.length) return region;
+  const x0 = cols[0]!;
+  const x1 = cols[cols.length - 1]! + 1;
+  return { x: region.x + x0, y: region.y + line.y0, width: x1 - x0, height: line.y1 - line.y0 };
+}
+
+async function readArabicField(
+  side: RgbImage,
+  region: FieldRegion,
+  rows: Rect[],
+  deps: VisualZoneDeps,
+): Promise<VisualFieldReading | undefined> {
+  // The detector misses short Arabic words (dots and ligatures break its lines): without a row, the
+  // region itself is the line.
+  const candidates = rows.length ? rows.slice(0, 2) : [await inkLine(side, toPx(side, region.box))];
+  let best: VisualFieldReading | undefined;
+  for (const row of candidates) {
+    const crop = await lineCrop(side, row);
+    if (!crop) continue;
+    const r = await deps.lineOcr.readLine(crop, 'arabic');
+    const n = normaliseField(region, r.text);
+    if (!n) continue;
+    const reading = {
+      field: region.field,
+      ...n,
+      confidence: n.valid ? r.confidence : r.confidence / 2,
+      engine: 'tesseract' as const,
+    };
+    if (!best || reading.confidence > best.confidence) best = reading;
+    if (n.valid && r.confidence > 0.7) break;
+  }
+  return best;
+}
+
+/**
+ * Read the visual-zone fields a template places on one rectified, upright side: text lines are detected
+ * once (PP-OCRv4 DB), each field takes the lines inside its region, and the line is recognised by the
+ * engine suited to its script and format; values are normalised by the template's format.
+ */
+export async function readVisualZone(
+  side: RgbImage,
+  template: DocumentTemplate,
+  sideName: 'front' | 'back',
+  deps: VisualZoneDeps,
+): Promise<VisualZoneReading> {
+  const times = { detect: 0, recognize: 0 };
+  const regions = template.fields.filter((f) => f.side === sideName);
+  if (!regions.length) return { templateId: template.id, side: sideName, fields: [], times };
+  let t0 = performance.now();
+  const boxes = await detectText(side, deps, 1024);
+  times.detect = performance.now() - t0;
+  t0 = performance.now();
+  const fields: VisualFieldReading[] = [];
+  for (const region of regions) {
+    const rect = toPx(side, region.box);
+    const rows = rowsInRegion(boxes, rect);
+    const reading =
+      region.script === 'arabic'
+        ? await readArabicField(side, region, rows, deps)
+        : await readLatinField(side, region, rows, deps);
+    if (reading) fields.push({ ...reading, confidence: Math.round(reading.confidence * 1e4) / 1e4 });
+  }
+  times.recognize = performance.now() - t0;
+  return { templateId: template.id, side: sideName, fields, times };
+}

@@ -1,0 +1,83 @@
+import { sampleBilinear, type RgbImage } from '../image/rgb-image.ts';
+import type { DocumentQuad, Point } from './locate-document.ts';
+
+/** Row-major 3×3 projective transform with h[8] = 1. */
+export type Homography = number[];
+
+/**
+ * The homography mapping each `from[i]` onto `to[i]` (four point pairs, no three collinear).
+ * Solves the standard 8×8 linear system with Gaussian elimination and partial pivoting.
+ */
+export function homographyFromQuad(from: readonly Point[], to: readonly Point[]): Homography {
+  const a: number[][] = [];
+  for (let i = 0; i < 4; i++) {
+    const { x, y } = from[i]!;
+    const { x: u, y: v } = to[i]!;
+    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
+    a.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+  }
+  for (let c = 0; c < 8; c++) {
+    let p = c;
+    for (let r = c + 1; r < 8; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    const pivot = a[c]![c]!;
+    if (Math.abs(pivot) < 1e-12) throw new Error('degenerate quadrilateral');
+    for (let r = 0; r < 8; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]! / pivot;
+      if (f === 0) continue;
+      for (let k = c; k < 9; k++) a[r]![k]! -= f * a[c]![k]!;
+    }
+  }
+  const h = a.map((row, i) => row[8]! / row[i]!);
+  h.push(1);
+  return h;
+}
+
+export function applyHomography(h: Homography, x: number, y: number): Point {
+  const w = h[6]! * x + h[7]! * y + h[8]!;
+  return { x: (h[0]! * x + h[1]! * y + h[2]!) / w, y: (h[3]! * x + h[4]! * y + h[5]!) / w };
+}
+
+const dist = (a: Point, b: Point): number => Math.hypot(a.x - b.x, a.y - b.y);
+
+/**
+ * Reorder TL,TR,BR,BL corners so that the top side is the longer one, i.e. the rectified output is
+ * landscape. A portrait quad is turned a quarter clockwise (old BL becomes TL); whether the result is
+ * upside down is left to the caller, which can tell from the text.
+ */
+export function orientLandscape(corners: DocumentQuad['corners']): DocumentQuad['corners'] {
+  const [tl, tr, br, bl] = corners;
+  const horizontal = dist(tl, tr) + dist(bl, br);
+  const vertical = dist(tl, bl) + dist(tr, br);
+  return horizontal >= vertical ? [tl, tr, br, bl] : [bl, tl, tr, br];
+}
+
+/**
+ * Warp the quadrilateral `corners` (TL,TR,BR,BL in continuous image coordinates, where pixel i covers
+ * [i, i+1)) onto a width×height image: inverse mapping through the homography, bilinear sampling.
+ */
+export function rectifyDocument(
+  img: RgbImage,
+  corners: DocumentQuad['corners'],
+  width: number,
+  height: number,
+): RgbImage {
+  const rect: Point[] = [
+    { x: 0, y: 0 },
+    { x: width, y: 0 },
+    { x: width, y: height },
+    { x: 0, y: height },
+  ];
+  const h = homographyFromQuad(rect, corners);
+  const out = new Uint8Array(width * height * 3);
+  for (let v = 0; v < height; v++) {
+    for (let u = 0; u < width; u++) {
+      const p = applyHomography(h, u + 0.5, v + 0.5);
+      // sampleBilinear puts pixel centres on integers.
+      const o = (v * width + u) * 3;
+      for (let c = 0; c < 3; c++) out[o + c] = Math.round(sampleBilinear(img, p.x - 0.5, p.y - 0.5, c));
+    }
+  }
+  return { width, height, data: out };
+}
