@@ -19,6 +19,9 @@ export interface Disagreement {
   visual_zone: string;
 }
 
+/** Fields an MRZ check digit protects: on a disagreement the MRZ wins when its digits hold. */
+const CHECKED = new Set(['document_number', 'date_of_birth', 'expiry_date']);
+
 const comparable = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
 
 /**
@@ -34,7 +37,7 @@ function agree(field: string, mrz: string, vz: string): boolean {
 
 /**
  * Merge what the MRZ and the visual zone say about each field. Agreement raises the confidence (two
- * independent readings); disagreement keeps the MRZ's value when its check digits hold, otherwise
+ * independent readings); disagreement keeps the MRZ's value when its check digits protect it, otherwise
  * the more confident reading, lowers the confidence, and is reported so a reviewer sees both.
  */
 export function mergeFields(
@@ -56,8 +59,8 @@ export function mergeFields(
         const confidence = 1 - (1 - m.confidence) * (1 - v.confidence);
         fields[name] = { value, confidence: Math.min(0.999, confidence), provenance: 'mrz+visual_zone' };
       } else {
-        // An MRZ whose check digits all hold was read well as a whole, names included.
-        const mrzWins = mrzCheckDigitsValid || m.confidence >= v.confidence;
+        // Check digits protect numbers and dates, not names: those go to the more confident reading.
+        const mrzWins = (CHECKED.has(name) && mrzCheckDigitsValid) || m.confidence >= v.confidence;
         const w = mrzWins ? m : v;
         fields[name] = {
           value: w.value,

@@ -11,11 +11,13 @@ export function foldLatin(s: string): string {
 const ARABIC_LETTERS = /[\u0621-\u064A\u0671-\u06D3\u06FA-\u06FF]/;
 
 /** Arabic text as printed: letters and spaces only (harakat, tatweel, digits, Latin noise dropped). */
-export function cleanArabic(s: string): string {
+export function cleanArabic(s: string, keepDigits = false): string {
   return s
     .replace(/[\u064B-\u065F\u0670\u0640]/g, '')
     .split(/\s+/)
-    .map((w) => [...w].filter((c) => ARABIC_LETTERS.test(c)).join(''))
+    .map((w) =>
+      [...w].filter((c) => ARABIC_LETTERS.test(c) || (keepDigits && /[0-9\u0660-\u0669]/.test(c))).join(''),
+    )
     .filter((w) => w.length > 0)
     .join(' ');
 }
@@ -35,12 +37,52 @@ export function parseDmyDate(s: string): string | undefined {
   return `${String(y)}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
+/** Levenshtein distance, for labels that OCR read with a letter lost or changed. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Drop a printed label or preposition in front of the value. OCR damages labels too ("FILS DE" read
+ * "IS DE", "ET DE" read "ETDE", "العنوان" read "العوان") and may glue them to the value: the label's
+ * letters are matched against the value's first letters, within one edit per three letters, and the cut
+ * falls at a word break when the value has any.
+ */
 function stripPrefix(value: string, prefixes: readonly string[] | undefined, fold: (s: string) => string) {
   const v = value.trim();
+  const chars = [...v];
   for (const p of [...(prefixes ?? [])].sort((a, b) => b.length - a.length)) {
-    const fp = fold(p);
-    if (fold(v).startsWith(fp + ' ') || fold(v) === fp) return v.slice(p.length).trim();
-    if (fold(v).startsWith(fp) && fp.length >= 3) return v.slice(p.length).trim();
+    const target = fold(p).replace(/\s+/g, '');
+    const tolerance = Math.floor(target.length / 3);
+    let best: { cut: number; distance: number } | undefined;
+    // cut: index in `chars` just after the candidate label; the label's letters exclude spaces.
+    let letters = '';
+    for (let cut = 1; cut <= chars.length; cut++) {
+      const c = chars[cut - 1]!;
+      if (c !== ' ') letters += fold(c);
+      if (letters.length < target.length - tolerance) continue;
+      if (letters.length > target.length + tolerance) break;
+      const atBreak = cut === chars.length || chars[cut] === ' ';
+      const hasBreaks = chars.includes(' ');
+      if (hasBreaks && !atBreak) continue;
+      const distance = editDistance(letters, target);
+      if (distance <= tolerance && (!best || distance < best.distance)) best = { cut, distance };
+    }
+    if (best && best.cut < chars.length) {
+      const rest = chars.slice(best.cut).join('').trim();
+      // A one-letter label glued to the value ("ALARACHE") is ambiguous: the value may start with it.
+      if (rest && (target.length > 1 || chars[best.cut] === ' ')) return rest;
+    }
   }
   return v;
 }
@@ -82,7 +124,12 @@ export interface NormalisedField {
 /** Turn what OCR read in a field's region into the API's value, following the template's format. */
 export function normaliseField(region: FieldRegion, raw: string): NormalisedField | undefined {
   if (region.script === 'arabic') {
-    const v = cleanArabic(stripPrefix(cleanArabic(raw), region.prefixes, (s) => s));
+    // Addresses keep their house numbers; names and places are letters only.
+    const digits = region.format === 'text';
+    const v = cleanArabic(
+      stripPrefix(cleanArabic(raw, digits), region.prefixes, (s) => s),
+      digits,
+    );
     return v ? { value: v, valid: v.replace(/ /g, '').length >= 2 } : undefined;
   }
   const text = stripPrefix(raw.replace(/[|_]/g, ' '), region.prefixes, foldLatin);

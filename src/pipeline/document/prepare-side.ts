@@ -15,8 +15,26 @@ export interface PreparedSide {
   times: { locate: number; rectify: number; orient: number };
 }
 
-/** The least share of the frame a located document must cover to be used: the specimen scan has its 18 % portrait frame found as an outline. */
-const MIN_DOCUMENT_SHARE = 0.3;
+/**
+ * When to trust an outline. A large one is the document. A smaller one must also have a document's
+ * shape (landscape aspect between a TD3 page seen at an angle, 1.3, and an ID-1 card, 1.59, stretched
+ * by perspective): on the Moroccan specimen scan the 18 % outline found is the portrait's frame (1.24).
+ */
+const LARGE_SHARE = 0.3;
+const MIN_SHARE = 0.04;
+const DOCUMENT_ASPECT = [1.3, 1.85] as const;
+
+function plausibleDocument(q: DocumentQuad, frame: RgbImage): boolean {
+  const share = quadArea(q) / (frame.width * frame.height);
+  if (share >= LARGE_SHARE) return true;
+  const aspect = landscapeAspect(orientLandscape(q.corners));
+  return share >= MIN_SHARE && aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
+}
+
+function landscapeAspect(c: DocumentQuad['corners']): number {
+  const d = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
+  return (d(c[0], c[1]) + d(c[3], c[2])) / Math.max(1, d(c[0], c[3]) + d(c[1], c[2]));
+}
 
 function quadArea(q: DocumentQuad): number {
   // Shoelace formula over the four corners.
@@ -43,17 +61,13 @@ export async function prepareSide(
   const times = { locate: 0, rectify: 0, orient: 0 };
   let t0 = performance.now();
   const found = locateDocument(photo);
-  // An outline much smaller than the frame on an image that is already a tight crop (a scan, a
-  // specimen) is a printed box inside the document (the portrait's frame), not the document.
-  const quad =
-    found && quadArea(found) >= MIN_DOCUMENT_SHARE * photo.width * photo.height ? found : undefined;
+  const quad = found && plausibleDocument(found, photo) ? found : undefined;
   times.locate = performance.now() - t0;
   let image = photo;
   t0 = performance.now();
   if (quad) {
     const c = orientLandscape(quad.corners);
-    const d = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
-    const aspect = (d(c[0], c[1]) + d(c[3], c[2])) / Math.max(1, d(c[0], c[3]) + d(c[1], c[2]));
+    const aspect = landscapeAspect(c);
     // Passport pages (aspect ≈ 1.42) are larger than cards: same print size, same pixels per mm.
     const width = aspect < 1.5 ? Math.round((CANONICAL_WIDTH * 125) / 85.6) : CANONICAL_WIDTH;
     image = rectifyDocument(photo, c, width, Math.round(width / Math.max(0.5, aspect)));

@@ -128,15 +128,22 @@ async function readLatinField(
       if (n?.valid) return { field: region.field, ...n, confidence: pp.confidence, engine: 'ppocr' };
       continue;
     }
-    const ppN = normaliseField(region, pp.text);
-    if (!ppN) continue;
-    // PP-OCR's letters, Tesseract's word breaks (PP-OCR drops spaces); agreement raises the confidence.
+    // PP-OCR's letters, Tesseract's word breaks (PP-OCR drops spaces), merged before the label or
+    // preposition is stripped ("à LARACHE" must stay two words to lose its "à").
+    const letters = foldLatin(pp.text).replace(/[^A-Z0-9']/g, '');
+    if (letters.length < 2) continue;
     const crop = await lineCrop(side, row);
     const ts = crop ? await deps.lineOcr.readLine(crop, 'latin') : { text: '', confidence: 0 };
+    const tsWords = foldLatin(ts.text)
+      .replace(/[^A-Z0-9' ]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    // Long lines (addresses) tolerate more misread letters while still being the same line.
+    const spaced = tsWords
+      ? alignSpaces(letters, tsWords, Math.max(2, Math.floor(letters.length / 8)))
+      : undefined;
+    const value = spaced ?? letters;
     const tsN = normaliseField(region, ts.text);
-    const letters = ppN.value.replace(/ /g, '');
-    const spaced = tsN ? alignSpaces(letters, tsN.value) : undefined;
-    const value = spaced ?? (tsN && tsN.value.replace(/ /g, '') === letters ? tsN.value : ppN.value);
     const n = normaliseField(region, value);
     if (!n?.valid) continue;
     const agree = tsN !== undefined && lettersOnly(tsN.value) === lettersOnly(n.value);
@@ -247,15 +254,18 @@ export async function readVisualZone(
   times.detect = performance.now() - t0;
   t0 = performance.now();
   const fields: VisualFieldReading[] = [];
-  for (const region of regions) {
-    const rect = toPx(side, region.box);
-    const rows = rowsInRegion(boxes, rect);
-    const reading =
-      region.script === 'arabic'
-        ? await readArabicField(side, region, rows, deps)
-        : await readLatinField(side, region, rows, deps);
+  // Fields are read concurrently: the Latin and Arabic Tesseract workers run on their own threads
+  // beside onnxruntime, so on two cores the side takes about as long as its slowest engine.
+  const readings = await Promise.all(
+    regions.map((region) => {
+      const rows = rowsInRegion(boxes, toPx(side, region.box));
+      return region.script === 'arabic'
+        ? readArabicField(side, region, rows, deps)
+        : readLatinField(side, region, rows, deps);
+    }),
+  );
+  for (const reading of readings)
     if (reading) fields.push({ ...reading, confidence: Math.round(reading.confidence * 1e4) / 1e4 });
-  }
   times.recognize = performance.now() - t0;
   return { templateId: template.id, side: sideName, fields, times };
 }

@@ -68,8 +68,26 @@ async function readBand(
     else if (lines.length >= 2) break;
     if (lines.length === 3) break;
   }
+  if (lines.length < 2) {
+    times.recognize += performance.now() - t0;
+    return undefined;
+  }
+  // Every MRZ line spans the same width, but the detector often stops a line where its run of fillers
+  // starts (faint `<<<<`): a line much narrower than the widest is read again across the full band.
+  const left = Math.min(...lines.map((l) => l.rect.x));
+  const right = Math.max(...lines.map((l) => l.rect.x + l.rect.width));
+  for (const l of lines) {
+    if (l.rect.width >= 0.9 * (right - left)) continue;
+    const padY = l.rect.height * 0.15;
+    const wide = { x: left, y: l.rect.y - padY, width: right - left, height: l.rect.height + 2 * padY };
+    const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
+    if (mrzLike(r.text) && r.text.length > l.text.length) {
+      l.text = r.text;
+      l.confidence = r.confidence;
+      l.rect = { ...l.rect, x: left, width: right - left };
+    }
+  }
   times.recognize += performance.now() - t0;
-  if (lines.length < 2) return undefined;
   // Lines were collected from the MRZ edge (the document's bottom) inwards: its reading order is the reverse.
   const inOrder = [...lines].reverse();
   return {

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { FieldRegion } from './document-template.ts';
+import { mergeFields } from './merge-fields.ts';
+import { alignSpaces, cleanArabic, normaliseField, parseDmyDate } from './normalise-field.ts';
+import { DOCUMENT_TEMPLATES, templateById } from './templates.ts';
+
+const cnie = templateById('mar_cnie_2020')!;
+const region = (field: string): FieldRegion => cnie.fields.find((f) => f.field === field)!;
+const value = (field: string, raw: string) => normaliseField(region(field), raw)?.value;
+
+test('dates: day-month-year in the print forms OCR returns → ISO; impossible dates refused', () => {
+  assert.equal(parseDmyDate('05/12/1983'), '1983-12-05');
+  assert.equal(parseDmyDate('valable jusqau22/07/2029u'), '2029-07-22');
+  assert.equal(parseDmyDate('22.07.2029'), '2029-07-22');
+  assert.equal(parseDmyDate('22 07 2029'), '2029-07-22');
+  assert.equal(parseDmyDate('31/02/2020'), undefined);
+  assert.equal(parseDmyDate('12/13/2020'), undefined);
+  assert.equal(parseDmyDate('29/02/2024'), '2024-02-29');
+});
+
+test('labels and prepositions are stripped even when OCR damaged or glued them', () => {
+  assert.equal(value('father_name', 'Fils de MUSTAPHA'), 'MUSTAPHA');
+  assert.equal(value('father_name', 'ISDEMUSTAPHA'), 'MUSTAPHA');
+  assert.equal(value('mother_name', 'ETDE SOUAD LAHLOU'), 'SOUAD LAHLOU');
+  assert.equal(value('place_of_birth', 'à LARACHE'), 'LARACHE');
+  // A one-letter preposition glued to the value is ambiguous and left.
+  assert.equal(value('place_of_birth', 'AGADIR'), 'AGADIR');
+  assert.equal(value('address_arabic', 'العوان 65 شارع المسيرة'), '65 شارع المسيرة');
+  assert.equal(value('place_of_birth_arabic', 'ب ورزازات'), 'ورزازات');
+});
+
+test('document numbers: letter/digit confusions fixed by the CIN shape', () => {
+  assert.equal(value('document_number', 'U1234S67'), 'U1234567');
+  assert.equal(value('document_number', '8E123456'), 'BE123456');
+  assert.equal(normaliseField(region('document_number'), '12')?.value, undefined);
+});
+
+test('Arabic: harakat, tatweel and Latin noise dropped; digits only where the field has them', () => {
+  assert.equal(cleanArabic('زَيْنَب |'), 'زينب');
+  assert.equal(cleanArabic('العـلمي'), 'العلمي');
+  assert.equal(value('last_name_arabic', '‎١‏ لعلمي'), 'لعلمي');
+});
+
+test('alignSpaces puts one reading’s word breaks into the other’s letters', () => {
+  assert.equal(alignSpaces('ELALAMI', 'EL ALAM'), 'EL ALAMI');
+  assert.equal(alignSpaces('ROYAUMEDUMAROC', 'ROYAUME DU MAR0C'), 'ROYAUME DU MAROC');
+  assert.equal(alignSpaces('ABC', 'XYZ W'), undefined);
+});
+
+test('merge: agreement combines, checked fields keep the valid MRZ, names the more confident reading', () => {
+  const m = mergeFields(
+    {
+      document_number: { value: 'U1234567', confidence: 0.99 },
+      last_name: { value: 'S', confidence: 0.6 },
+      first_name: { value: 'ZAINEB', confidence: 0.8 },
+      date_of_birth: { value: '1983-12-05', confidence: 0.99 },
+    },
+    {
+      document_number: { value: 'U1234S67', confidence: 0.9 },
+      last_name: { value: 'SQALLI', confidence: 0.9 },
+      first_name: { value: 'ZAINEB', confidence: 0.9 },
+      place_of_birth: { value: 'OUARZAZATE', confidence: 0.9 },
+    },
+    true,
+  );
+  assert.equal(m.fields.document_number!.value, 'U1234567');
+  assert.equal(m.fields.document_number!.provenance, 'mrz');
+  assert.ok(m.fields.document_number!.confidence < 0.99);
+  assert.equal(m.fields.last_name!.value, 'SQALLI');
+  assert.equal(m.fields.first_name!.provenance, 'mrz+visual_zone');
+  assert.ok(m.fields.first_name!.confidence > 0.9);
+  assert.equal(m.fields.place_of_birth!.provenance, 'visual_zone');
+  assert.equal(m.fields.date_of_birth!.provenance, 'mrz');
+  assert.deepEqual(
+    m.disagreements.map((d) => d.field),
+    ['document_number', 'last_name'],
+  );
+});
+
+test('templates: ids unique, boxes inside the side, fields on declared sides', () => {
+  assert.equal(new Set(DOCUMENT_TEMPLATES.map((t) => t.id)).size, DOCUMENT_TEMPLATES.length);
+  for (const t of DOCUMENT_TEMPLATES)
+    for (const f of t.fields) {
+      const [x, y, w, h] = f.box;
+      assert.ok(x >= 0 && y >= 0 && x + w <= 1.001 && y + h <= 1.001, `${t.id}.${f.field} box`);
+      assert.ok(t.sides.includes(f.side), `${t.id}.${f.field} side`);
+    }
+});
