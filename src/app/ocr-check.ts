@@ -136,7 +136,17 @@ async function readTemplate(
   for (const name of ['front', 'back'] as const) {
     const side = sides[name];
     if (!side || !t.fields.some((f) => f.side === name)) continue;
-    out.push(await readVisualZone(await atTemplateSize(side.image, t), t, name, deps));
+    const sized = await atTemplateSize(side.image, t);
+    const sx = sized.width / side.image.width;
+    const sy = sized.height / side.image.height;
+    const boxes = side.boxes.map((b) => ({
+      ...b,
+      x: b.x * sx,
+      y: b.y * sy,
+      width: b.width * sx,
+      height: b.height * sy,
+    }));
+    out.push(await readVisualZone(sized, t, name, deps, boxes));
   }
   return out;
 }
@@ -179,14 +189,14 @@ export async function ocrCheck(
   // The rectified side first; the photo as given when that fails (a wrong outline, or a scan whose
   // MRZ glyphs are finer than the rectified width keeps).
   const attempts = [
-    ['back', back?.image],
-    ['back', back?.quad ? images.back?.image : undefined],
-    ['front', front.image],
-    ['front', front.quad ? images.front.image : undefined],
+    ['back', back?.image, back?.boxes],
+    ['back', back?.quad ? images.back?.image : undefined, undefined],
+    ['front', front.image, front.boxes],
+    ['front', front.quad ? images.front.image : undefined, undefined],
   ] as const;
-  for (const [s, img] of attempts) {
+  for (const [s, img, boxes] of attempts) {
     if (!img) continue;
-    const r = await readMrzFromImage(img, deps, today);
+    const r = await readMrzFromImage(img, deps, today, boxes ? [...boxes] : undefined);
     if (r && (!found || (r.reading.checkDigitsValid && !found.reading.checkDigitsValid))) {
       found = r;
       side = s;

@@ -1,6 +1,6 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateRight, type RgbImage } from '../image/rgb-image.ts';
-import { detectText } from '../ocr/detect-text.ts';
+import { detectText, type TextBox } from '../ocr/detect-text.ts';
 import { recognizeText } from '../ocr/recognize-text.ts';
 import { locateDocument, type DocumentQuad } from './locate-document.ts';
 import { orientLandscape, rectifyDocument } from './rectify-document.ts';
@@ -12,7 +12,9 @@ export interface PreparedSide {
   quad?: DocumentQuad;
   /** Clockwise rotation applied after rectification to make the text upright. */
   rotation: 0 | 180;
-  times: { locate: number; rectify: number; orient: number };
+  /** Text lines of `image` (PP-OCRv4 DB at DETECT_SIDE px), shared by the MRZ and visual-zone readers. */
+  boxes: TextBox[];
+  times: { locate: number; rectify: number; detect: number; orient: number };
 }
 
 /**
@@ -48,6 +50,9 @@ function quadArea(q: DocumentQuad): number {
   return Math.abs(a) / 2;
 }
 
+/** Text detection size: the MRZ reader's 960 px rounded up to cover a rectified TD3 page's 1476 px well. */
+const DETECT_SIDE = 1024;
+
 /** Rectified width: ID-1 cards at ~300 dpi (85.6 mm ≈ 1011 px), enough for 8-pt print. */
 const CANONICAL_WIDTH = 1011;
 
@@ -59,7 +64,7 @@ export async function prepareSide(
   photo: RgbImage,
   deps: { inference: InferenceRunner; charset: readonly string[] },
 ): Promise<PreparedSide> {
-  const times = { locate: 0, rectify: 0, orient: 0 };
+  const times = { locate: 0, rectify: 0, detect: 0, orient: 0 };
   let t0 = performance.now();
   const found = locateDocument(photo);
   const quad = found && plausibleDocument(found, photo) ? found : undefined;
@@ -77,25 +82,36 @@ export async function prepareSide(
   }
   times.rectify = performance.now() - t0;
   t0 = performance.now();
-  const upsideDown = await looksUpsideDown(image, deps);
-  if (upsideDown) image = await rotateRight(image, 180);
+  let boxes = await detectText(image, deps, DETECT_SIDE);
+  times.detect = performance.now() - t0;
+  t0 = performance.now();
+  const upsideDown = await looksUpsideDown(image, boxes, deps);
+  if (upsideDown) {
+    image = await rotateRight(image, 180);
+    const { width, height } = image;
+    boxes = boxes.map((b) => ({ ...b, x: width - b.x - b.width, y: height - b.y - b.height }));
+  }
   times.orient = performance.now() - t0;
-  return { image, quad, rotation: upsideDown ? 180 : 0, times };
+  return { image, quad, rotation: upsideDown ? 180 : 0, boxes, times };
 }
 
 async function looksUpsideDown(
   img: RgbImage,
+  detected: readonly TextBox[],
   deps: { inference: InferenceRunner; charset: readonly string[] },
 ): Promise<boolean> {
-  const boxes = (await detectText(img, deps, 640))
+  const boxes = detected
     .filter((b) => b.width > 2.5 * b.height)
     .sort((a, b) => b.width - a.width)
-    .slice(0, 3);
+    .slice(0, 2);
   let upright = 0;
   let flipped = 0;
   for (const b of boxes) {
-    upright += (await recognizeText(img, b, deps)).confidence;
-    flipped += (await recognizeText(img, b, deps, undefined, { upsideDown: true })).confidence;
+    // The middle of a line, about eight characters long, tells the way up as well as the whole line.
+    const w = Math.min(b.width, 6 * b.height);
+    const part = { x: b.x + (b.width - w) / 2, y: b.y, width: w, height: b.height };
+    upright += (await recognizeText(img, part, deps)).confidence;
+    flipped += (await recognizeText(img, part, deps, undefined, { upsideDown: true })).confidence;
   }
   return flipped > upright + 0.05 * boxes.length;
 }

@@ -245,12 +245,14 @@ export async function readVisualZone(
   template: DocumentTemplate,
   sideName: 'front' | 'back',
   deps: VisualZoneDeps,
+  /** Text lines already detected on `side`, to save a detection pass. */
+  detected?: TextBox[],
 ): Promise<VisualZoneReading> {
   const times = { detect: 0, recognize: 0 };
   const regions = template.fields.filter((f) => f.side === sideName);
   if (!regions.length) return { templateId: template.id, side: sideName, fields: [], times };
   let t0 = performance.now();
-  const boxes = await detectText(side, deps, 1024);
+  const boxes = detected ?? (await detectText(side, deps, 1024));
   times.detect = performance.now() - t0;
   t0 = performance.now();
   const fields: VisualFieldReading[] = [];

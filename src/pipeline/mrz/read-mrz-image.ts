@@ -37,6 +37,55 @@ function mrzLike(text: string): boolean {
   return [30, 36, 44].some((n) => Math.abs(text.length - n) <= 3) && digits >= 8;
 }
 
+const LINE_LENGTHS = [30, 36, 44] as const;
+const offLength = (text: string) => Math.min(...LINE_LENGTHS.map((n) => Math.abs(text.length - n)));
+
+/**
+ * One MRZ line. PP-OCRv4's recogniser drops letters on a whole line of 30-44 monospace glyphs (a
+ * generated "SQALLI<<AYOUB<<<…" read "SQA<<AUB<<<…", the fillers swelling to keep the length, while each
+ * half read right): the line is also read as two overlapping halves joined on their overlap, and the
+ * reading with more letters and digits wins unless its length is further off an MRZ line's.
+ */
+async function readMrzLine(img: RgbImage, rect: Rect, deps: MrzDeps, upsideDown: boolean) {
+  const whole = await recognizeText(img, rect, deps, MRZ_ALPHABET, { upsideDown });
+  if (whole.text.length < 20) return whole;
+  const n = LINE_LENGTHS.reduce((a, b) =>
+    Math.abs(b - whole.text.length) < Math.abs(a - whole.text.length) ? b : a,
+  );
+  const glyph = rect.width / n;
+  const half = rect.width / 2 + 1.5 * glyph;
+  const left = { ...rect, width: half };
+  const right = { ...rect, x: rect.x + rect.width - half, width: half };
+  // Upside down, the crop is turned after cutting: the image's right half holds the line's start.
+  const [first, second] = upsideDown ? [right, left] : [left, right];
+  const a = await recognizeText(img, first, deps, MRZ_ALPHABET, { upsideDown });
+  const b = await recognizeText(img, second, deps, MRZ_ALPHABET, { upsideDown });
+  let joined = joinOverlap(a.text, b.text, 3);
+  // A half made only of fillers reads as nothing at all: the line then ends in fillers up to its length.
+  if (joined.length < n && joined.endsWith('<') && b.text.replace(/</g, '') === '')
+    joined = joined.padEnd(n, '<');
+  const halves = {
+    text: joined,
+    confidence: (a.confidence + b.confidence) / 2,
+    steps: [] as number[],
+  };
+  const score = (t: string) => t.replace(/</g, '').length - 2 * offLength(t);
+  return score(halves.text) > score(whole.text) ? halves : whole;
+}
+
+/** Join two readings that overlap by about `expected` characters (the overlap nearest it that matches). */
+function joinOverlap(a: string, b: string, expected: number): string {
+  let best: number | undefined;
+  for (let k = 1; k <= Math.min(a.length, b.length, 2 * expected + 2); k++) {
+    if (
+      a.endsWith(b.slice(0, k)) &&
+      (best === undefined || Math.abs(k - expected) < Math.abs(best - expected))
+    )
+      best = k;
+  }
+  return a + b.slice(best ?? 0);
+}
+
 /**
  * Read the MRZ band of an image whose text runs horizontally, right side up or upside down: rows are read
  * from the MRZ's edge (the bottom, or the top when upside down) inwards.
@@ -57,12 +106,11 @@ async function readBand(
   const lines: { rect: Rect; text: string; confidence: number }[] = [];
   for (const rect of ordered.slice(0, MAX_ROWS_READ)) {
     const padY = rect.height * 0.15;
-    const r = await recognizeText(
+    const r = await readMrzLine(
       img,
       { x: rect.x, y: rect.y - padY, width: rect.width, height: rect.height + 2 * padY },
       deps,
-      MRZ_ALPHABET,
-      { upsideDown },
+      upsideDown,
     );
     if (mrzLike(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
     else if (lines.length >= 2) break;
@@ -80,7 +128,7 @@ async function readBand(
     if (l.rect.width >= 0.9 * (right - left)) continue;
     const padY = l.rect.height * 0.15;
     const wide = { x: left, y: l.rect.y - padY, width: right - left, height: l.rect.height + 2 * padY };
-    const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
+    const r = await readMrzLine(img, wide, deps, upsideDown);
     if (mrzLike(r.text) && r.text.length > l.text.length) {
       l.text = r.text;
       l.confidence = r.confidence;
@@ -119,10 +167,12 @@ export async function readMrzFromImage(
   img: RgbImage,
   deps: MrzDeps,
   today: Date,
+  /** Text lines already detected on `img` (a rectified side), to save a detection pass. */
+  detected?: TextBox[],
 ): Promise<MrzImageReading | undefined> {
   const times = { detect: 0, recognize: 0 };
   let t0 = performance.now();
-  let boxes = await detectText(img, deps);
+  let boxes = detected ?? (await detectText(img, deps));
   times.detect += performance.now() - t0;
   let view = img;
   let quarter: 0 | 90 = 0;
