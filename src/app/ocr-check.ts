@@ -313,9 +313,15 @@ export async function ocrCheck(
         disagreements,
         document_located: { front: Boolean(front.quad), back: back ? Boolean(back.quad) : undefined },
         timings_ms: {
+          // Per stage, summed over the sides (front and back are prepared concurrently).
+          locate: Math.round(front.times.locate + (back?.times.locate ?? 0)),
+          rectify: Math.round(front.times.rectify + (back?.times.rectify ?? 0)),
+          text_detect: Math.round(front.times.detect + (back?.times.detect ?? 0)),
+          orient: Math.round(front.times.orient + (back?.times.orient ?? 0)),
           prepare: Math.round(tPrepared - t0),
           mrz: Math.round(tMrz - tPrepared),
           visual_zone: Math.round(tVz - tMrz),
+          total: Math.round(tVz - t0),
         },
       },
       model_version: deps.manifest.models.text_recognize.version,

@@ -505,3 +505,20 @@ test('generated OCR noise: ≥ 98 % restored exactly, none turned into another v
   assert.equal(wrong, 0);
   assert.ok(restored / CASES >= 0.98, `restored ${restored}/${CASES}`);
 });
+
+test('a state code one letter confusion away from a single ICAO code is corrected (no check digit covers it)', () => {
+  const r = readMrz(
+    ['IDOHEA1234567<6<<<<<<<<<<<<<<<', '7510256M2009018CHE<<<<<<<<<<<8', 'SMITH<<JOHN<ALBERT<<<<<<<<<<<<'],
+    { today: new Date('2015-01-01') },
+  );
+  assert.equal(r.valid, true);
+  assert.equal(r.lines[0], 'IDCHEA1234567<6<<<<<<<<<<<<<<<');
+  assert.equal(r.extracted.issuing_country, 'CHE');
+  // No single confusion leads to a code: left as read, and invalid.
+  const x = readMrz(
+    ['IDXYZA1234567<6<<<<<<<<<<<<<<<', '7510256M2009018CHE<<<<<<<<<<<8', 'SMITH<<JOHN<ALBERT<<<<<<<<<<<<'],
+    { today: new Date('2015-01-01') },
+  );
+  assert.equal(x.valid, false);
+  assert.ok(x.lines[0]!.startsWith('IDXYZ'));
+});

@@ -3,7 +3,7 @@
  * type (the `mrz` package's autocorrect, extended) and by check digit, then parses with the `mrz` package.
  * Pure: no I/O, and the clock comes in as `today` (it decides the century of two-digit years).
  */
-import type { Details } from 'mrz';
+import { states, type Details } from 'mrz';
 import { correctByCheckDigits, correctByType, diffLines, type MrzCorrection } from './correct-mrz.ts';
 import { extractMrz, type MrzExtracted } from './extract-mrz.ts';
 import { MRZ_LAYOUTS, fieldAt, isCheckValid, layoutFormatOf, resolveChecks } from './mrz-layout.ts';
@@ -75,6 +75,60 @@ function detailAt(details: readonly Details[], line: number, pos: number): strin
   return d?.field ?? 'unknown';
 }
 
+/**
+ * Letters OCR-B glyphs are mistaken for (no check digit covers the state codes). Only letter-for-letter
+ * confusions: a code holds no digits.
+ */
+const LETTER_CONFUSIONS: Record<string, string> = {
+  O: 'CDQG',
+  C: 'OG',
+  D: 'O',
+  Q: 'O',
+  G: 'CO',
+  I: 'LT',
+  L: 'I',
+  T: 'I',
+  E: 'FB',
+  F: 'E',
+  B: 'E',
+  U: 'V',
+  V: 'U',
+  M: 'NH',
+  N: 'M',
+  H: 'MN',
+  P: 'R',
+  R: 'P',
+  K: 'X',
+  X: 'K',
+};
+
+/**
+ * An issuing state or nationality that is no ICAO code (a Swiss card's "CHE" read "OHE") becomes the one
+ * code a single letter confusion away, when exactly one exists; otherwise it is left for the reader to
+ * see as invalid.
+ */
+function correctStateCodes(lines: string[], details: readonly Details[]): string[] {
+  let out = lines;
+  for (const d of details) {
+    if ((d.field !== 'issuingState' && d.field !== 'nationality') || d.valid) continue;
+    const range = d.ranges[0];
+    if (!range) continue;
+    const code = (out[range.line] ?? '').slice(range.start, range.end);
+    const found = new Set<string>();
+    for (let i = 0; i < code.length; i++)
+      for (const alt of LETTER_CONFUSIONS[code[i]!] ?? '') {
+        const candidate = code.slice(0, i) + alt + code.slice(i + 1);
+        if (candidate.replace(/<+$/, '') in states) found.add(candidate);
+      }
+    if (found.size !== 1) continue;
+    const [fixed] = [...found];
+    const line = out[range.line]!;
+    out = [...out];
+    out[range.line] = line.slice(0, range.start) + fixed + line.slice(range.end);
+  }
+  return out;
+}
+
 export function readMrz(input: string | string[], options: ReadMrzOptions): MrzReading {
   const read = normaliseMrz(input);
   if (!read) return unreadable([]);
@@ -90,8 +144,16 @@ export function readMrz(input: string | string[], options: ReadMrzOptions): MrzR
     lines = byCheckDigits.lines;
     ambiguous = byCheckDigits.ambiguous;
   }
-  const parsed = parseMrzLines(lines, layoutFormat, false);
+  let parsed = parseMrzLines(lines, layoutFormat, false);
   if (!parsed) return unreadable(lines);
+  const withStates = correctStateCodes(lines, parsed.details);
+  if (withStates !== lines) {
+    const again = parseMrzLines(withStates, layoutFormat, false);
+    if (again) {
+      lines = withStates;
+      parsed = again;
+    }
+  }
 
   const fields: Record<string, MrzFieldReading> = {};
   for (const d of parsed.details) {

@@ -899,7 +899,7 @@ test('GET /v1/capabilities lists checks, limits and model versions', async () =>
       policy_version: string;
     };
     assert.equal(body.checks.face_match, 'available');
-    assert.equal(body.checks.ocr, 'partial');
+    assert.equal(body.checks.ocr, 'partial'); // the visual zone is read only where a template exists
     assert.equal(body.checks.fraud, 'not_available');
     assert.ok(body.model_versions.face_embed);
     assert.ok(body.policy_version);

@@ -398,7 +398,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
 /** GET /v1/capabilities (API.md "Beyond the three vendors"): what this server can do, from its own registry. */
 function capabilities(deps: AppDeps) {
   const available: CheckName[] = ['face_match', 'liveness'];
-  // OCR reads the MRZ; the visual-zone reader is still to come.
+  // OCR: the MRZ of any ICAO document, the visual zone only where a template exists (see /countries).
   const partial: CheckName[] = ['ocr'];
   return {
     object: 'capabilities',
