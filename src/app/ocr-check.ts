@@ -6,7 +6,7 @@ import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
 import type { MrzExtracted } from '../domain/mrz/read-mrz.ts';
 import type { CheckResult } from '../domain/verification.ts';
-import { prepareSide, type PreparedSide } from '../pipeline/document/prepare-side.ts';
+import { prepareSide, turnSide, type PreparedSide } from '../pipeline/document/prepare-side.ts';
 import { readVisualZone, type VisualZoneReading } from '../pipeline/document/read-visual-zone.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
 import { resizeTo, type RgbImage } from '../pipeline/image/rgb-image.ts';
@@ -151,6 +151,9 @@ async function readTemplate(
   return out;
 }
 
+/** A template fit (mean field confidence) below which the sides are also read turned half a turn. */
+const GOOD_FIT = 0.5;
+
 /**
  * How well a template fits: the mean confidence of its fields on the sides read, a field not read or
  * not in its expected shape counting 0. A template whose boxes fall on the wrong lines reads few valid
@@ -179,7 +182,7 @@ export async function ocrCheck(
 ): Promise<OcrOutcome> {
   const today = deps.now();
   const t0 = performance.now();
-  const [front, back] = await Promise.all([
+  let [front, back] = await Promise.all([
     prepareSide(images.front.image, deps),
     images.back ? prepareSide(images.back.image, deps) : Promise.resolve(undefined),
   ]);
@@ -188,6 +191,7 @@ export async function ocrCheck(
   let side: 'back' | 'front' = 'front';
   // The rectified side first; the photo as given when that fails (a wrong outline, or a scan whose
   // MRZ glyphs are finer than the rectified width keeps).
+  let fromPrepared = false;
   const attempts = [
     ['back', back?.image, back?.boxes],
     ['back', back?.quad ? images.back?.image : undefined, undefined],
@@ -200,9 +204,17 @@ export async function ocrCheck(
     if (r && (!found || (r.reading.checkDigitsValid && !found.reading.checkDigitsValid))) {
       found = r;
       side = s;
+      fromPrepared = boxes !== undefined;
     }
     if (found?.reading.checkDigitsValid) break;
   }
+  // An MRZ read upside down on a rectified side says which way up that side is.
+  const knownUp = new Set<'front' | 'back'>();
+  if (found && fromPrepared && found.rotation === 180) {
+    if (side === 'back' && back) back = await turnSide(back);
+    if (side === 'front') front = await turnSide(front);
+  }
+  if (found && fromPrepared && (found.rotation === 0 || found.rotation === 180)) knownUp.add(side);
   const tMrz = performance.now();
 
   let template: DocumentTemplate | undefined;
@@ -212,7 +224,21 @@ export async function ocrCheck(
       template ??= t;
       continue;
     }
-    const r = await readTemplate(deps, t, { front, back });
+    let r = await readTemplate(deps, t, { front, back });
+    // A template that fits badly may be reading a side held upside down: read the sides whose way up
+    // is not known once more, turned, and keep the better fit.
+    if (score(t, r) < GOOD_FIT) {
+      const turned = {
+        front: knownUp.has('front') ? front : await turnSide(front),
+        back: back && !knownUp.has('back') ? await turnSide(back) : back,
+      };
+      const again = await readTemplate(deps, t, turned);
+      if (score(t, again) > score(t, r)) {
+        r = again;
+        front = turned.front;
+        back = turned.back;
+      }
+    }
     if (!template || !template.fields.length || score(t, r) > score(template, readings)) {
       template = t;
       readings = r;
@@ -317,7 +343,6 @@ export async function ocrCheck(
           locate: Math.round(front.times.locate + (back?.times.locate ?? 0)),
           rectify: Math.round(front.times.rectify + (back?.times.rectify ?? 0)),
           text_detect: Math.round(front.times.detect + (back?.times.detect ?? 0)),
-          orient: Math.round(front.times.orient + (back?.times.orient ?? 0)),
           prepare: Math.round(tPrepared - t0),
           mrz: Math.round(tMrz - tPrepared),
           visual_zone: Math.round(tVz - tMrz),

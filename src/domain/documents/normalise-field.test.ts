@@ -87,3 +87,9 @@ test('templates: ids unique, boxes inside the side, fields on declared sides', (
       assert.ok(t.sides.includes(f.side), `${t.id}.${f.field} side`);
     }
 });
+
+test('addresses: a house number read with letters for digits becomes a number', () => {
+  assert.equal(value('address', 'Adresse 9O BD AL MASSIRA'), '90 BD AL MASSIRA');
+  assert.equal(value('address', '1OO RUE AL WAHDA'), '100 RUE AL WAHDA');
+  assert.equal(value('address', 'BD OUED DRAA'), 'BD OUED DRAA');
+});

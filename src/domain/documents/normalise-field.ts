@@ -125,7 +125,7 @@ export interface NormalisedField {
 export function normaliseField(region: FieldRegion, raw: string): NormalisedField | undefined {
   if (region.script === 'arabic') {
     // Addresses keep their house numbers; names and places are letters only.
-    const digits = region.format === 'text';
+    const digits = region.field.startsWith('address');
     const v = cleanArabic(
       stripPrefix(cleanArabic(raw, digits), region.prefixes, (s) => s),
       digits,
@@ -159,7 +159,12 @@ export function normaliseField(region: FieldRegion, raw: string): NormalisedFiel
       const v = foldLatin(text)
         .replace(/[^A-Z0-9',./ -]/g, ' ')
         .replace(/\s+/g, ' ')
-        .trim();
+        .trim()
+        .split(' ')
+        // A house number read with a letter for a digit ("9O", "1OO"): a word that starts with a digit
+        // and holds only digits and their look-alikes is a number.
+        .map((w) => (/^[0-9][0-9OQDILZSBG]*$/.test(w) ? [...w].map((c) => TO_DIGIT[c] ?? c).join('') : w))
+        .join(' ');
       return v.length >= 2 ? { value: v, valid: /[A-Z]{2}/.test(v) } : undefined;
     }
   }

@@ -1,7 +1,6 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateRight, type RgbImage } from '../image/rgb-image.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
-import { recognizeText } from '../ocr/recognize-text.ts';
 import { locateDocument, type DocumentQuad } from './locate-document.ts';
 import { orientLandscape, rectifyDocument } from './rectify-document.ts';
 
@@ -14,7 +13,7 @@ export interface PreparedSide {
   rotation: 0 | 180;
   /** Text lines of `image` (PP-OCRv4 DB at DETECT_SIDE px), shared by the MRZ and visual-zone readers. */
   boxes: TextBox[];
-  times: { locate: number; rectify: number; detect: number; orient: number };
+  times: { locate: number; rectify: number; detect: number };
 }
 
 /**
@@ -58,13 +57,13 @@ const CANONICAL_WIDTH = 1011;
 
 /**
  * Locate the document in a photo, rectify it to a landscape rectangle whose aspect is the quad's own, and
- * turn it right side up: the widest text lines are read both ways and the more confident way wins.
+ * detect its text lines once for every reader after it.
  */
 export async function prepareSide(
   photo: RgbImage,
   deps: { inference: InferenceRunner; charset: readonly string[] },
 ): Promise<PreparedSide> {
-  const times = { locate: 0, rectify: 0, detect: 0, orient: 0 };
+  const times = { locate: 0, rectify: 0, detect: 0 };
   let t0 = performance.now();
   const found = locateDocument(photo);
   const quad = found && plausibleDocument(found, photo) ? found : undefined;
@@ -82,36 +81,23 @@ export async function prepareSide(
   }
   times.rectify = performance.now() - t0;
   t0 = performance.now();
-  let boxes = await detectText(image, deps, DETECT_SIDE);
+  const boxes = await detectText(image, deps, DETECT_SIDE);
   times.detect = performance.now() - t0;
-  t0 = performance.now();
-  const upsideDown = await looksUpsideDown(image, boxes, deps);
-  if (upsideDown) {
-    image = await rotateRight(image, 180);
-    const { width, height } = image;
-    boxes = boxes.map((b) => ({ ...b, x: width - b.x - b.width, y: height - b.y - b.height }));
-  }
-  times.orient = performance.now() - t0;
-  return { image, quad, rotation: upsideDown ? 180 : 0, boxes, times };
+  return { image, quad, rotation: 0, boxes, times };
 }
 
-async function looksUpsideDown(
-  img: RgbImage,
-  detected: readonly TextBox[],
-  deps: { inference: InferenceRunner; charset: readonly string[] },
-): Promise<boolean> {
-  const boxes = detected
-    .filter((b) => b.width > 2.5 * b.height)
-    .sort((a, b) => b.width - a.width)
-    .slice(0, 2);
-  let upright = 0;
-  let flipped = 0;
-  for (const b of boxes) {
-    // The middle of a line, about eight characters long, tells the way up as well as the whole line.
-    const w = Math.min(b.width, 6 * b.height);
-    const part = { x: b.x + (b.width - w) / 2, y: b.y, width: w, height: b.height };
-    upright += (await recognizeText(img, part, deps)).confidence;
-    flipped += (await recognizeText(img, part, deps, undefined, { upsideDown: true })).confidence;
-  }
-  return flipped > upright + 0.05 * boxes.length;
+/**
+ * The side turned half a turn, its text lines with it (no new detection). Whether a side is upside down
+ * is told by what reads on it: the MRZ reader tries both ways, the visual-zone reader's template fit is
+ * compared both ways only when the upright reading fits badly, so an upright side costs nothing extra.
+ */
+export async function turnSide(side: PreparedSide): Promise<PreparedSide> {
+  const image = await rotateRight(side.image, 180);
+  const { width, height } = image;
+  return {
+    ...side,
+    image,
+    rotation: side.rotation === 0 ? 180 : 0,
+    boxes: side.boxes.map((b) => ({ ...b, x: width - b.x - b.width, y: height - b.y - b.height })),
+  };
 }
