@@ -93,3 +93,8 @@ test('addresses: a house number read with letters for digits becomes a number', 
   assert.equal(value('address', '1OO RUE AL WAHDA'), '100 RUE AL WAHDA');
   assert.equal(value('address', 'BD OUED DRAA'), 'BD OUED DRAA');
 });
+
+test('Arabic names: a lone letter split off by OCR joins the next word; real two-word names stay', () => {
+  assert.equal(value('first_name_arabic', 'ل طيفة'), 'لطيفة');
+  assert.equal(value('last_name_arabic', 'آيت سعيد'), 'آيت سعيد');
+});

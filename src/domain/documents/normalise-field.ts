@@ -126,10 +126,12 @@ export function normaliseField(region: FieldRegion, raw: string): NormalisedFiel
   if (region.script === 'arabic') {
     // Addresses keep their house numbers; names and places are letters only.
     const digits = region.field.startsWith('address');
-    const v = cleanArabic(
+    let v = cleanArabic(
       stripPrefix(cleanArabic(raw, digits), region.prefixes, (s) => s),
       digits,
     );
+    // No Arabic name is a single letter: a lone letter is a word OCR split ("ل طيفة" for "لطيفة").
+    if (region.format === 'name') v = v.replace(/(^| )(\S) (?=\S)/gu, '$1$2');
     return v ? { value: v, valid: v.replace(/ /g, '').length >= 2 } : undefined;
   }
   const text = stripPrefix(raw.replace(/[|_]/g, ' '), region.prefixes, foldLatin);

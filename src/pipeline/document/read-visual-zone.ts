@@ -236,9 +236,10 @@ async function readArabicField(
   rows: Rect[],
   deps: VisualZoneDeps,
 ): Promise<VisualFieldReading | undefined> {
-  // The detector misses short Arabic words (dots and ligatures break its lines): without a row, the
-  // region itself is the line.
-  const candidates = rows.length ? rows.slice(0, 2) : [await inkLine(side, toPx(side, region.box))];
+  // The detector misses short Arabic words (dots and ligatures break its lines) and may find only a
+  // caption: the heaviest band of ink in the region (the value, printed larger) comes first, then the
+  // detected rows.
+  const candidates = [await inkLine(side, toPx(side, region.box)), ...rows.slice(0, 1)];
   let best: VisualFieldReading | undefined;
   // Grey first (it keeps the dots); binarised when grey reads nothing convincing (faint, blurred print).
   for (const row of candidates)
