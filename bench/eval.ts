@@ -14,6 +14,12 @@ import { cosine } from '../src/pipeline/face/embed.ts';
 import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
 import { evaluateGeneratedDocuments } from './eval-documents.ts';
+import { templateById } from '../src/domain/documents/templates.ts';
+import { portraitCrop } from '../src/pipeline/document/portrait-crop.ts';
+import { prepareSide, turnSide } from '../src/pipeline/document/prepare-side.ts';
+import { createRng, randomIdentity } from '../test/synth/identities.ts';
+import { photograph } from '../test/synth/photograph.ts';
+import { renderDocument } from '../test/synth/render-document.ts';
 import { evaluateLocate } from './locate-eval.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -115,6 +121,76 @@ console.log('\nFace verification (cosine of 5-point-aligned MobileFaceNet embedd
 console.log(table(faceRows));
 console.log(
   `cosine at FAR 1 %: ${t1.toFixed(3)}, at FAR 0.1 %: ${t01.toFixed(3)}, max impostor ${maxImpostor.toFixed(3)}, min genuine ${Math.min(...genuine).toFixed(3)}${noFace.length ? `; no face in ${noFace.join(', ')}` : ''}`,
+);
+
+// ---------- Selfie vs document portrait (generated CNIE fronts) ----------
+// Each deepface photo is printed as the portrait of a generated CNIE, photographed (clean or hard), and
+// read back through the production path (locate, rectify, template portrait box, four rotations, the
+// side tried both ways up); every other photo is a selfie against it.
+const portraitEmbeddings = new Map<string, Float32Array>();
+let portraitsMissed = 0;
+{
+  const charset = await loadCharset(manifest);
+  const cnie = templateById('mar_cnie_2020')!;
+  for (const [i, f] of names.entries()) {
+    const rng = createRng(9000 + i);
+    const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), {
+      rng,
+      portraitPath: path.join(faceDir, f),
+    });
+    const photo = await photograph(front.image, i % 2 ? 'hard' : 'clean', rng);
+    const d = await decodeImage(photo.jpeg, f, LIMITS);
+    const side = await prepareSide(d.image, { inference, charset });
+    let best: Awaited<ReturnType<typeof analyzeFace>>;
+    for (const s of [side, await turnSide(side)]) {
+      const a = await analyzeFace(
+        portraitCrop(s.image, cnie.portrait!.box),
+        { inference },
+        { tryRotations: true },
+      );
+      if (a && (!best || a.box.score > best.box.score)) best = a;
+    }
+    if (best) portraitEmbeddings.set(f, best.embedding);
+    else portraitsMissed++;
+  }
+}
+const docGenuine: number[] = [];
+const docImpostor: number[] = [];
+for (const [doc, e] of portraitEmbeddings)
+  for (const selfie of names) {
+    if (selfie === doc) continue;
+    const s = cosine(embeddings.get(selfie)!, e);
+    (clusters.get(selfie) === clusters.get(doc) ? docGenuine : docImpostor).push(s);
+  }
+const docT01 = thresholdAtFar(docImpostor, 0.001);
+console.log('\n## Selfie vs generated document portrait (CNIE front, clean and hard photographs)\n');
+console.log(
+  table([
+    [
+      'documents',
+      'no face',
+      'genuine',
+      'impostor',
+      'AUC',
+      'TAR@FAR1%',
+      'TAR@FAR0.1%',
+      'cosine@FAR0.1%',
+      `TAR@${faceThreshold.toFixed(2)}`,
+      `FAR@${faceThreshold.toFixed(2)}`,
+    ],
+    [
+      portraitEmbeddings.size + portraitsMissed,
+      portraitsMissed,
+      docGenuine.length,
+      docImpostor.length,
+      auc(docGenuine, docImpostor).toFixed(4),
+      pct(rateAtLeast(docGenuine, thresholdAtFar(docImpostor, 0.01))),
+      pct(rateAtLeast(docGenuine, docT01)),
+      docT01.toFixed(3),
+      pct(rateAtLeast(docGenuine, faceThreshold)),
+      pct(rateAtLeast(docImpostor, faceThreshold)),
+    ],
+  ]),
 );
 
 // ---------- Liveness ----------
@@ -250,8 +326,9 @@ if (existsSync(dlcDir)) {
 }
 
 // ---------- Generated documents (test/synth) ----------
-{
-  const n = Number(process.env.EVAL_DOCUMENTS ?? 200);
+const evalDocuments = Number(process.env.EVAL_DOCUMENTS ?? 200);
+if (evalDocuments > 0) {
+  const n = evalDocuments;
   const r = await evaluateGeneratedDocuments(n, 1000, path.join(DATA, 'faces/deepface'));
   const p = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)} %` : '-');
   console.log(

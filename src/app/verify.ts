@@ -14,7 +14,7 @@ import {
 import { newId } from './ids.ts';
 import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
-import { clampRect, cropBilinear } from '../pipeline/image/rgb-image.ts';
+import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { enqueueEvent, eventForStatus } from './webhooks.ts';
 import type { VerificationRow } from '../ports/stores.ts';
 
@@ -278,17 +278,7 @@ async function templatePortrait(deps: AppDeps, ocr: OcrOutcome, times?: StageTim
   const box = ocr.template?.portrait;
   const front = ocr.front?.image;
   if (!box || box.side !== 'front' || !front) return undefined;
-  const [x, y, w, h] = box.box;
-  // A quarter of margin around the printed photo: the detector needs some context around the head.
-  const rect = {
-    x: (x - w * 0.25) * front.width,
-    y: (y - h * 0.15) * front.height,
-    width: w * 1.5 * front.width,
-    height: h * 1.3 * front.height,
-  };
-  const r = clampRect(front, rect);
-  const crop = cropBilinear(front, r, Math.round(r.width), Math.round(r.height));
-  return analyzeDocumentPortrait(deps, crop, times);
+  return analyzeDocumentPortrait(deps, portraitCrop(front, box.box), times);
 }
 
 /** Run the pipeline on a pending verification and store its outcome through a transition. */

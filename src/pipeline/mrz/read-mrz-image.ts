@@ -46,8 +46,13 @@ const offLength = (text: string) => Math.min(...LINE_LENGTHS.map((n) => Math.abs
  * half read right): the line is also read as two overlapping halves joined on their overlap, and the
  * reading with more letters and digits wins unless its length is further off an MRZ line's.
  */
-async function readMrzLine(img: RgbImage, rect: Rect, deps: MrzDeps, upsideDown: boolean) {
-  const whole = await recognizeText(img, rect, deps, MRZ_ALPHABET, { upsideDown });
+async function rereadInHalves(
+  img: RgbImage,
+  rect: Rect,
+  deps: MrzDeps,
+  upsideDown: boolean,
+  whole: { text: string; confidence: number },
+): Promise<{ text: string; confidence: number }> {
   if (whole.text.length < 20) return whole;
   const n = LINE_LENGTHS.reduce((a, b) =>
     Math.abs(b - whole.text.length) < Math.abs(a - whole.text.length) ? b : a,
@@ -64,11 +69,7 @@ async function readMrzLine(img: RgbImage, rect: Rect, deps: MrzDeps, upsideDown:
   // A half made only of fillers reads as nothing at all: the line then ends in fillers up to its length.
   if (joined.length < n && joined.endsWith('<') && b.text.replace(/</g, '') === '')
     joined = joined.padEnd(n, '<');
-  const halves = {
-    text: joined,
-    confidence: (a.confidence + b.confidence) / 2,
-    steps: [] as number[],
-  };
+  const halves = { text: joined, confidence: (a.confidence + b.confidence) / 2 };
   const score = (t: string) => t.replace(/</g, '').length - 2 * offLength(t);
   return score(halves.text) > score(whole.text) ? halves : whole;
 }
@@ -106,11 +107,12 @@ async function readBand(
   const lines: { rect: Rect; text: string; confidence: number }[] = [];
   for (const rect of ordered.slice(0, MAX_ROWS_READ)) {
     const padY = rect.height * 0.15;
-    const r = await readMrzLine(
+    const r = await recognizeText(
       img,
       { x: rect.x, y: rect.y - padY, width: rect.width, height: rect.height + 2 * padY },
       deps,
-      upsideDown,
+      MRZ_ALPHABET,
+      { upsideDown },
     );
     if (mrzLike(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
     else if (lines.length >= 2) break;
@@ -128,23 +130,43 @@ async function readBand(
     if (l.rect.width >= 0.9 * (right - left)) continue;
     const padY = l.rect.height * 0.15;
     const wide = { x: left, y: l.rect.y - padY, width: right - left, height: l.rect.height + 2 * padY };
-    const r = await readMrzLine(img, wide, deps, upsideDown);
+    const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
     if (mrzLike(r.text) && r.text.length > l.text.length) {
       l.text = r.text;
       l.confidence = r.confidence;
       l.rect = { ...l.rect, x: left, width: right - left };
     }
   }
-  times.recognize += performance.now() - t0;
   // Lines were collected from the MRZ edge (the document's bottom) inwards: its reading order is the reverse.
   const inOrder = [...lines].reverse();
-  return {
-    reading: readMrz(
+  let reading = readMrz(
+    inOrder.map((l) => l.text),
+    { today },
+  );
+  // The names line (the last of a TD1, the first otherwise) has no check digit to reveal dropped
+  // letters: it is always read again in halves; the other lines only when a check digit fails.
+  const names = inOrder.length === 3 ? inOrder[2]! : inOrder[0]!;
+  let changed = false;
+  for (const l of reading.checkDigitsValid ? [names] : inOrder) {
+    const padY = l.rect.height * 0.15;
+    const rect = { x: l.rect.x, y: l.rect.y - padY, width: l.rect.width, height: l.rect.height + 2 * padY };
+    const r = await rereadInHalves(img, rect, deps, upsideDown, l);
+    if (r.text !== l.text) {
+      l.text = r.text;
+      l.confidence = r.confidence;
+      changed = true;
+    }
+  }
+  if (changed) {
+    const again = readMrz(
       inOrder.map((l) => l.text),
       { today },
-    ),
-    lines: inOrder,
-  };
+    );
+    // A re-read that breaks check digits the first reading passed is the worse reading.
+    if (again.checkDigitsValid || !reading.checkDigitsValid) reading = again;
+  }
+  times.recognize += performance.now() - t0;
+  return { reading, lines: inOrder };
 }
 
 function elongation(boxes: TextBox[]): { horizontal: number; vertical: number } {
