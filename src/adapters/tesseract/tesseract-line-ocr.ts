@@ -30,10 +30,12 @@ function langPath(lang: string, dir: string): string {
  * tesseract.js itself.
  */
 export class TesseractLineOcr implements LineOcr {
-  private readonly workers = new Map<OcrScript, Promise<Worker>>();
+  private readonly workers = new Map<string, Promise<Worker>>();
 
-  private worker(script: OcrScript): Promise<Worker> {
-    let w = this.workers.get(script);
+  /** One worker per script and page-segmentation mode (a worker's mode is global to it). */
+  private worker(script: OcrScript, mode: 'line' | 'block'): Promise<Worker> {
+    const key = `${script}:${mode}`;
+    let w = this.workers.get(key);
     if (!w) {
       const { lang, dir } = LANGS[script];
       w = (async () => {
@@ -44,29 +46,34 @@ export class TesseractLineOcr implements LineOcr {
           errorHandler: () => undefined,
         });
         await worker.setParameters({
-          tessedit_pageseg_mode: PSM.SINGLE_LINE,
+          tessedit_pageseg_mode: mode === 'line' ? PSM.SINGLE_LINE : PSM.SINGLE_BLOCK,
           // Crops are made at a known scale; tesseract's own guess from the PNG header is meaningless.
           user_defined_dpi: '300',
         });
         return worker;
       })();
-      this.workers.set(script, w);
+      this.workers.set(key, w);
     }
     return w;
   }
 
   async readLine(crop: RgbImage, script: OcrScript): Promise<LineReading> {
-    const worker = await this.worker(script);
     const png = await sharp(Buffer.from(crop.data.buffer, crop.data.byteOffset, crop.data.length), {
       raw: { width: crop.width, height: crop.height, channels: 3 },
     })
       .png({ compressionLevel: 1 })
       .toBuffer();
-    const r = await worker.recognize(png);
-    return {
-      text: r.data.text.replace(/\s+/g, ' ').trim(),
-      confidence: Math.max(0, r.data.confidence) / 100,
+    const read = async (mode: 'line' | 'block') => {
+      const r = await (await this.worker(script, mode)).recognize(png);
+      return {
+        text: r.data.text.replace(/\s+/g, ' ').trim(),
+        confidence: Math.max(0, r.data.confidence) / 100,
+      };
     };
+    const line = await read('line');
+    // In single-line mode Tesseract sometimes finds no line at all in a clean crop (a generated
+    // "آيت سعيد" came back empty, and read right as a block): the block mode is the fallback.
+    return line.text ? line : read('block');
   }
 
   async close(): Promise<void> {
