@@ -17,6 +17,8 @@ export interface DocumentEvalResult {
     { documents: number; fields: number; exact: number; mrzRead: number; mrzDocs: number }
   >;
   arabic: { fields: number; exact: number };
+  /** Fields exact per document kind and level (generic ICAO passports are read from their MRZ only). */
+  byKind: Record<string, { documents: number; fields: number; exact: number }>;
   perField: Record<string, { n: number; exact: number }>;
   medianMs: number;
 }
@@ -42,6 +44,7 @@ export async function evaluateGeneratedDocuments(
       hard: { documents: 0, fields: 0, exact: 0, mrzRead: 0, mrzDocs: 0 },
     },
     arabic: { fields: 0, exact: 0 },
+    byKind: {},
     perField: {},
     medianMs: 0,
   };
@@ -54,6 +57,7 @@ export async function evaluateGeneratedDocuments(
       const card = i % 4 < 2;
       const portraitPath = faces.length ? faces[i % faces.length] : undefined;
       const truth: Record<string, string> = {};
+      const kind = card ? 'mar_cnie_2020' : i % 4 === 2 ? 'mar_passport' : 'icao_td3_passport';
       const images: Record<string, string> = {};
       if (card) {
         const front = await renderDocument('mar_cnie_2020_front', identity, { rng, portraitPath });
@@ -65,8 +69,11 @@ export async function evaluateGeneratedDocuments(
         images.document_front = (await photograph(front.image, level, rng)).jpeg.toString('base64');
         images.document_back = (await photograph(back.image, level, rng)).jpeg.toString('base64');
       } else {
-        const kind = i % 4 === 2 ? 'mar_passport' : 'icao_td3_passport';
-        const page = await renderDocument(kind, identity, { rng, portraitPath });
+        const page = await renderDocument(
+          kind === 'mar_passport' ? 'mar_passport' : 'icao_td3_passport',
+          identity,
+          { rng, portraitPath },
+        );
         Object.assign(truth, page.truth);
         delete truth.personal_number;
         images.document_front = (await photograph(page.image, level, rng)).jpeg.toString('base64');
@@ -87,8 +94,12 @@ export async function evaluateGeneratedDocuments(
         lvl.mrzDocs++;
         if (e.mrz === truth.mrz) lvl.mrzRead++;
       }
+      const byKind = (result.byKind[`${kind} ${level}`] ??= { documents: 0, fields: 0, exact: 0 });
+      byKind.documents++;
       for (const [k, want] of Object.entries(truth)) {
         const ok = e[k] === want;
+        byKind.fields++;
+        if (ok) byKind.exact++;
         const f = (result.perField[k] ??= { n: 0, exact: 0 });
         f.n++;
         if (ok) f.exact++;

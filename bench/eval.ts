@@ -347,6 +347,15 @@ if (evalDocuments > 0) {
   console.log(
     '\n' +
       table([
+        ['kind and level', 'documents', 'fields exact'],
+        ...Object.entries(r.byKind)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => [k, v.documents, p(v.exact, v.fields)]),
+      ]),
+  );
+  console.log(
+    '\n' +
+      table([
         ['field', 'n', 'exact'],
         ...Object.entries(r.perField).map(([k, v]) => [k, v.n, p(v.exact, v.n)]),
       ]),
