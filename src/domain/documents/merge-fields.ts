@@ -59,8 +59,15 @@ export function mergeFields(
         const confidence = 1 - (1 - m.confidence) * (1 - v.confidence);
         fields[name] = { value, confidence: Math.min(0.999, confidence), provenance: 'mrz+visual_zone' };
       } else {
-        // Check digits protect numbers and dates, not names: those go to the more confident reading.
-        const mrzWins = (CHECKED.has(name) && mrzCheckDigitsValid) || m.confidence >= v.confidence;
+        // Check digits protect numbers and dates, not names: those go to the more confident reading,
+        // unless one reading is the other cut short (OCR drops letters, at a line's end most of all,
+        // and does not invent them).
+        const a = comparable(m.value);
+        const b = comparable(v.value);
+        const truncated = !CHECKED.has(name) && (a.startsWith(b) || b.startsWith(a));
+        const mrzWins = truncated
+          ? a.length > b.length
+          : (CHECKED.has(name) && mrzCheckDigitsValid) || m.confidence >= v.confidence;
         const w = mrzWins ? m : v;
         fields[name] = {
           value: w.value,

@@ -98,3 +98,14 @@ test('Arabic names: a lone letter split off by OCR joins the next word; real two
   assert.equal(value('first_name_arabic', 'ل طيفة'), 'لطيفة');
   assert.equal(value('last_name_arabic', 'آيت سعيد'), 'آيت سعيد');
 });
+
+test('merge: a name one reading cut short takes the longer reading, whatever the confidences', () => {
+  const m = mergeFields(
+    { last_name: { value: 'KABBAJ', confidence: 0.7 }, first_name: { value: 'BELHA', confidence: 0.95 } },
+    { last_name: { value: 'KABBA', confidence: 0.95 }, first_name: { value: 'BELHAJ', confidence: 0.7 } },
+    true,
+  );
+  assert.equal(m.fields.last_name!.value, 'KABBAJ');
+  assert.equal(m.fields.first_name!.value, 'BELHAJ');
+  assert.equal(m.disagreements.length, 2);
+});

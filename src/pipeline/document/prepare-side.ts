@@ -17,20 +17,46 @@ export interface PreparedSide {
 }
 
 /**
- * When to trust an outline. A large one is the document. A smaller one must also have a document's
- * shape (landscape aspect between a TD3 page seen at an angle, 1.3, and an ID-1 card, 1.59, stretched
- * by perspective): on the Moroccan specimen scan the outlines found inside the card are the portrait (1.24)
- * and the left column (1.81).
+ * When to trust an outline. A large one is the document. A smaller one must have a document's shape
+ * (landscape aspect between a TD3 page seen at an angle, 1.3, and an ID-1 card, 1.59, stretched by
+ * perspective) and hold most of the photo's text: the outlines found inside documents are printed boxes
+ * (a portrait frame, a column), with the document's text around them, not in them.
  */
 const LARGE_SHARE = 0.3;
 const MIN_SHARE = 0.04;
 const DOCUMENT_ASPECT = [1.3, 1.72] as const;
+/** Share of the photo's text (by area) a smaller outline must hold. */
+const MIN_TEXT_INSIDE = 0.7;
 
-function plausibleDocument(q: DocumentQuad, frame: RgbImage): boolean {
+async function plausibleDocument(
+  q: DocumentQuad,
+  frame: RgbImage,
+  deps: { inference: InferenceRunner },
+): Promise<boolean> {
   const share = quadArea(q) / (frame.width * frame.height);
   if (share >= LARGE_SHARE) return true;
   const aspect = landscapeAspect(orientLandscape(q.corners));
-  return share >= MIN_SHARE && aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
+  if (share < MIN_SHARE || aspect < DOCUMENT_ASPECT[0] || aspect > DOCUMENT_ASPECT[1]) return false;
+  const text = await detectText(frame, deps, 960);
+  const total = text.reduce((a, b) => a + b.width * b.height, 0);
+  const inside = text
+    .filter((b) => insideQuad(q, b.x + b.width / 2, b.y + b.height / 2))
+    .reduce((a, b) => a + b.width * b.height, 0);
+  return total > 0 && inside / total >= MIN_TEXT_INSIDE;
+}
+
+/** Whether (x, y) lies inside the convex quad (same side of all four edges). */
+function insideQuad(q: DocumentQuad, x: number, y: number): boolean {
+  let sign = 0;
+  for (let i = 0; i < 4; i++) {
+    const a = q.corners[i]!;
+    const b = q.corners[(i + 1) % 4]!;
+    const cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x);
+    if (cross === 0) continue;
+    if (sign === 0) sign = Math.sign(cross);
+    else if (Math.sign(cross) !== sign) return false;
+  }
+  return true;
 }
 
 function landscapeAspect(c: DocumentQuad['corners']): number {
@@ -66,7 +92,7 @@ export async function prepareSide(
   const times = { locate: 0, rectify: 0, detect: 0 };
   let t0 = performance.now();
   const found = locateDocument(photo);
-  const quad = found && plausibleDocument(found, photo) ? found : undefined;
+  const quad = found && (await plausibleDocument(found, photo, deps)) ? found : undefined;
   times.locate = performance.now() - t0;
   let image = photo;
   t0 = performance.now();
