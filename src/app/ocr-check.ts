@@ -288,6 +288,9 @@ export async function ocrCheck(
     provenance.mrz = 'mrz';
   }
 
+  // Without an MRZ the check passes when the visual zone gave the identity: a number, a name and a date
+  // of birth, each in its expected shape.
+  const vzComplete = ['document_number', 'last_name', 'date_of_birth'].every((k) => vz[k] !== undefined);
   const signals: string[] = [];
   const issuing = (extracted.issuing_country as string | undefined) ?? undefined;
   const declaredAlpha3 = alpha3(declared.country);
@@ -301,10 +304,8 @@ export async function ocrCheck(
   const mrzValid = found?.reading.checkDigitsValid;
   if (found && !mrzValid) signals.push('mrz_check_digits_invalid');
   if (disagreements.length) signals.push('mrz_visual_zone_mismatch');
+  if (!found && !vzComplete) signals.push('document_unreadable');
 
-  // Without an MRZ the check passes when the visual zone gave the identity: a number, a name and a date
-  // of birth, each in its expected shape.
-  const vzComplete = ['document_number', 'last_name', 'date_of_birth'].every((k) => vz[k] !== undefined);
   const passed = found ? Boolean(mrzValid) : vzComplete;
   const keyConf = ['document_number', 'last_name', 'date_of_birth'].map((k) => confidences[k] ?? 0);
   return {

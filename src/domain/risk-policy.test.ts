@@ -129,6 +129,11 @@ test('document signals from the MRZ: expired rejects, mismatches and bad check d
     ocr: { status: 'failed', confidence: 0.6, signals: ['mrz_check_digits_invalid'] },
   });
   assert.equal(invalid.decision, 'review');
+  for (const signal of ['document_unreadable', 'mrz_visual_zone_mismatch']) {
+    const r = assessRisk({ face_match: face, ocr: { status: 'failed', confidence: 0.3, signals: [signal] } });
+    assert.equal(r.decision, 'review', signal);
+    assert.ok(r.risk_factors.some((f) => f.code === signal));
+  }
   const clean = assessRisk({ face_match: face, ocr: { status: 'passed', confidence: 0.95, signals: [] } });
   assert.equal(clean.decision, 'verified');
 });

@@ -4,7 +4,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  * Risk policy: check results → risk factors → score (0..1000) → level → decision. Versioned: every
  * verification stamps `policy_version`, so a stored score can always be explained by the rule that made it.
  */
-export const POLICY_VERSION = 'risk-2026-11-22.3';
+export const POLICY_VERSION = 'risk-2026-11-22.4';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -76,6 +76,16 @@ const DOCUMENT_RULES: readonly {
     weight: 300,
     severity: 'medium',
     message: 'The document was issued by another country than the one declared.',
+  },
+  {
+    // Neither an MRZ nor the identity fields of the visual zone could be read: nothing on the document
+    // can be checked, so a person looks at it.
+    signal: 'document_unreadable',
+    factor: 'document_unreadable',
+    code: 'document_unreadable',
+    weight: 300,
+    severity: 'medium',
+    message: 'The document could not be read (no machine-readable zone, identity fields missing).',
   },
   {
     // A field printed twice (MRZ and visual zone) that reads differently: a misread or an alteration.
