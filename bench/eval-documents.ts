@@ -53,7 +53,8 @@ export async function evaluateGeneratedDocuments(
     for (let i = 0; i < count; i++) {
       const rng = createRng(seed + i);
       const identity = randomIdentity(rng);
-      const level: PhotoLevel = i % 2 === 0 ? 'clean' : 'hard';
+      // Kinds cycle every document, levels every four: each kind is seen clean and hard.
+      const level: PhotoLevel = Math.floor(i / 4) % 2 === 0 ? 'clean' : 'hard';
       const card = i % 4 < 2;
       const portraitPath = faces.length ? faces[i % faces.length] : undefined;
       const truth: Record<string, string> = {};
