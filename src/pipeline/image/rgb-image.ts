@@ -60,6 +60,15 @@ export async function rotateRight(img: RgbImage, degrees: 90 | 180 | 270): Promi
   return toRgb(data, info.width, info.height);
 }
 
+/** Rotate clockwise by any angle (degrees), the uncovered corners filled with white. */
+export async function rotateBy(img: RgbImage, degrees: number): Promise<RgbImage> {
+  const { data, info } = await rawInput(img)
+    .rotate(degrees, { background: { r: 255, g: 255, b: 255 } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return toRgb(data, info.width, info.height);
+}
+
 /** Encode as JPEG (for stored crops such as the document portrait). */
 export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Buffer> {
   return rawInput(img).jpeg({ quality }).toBuffer();

@@ -8,6 +8,9 @@ import { NO_SHARED_DATA, SHARED_DATA } from '../../../test/helpers.ts';
 import { decodeImage } from '../image/decode.ts';
 import { rotateRight } from '../image/rgb-image.ts';
 import { readMrzFromImage, type MrzDeps } from './read-mrz-image.ts';
+import sharp from 'sharp';
+import { createRng, randomIdentity } from '../../../test/synth/identities.ts';
+import { renderDocument } from '../../../test/synth/render-document.ts';
 
 interface Truth {
   image: string;
@@ -66,5 +69,21 @@ describe('MRZ from a document image (PP-OCRv4 + check-digit correction)', { skip
     });
     const r = await readMrzFromImage(d.image, deps, today);
     assert.ok(!r?.reading.checkDigitsValid);
+  });
+
+  test('a generated passport page photographed a few degrees off is straightened and read', async () => {
+    const rng = createRng(77);
+    const id = randomIdentity(rng);
+    const page = await renderDocument('mar_passport', id, { rng });
+    for (const degrees of [-4, 3]) {
+      const tilted = await sharp(page.image)
+        .rotate(degrees, { background: '#ffffff' })
+        .jpeg({ quality: 85 })
+        .toBuffer();
+      const d = await decodeImage(tilted, 'document_front', { maxImageBytes: 50e6, maxImagePixels: 100e6 });
+      const r = await readMrzFromImage(d.image, deps, today);
+      assert.ok(r?.reading.checkDigitsValid, `${degrees}°: ${JSON.stringify(r?.reading.lines)}`);
+      assert.equal(r.reading.lines.join('\n'), page.truth.mrz);
+    }
   });
 });
