@@ -134,6 +134,19 @@ async function lineCrop(
   return { width, height, data };
 }
 
+/** `letters` with a space wherever any of `readings` (the same letters, spaced) has one. */
+function unionOfBreaks(letters: string, readings: readonly string[]): string {
+  const breaks = new Set<number>();
+  for (const r of readings) {
+    let k = 0;
+    for (const c of r) {
+      if (c === ' ') breaks.add(k);
+      else k++;
+    }
+  }
+  return [...letters].map((c, i) => (i > 0 && breaks.has(i) ? ' ' + c : c)).join('');
+}
+
 const lettersOnly = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
 
 async function readLatinField(
@@ -157,21 +170,27 @@ async function readLatinField(
       if (n?.valid) return { field: region.field, ...n, confidence: pp.confidence, engine: 'ppocr' };
       continue;
     }
-    // PP-OCR's letters, Tesseract's word breaks (PP-OCR drops spaces), merged before the label or
-    // preposition is stripped ("à LARACHE" must stay two words to lose its "à").
-    const letters = foldLatin(pp.text).replace(/[^A-Z0-9']/g, '');
+    // PP-OCR's letters with the word breaks of both engines (PP-OCR keeps some spaces and drops others,
+    // Tesseract misreads letters more but rarely a break), merged before the label or preposition is
+    // stripped ("à LARACHE" must stay two words to lose its "à").
+    const ppWords = foldLatin(pp.text)
+      .replace(/[^A-Z0-9' ]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
+    const letters = ppWords.replace(/ /g, '');
     if (letters.length < 2) continue;
     const crop = await lineCrop(side, row, 'binary', LATIN_LINE_PX);
     const ts = crop ? await deps.lineOcr.readLine(crop, 'latin') : { text: '', confidence: 0 };
+    // Stray marks are dropped, not turned into breaks ("OU)DA" is one word).
     const tsWords = foldLatin(ts.text)
-      .replace(/[^A-Z0-9' ]/g, ' ')
+      .replace(/[^A-Z0-9' ]/g, '')
       .replace(/\s+/g, ' ')
       .trim();
     // Long lines (addresses) tolerate more misread letters while still being the same line.
     const spaced = tsWords
       ? alignSpaces(letters, tsWords, Math.max(2, Math.floor(letters.length / 8)))
       : undefined;
-    const value = spaced ?? letters;
+    const value = unionOfBreaks(letters, [ppWords, spaced ?? letters]);
     const tsN = normaliseField(region, ts.text);
     const n = normaliseField(region, value);
     if (!n?.valid) continue;
