@@ -1,6 +1,10 @@
 import countries from 'i18n-iso-countries';
-import type { DocumentTemplate, VisualField } from '../domain/documents/document-template.ts';
-import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
+import {
+  ASPECT_BY_SIZE,
+  RECTIFIED_PX_PER_MM,
+  SIZE_MM,
+  type DocumentTemplate,
+} from '../domain/documents/document-template.ts';
 import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
@@ -60,30 +64,12 @@ function mrzValues(r: MrzImageReading): Record<string, SourcedValue> {
   return out;
 }
 
-/** Visual-zone field → `extracted_data` key (the seed's names; the rest are documented extensions). */
-const VZ_KEY: Record<VisualField, string> = {
-  last_name: 'last_name',
-  first_name: 'first_name',
-  last_name_arabic: 'last_name_arabic',
-  first_name_arabic: 'first_name_arabic',
-  date_of_birth: 'date_of_birth',
-  place_of_birth: 'place_of_birth',
-  place_of_birth_arabic: 'place_of_birth_arabic',
-  document_number: 'document_number',
-  expiry_date: 'expiry_date',
-  issue_date: 'issue_date',
-  gender: 'gender',
-  address: 'address',
-  address_arabic: 'address_arabic',
-  father_name: 'father_name',
-  mother_name: 'mother_name',
-};
-
 function vzValues(readings: readonly VisualZoneReading[]): Record<string, SourcedValue> {
   const out: Record<string, SourcedValue> = {};
   for (const r of readings)
     for (const f of r.fields) {
-      const key = VZ_KEY[f.field];
+      // Visual-zone fields carry their `extracted_data` names (the seed's, plus documented extensions).
+      const key = f.field;
       const c = f.valid ? f.confidence : f.confidence * 0.5;
       if (!out[key] || out[key].confidence < c) out[key] = { value: f.value, confidence: c };
     }
@@ -122,7 +108,7 @@ function candidateTemplates(
  * are lost to Tesseract).
  */
 async function atTemplateSize(side: RgbImage, t: DocumentTemplate): Promise<RgbImage> {
-  const width = Math.round((1011 / 85.6) * { ID1: 85.6, ID2: 105, ID3: 125 }[t.size]);
+  const width = Math.round(RECTIFIED_PX_PER_MM * SIZE_MM[t.size][0]);
   const height = Math.round(width / ASPECT_BY_SIZE[t.size]);
   return side.width === width && side.height === height ? side : resizeTo(side, width, height);
 }

@@ -6,7 +6,22 @@ import { templateById } from '../../src/domain/documents/templates.ts';
 import { readMrz } from '../../src/domain/mrz/read-mrz.ts';
 import { createRng, randomIdentity, type Identity } from './identities.ts';
 import { td1Lines, td3Lines } from './mrz-lines.ts';
-import { applyHomography, homography, photograph, type Point } from './photograph.ts';
+import {
+  applyHomography as applyH,
+  homographyFromQuad,
+} from '../../src/pipeline/document/rectify-document.ts';
+import { photograph, type Point } from './photograph.ts';
+
+/** The pipeline's homography on this file's [x, y] points. */
+const homography = (from: readonly Point[], to: readonly Point[]) =>
+  homographyFromQuad(
+    from.map(([x, y]) => ({ x, y })),
+    to.map(([x, y]) => ({ x, y })),
+  );
+const applyHomography = (m: number[], [x, y]: Point): Point => {
+  const p = applyH(m, x, y);
+  return [p.x, p.y];
+};
 import { DOCUMENT_KINDS, renderDocument, type DocumentKind } from './render-document.ts';
 
 const today = new Date('2026-03-01T00:00:00Z');

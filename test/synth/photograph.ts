@@ -1,8 +1,9 @@
 /**
  * "Photographs" a rendered document side: puts it in perspective on a textured background, then degrades
  * the picture as a phone camera would (blur, noise, glare, exposure, JPEG). The perspective warp is done
- * here (homography, inverse mapping, bilinear sampling), so the returned quad is exact.
+ * here (inverse mapping through the pipeline's homography, bilinear sampling), so the returned quad is exact.
  */
+import { homographyFromQuad } from '../../src/pipeline/document/rectify-document.ts';
 import sharp from 'sharp';
 import type { Rng } from './identities.ts';
 
@@ -32,72 +33,6 @@ export interface Photograph {
    * [j, j+1)), in the document's own order TL, TR, BR, BL whatever its rotation.
    */
   quad: Quad;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Homography
-
-/** The 3×3 matrix (row-major) mapping each `from` corner onto the matching `to` corner. */
-export function homography(from: readonly Point[], to: readonly Point[]): number[] {
-  // Solve A h = b for h = (h0..h7), h8 = 1.
-  const A: number[][] = [];
-  for (let i = 0; i < 4; i++) {
-    const [x, y] = from[i]!;
-    const [u, v] = to[i]!;
-    A.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
-    A.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
-  }
-  for (let col = 0; col < 8; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < 8; r++) if (Math.abs(A[r]![col]!) > Math.abs(A[pivot]![col]!)) pivot = r;
-    [A[col], A[pivot]] = [A[pivot]!, A[col]!];
-    const p = A[col]!;
-    if (Math.abs(p[col]!) < 1e-12) throw new Error('degenerate quad');
-    for (let r = 0; r < 8; r++) {
-      if (r === col) continue;
-      const row = A[r]!;
-      const k = row[col]! / p[col]!;
-      if (k === 0) continue;
-      for (let c = col; c < 9; c++) row[c] = row[c]! - k * p[c]!;
-    }
-  }
-  const h = A.map((row, i) => row[8]! / row[i]!);
-  return [...h, 1];
-}
-
-export function invert3(m: readonly number[]): number[] {
-  const [a, b, c, d, e, f, g, h, i] = m as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const A = e * i - f * h;
-  const B = -(d * i - f * g);
-  const C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  if (Math.abs(det) < 1e-12) throw new Error('singular matrix');
-  return [
-    A / det,
-    -(b * i - c * h) / det,
-    (b * f - c * e) / det,
-    B / det,
-    (a * i - c * g) / det,
-    -(a * f - c * d) / det,
-    C / det,
-    -(a * h - b * g) / det,
-    (a * e - b * d) / det,
-  ];
-}
-
-export function applyHomography(m: readonly number[], [x, y]: Point): Point {
-  const w = m[6]! * x + m[7]! * y + m[8]!;
-  return [(m[0]! * x + m[1]! * y + m[2]!) / w, (m[3]! * x + m[4]! * y + m[5]!) / w];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -412,27 +347,16 @@ function warp(
   glare: Glare | undefined,
   shadow: { dx: number; dy: number; opacity: number },
 ): void {
-  const H = homography(
+  // Output pixel → document pixel: the inverse mapping, solved directly from the quad.
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = homographyFromQuad(
+    quad.map(([x, y]) => ({ x, y })),
     [
-      [0, 0],
-      [dw, 0],
-      [dw, dh],
-      [0, dh],
+      { x: 0, y: 0 },
+      { x: dw, y: 0 },
+      { x: dw, y: dh },
+      { x: 0, y: dh },
     ],
-    quad,
-  );
-  const inv = invert3(H);
-  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = inv as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  ) as [number, number, number, number, number, number, number, number, number];
   // Output pixels per document pixel, to turn distances in the document into output pixels.
   const perDoc = dist(quad[0], quad[1]) / dw;
   const xs = quad.map((p) => p[0]);

@@ -400,41 +400,21 @@ function fieldBox(templateId: string, field: string): Box {
 /** Horizontal margin between a box edge and its text, in shares of the width. */
 const MARGIN = 0.008;
 
-/** A Latin value left-aligned in its box, vertically centred. */
-const latinIn = (
-  box: Box,
-  markup: string,
-  size: number,
-  font: FontName = 'sans',
-  field?: string,
-): TextItem => ({
-  field,
-  markup,
-  font,
-  size,
-  x: box[0] + MARGIN,
-  y: box[1] + box[3] / 2,
-  align: 'left',
-  maxWidth: box[2] - 2 * MARGIN,
-});
-
-/** An Arabic value right-aligned to its box's right edge, vertically centred. */
-const arabicIn = (
-  box: Box,
-  markup: string,
-  size: number,
-  font: FontName = 'sans',
-  field?: string,
-): TextItem => ({
-  field,
-  markup,
-  font,
-  size,
-  x: box[0] + box[2] - MARGIN,
-  y: box[1] + box[3] / 2,
-  align: 'right',
-  maxWidth: box[2] - 2 * MARGIN,
-});
+/** A value vertically centred in its box: Latin left-aligned, Arabic right-aligned to the box's right edge. */
+const valueIn =
+  (align: 'left' | 'right') =>
+  (box: Box, markup: string, size: number, font: FontName = 'sans', field?: string): TextItem => ({
+    field,
+    markup,
+    font,
+    size,
+    x: align === 'left' ? box[0] + MARGIN : box[0] + box[2] - MARGIN,
+    y: box[1] + box[3] / 2,
+    align,
+    maxWidth: box[2] - 2 * MARGIN,
+  });
+const latinIn = valueIn('left');
+const arabicIn = valueIn('right');
 
 const label = (
   text: string,

@@ -76,9 +76,17 @@ export interface DocumentTemplate {
   layoutSource: string;
 }
 
-/** Width / height of each ICAO size (9303 part 2). */
-export const ASPECT_BY_SIZE: Record<DocumentTemplate['size'], number> = {
-  ID1: 85.6 / 53.98,
-  ID2: 105 / 74,
-  ID3: 125 / 88,
+/** Width and height in mm of each ICAO size (9303 part 2). */
+export const SIZE_MM: Record<DocumentTemplate['size'], readonly [number, number]> = {
+  ID1: [85.6, 53.98],
+  ID2: [105, 74],
+  ID3: [125, 88],
 };
+
+/** Width / height of each ICAO size. */
+export const ASPECT_BY_SIZE = Object.fromEntries(
+  Object.entries(SIZE_MM).map(([k, [w, h]]) => [k, w / h]),
+) as Record<DocumentTemplate['size'], number>;
+
+/** Resolution of a rectified side: about 300 dpi, an ID-1 card 1011 px wide, enough for 8-pt print. */
+export const RECTIFIED_PX_PER_MM = 1011 / 85.6;

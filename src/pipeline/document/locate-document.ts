@@ -1,4 +1,4 @@
-import type { RgbImage } from '../image/rgb-image.ts';
+import { sampleBilinear, type RgbImage } from '../image/rgb-image.ts';
 import { applyHomography, homographyFromQuad } from './rectify-document.ts';
 
 export interface Point {
@@ -619,26 +619,12 @@ export function locateDocument(img: RgbImage): DocumentQuad | undefined {
 
 /** Bilinear luma sample in continuous coordinates (pixel centres at i + 0.5), clamped at the border. */
 function sampleLuma(img: RgbImage, x: number, y: number): number {
-  const { width: w, height: h, data } = img;
-  const xf = Math.max(0, Math.min(w - 1, x - 0.5));
-  const yf = Math.max(0, Math.min(h - 1, y - 0.5));
-  const x0 = Math.floor(xf);
-  const y0 = Math.floor(yf);
-  const x1 = Math.min(w - 1, x0 + 1);
-  const y1 = Math.min(h - 1, y0 + 1);
-  const ax = xf - x0;
-  const ay = yf - y0;
-  const r0 = y0 * w * 3;
-  const r1 = y1 * w * 3;
-  const c0 = x0 * 3;
-  const c1 = x1 * 3;
-  const l00 = 0.299 * data[r0 + c0]! + 0.587 * data[r0 + c0 + 1]! + 0.114 * data[r0 + c0 + 2]!;
-  const l01 = 0.299 * data[r0 + c1]! + 0.587 * data[r0 + c1 + 1]! + 0.114 * data[r0 + c1 + 2]!;
-  const l10 = 0.299 * data[r1 + c0]! + 0.587 * data[r1 + c0 + 1]! + 0.114 * data[r1 + c0 + 2]!;
-  const l11 = 0.299 * data[r1 + c1]! + 0.587 * data[r1 + c1 + 1]! + 0.114 * data[r1 + c1 + 2]!;
-  const top = l00 * (1 - ax) + l01 * ax;
-  const bot = l10 * (1 - ax) + l11 * ax;
-  return top * (1 - ay) + bot * ay;
+  // Bilinear interpolation is linear: the luma of the interpolated channels is the interpolated luma.
+  return (
+    0.299 * sampleBilinear(img, x - 0.5, y - 0.5, 0) +
+    0.587 * sampleBilinear(img, x - 0.5, y - 0.5, 1) +
+    0.114 * sampleBilinear(img, x - 0.5, y - 0.5, 2)
+  );
 }
 
 interface FitLine {

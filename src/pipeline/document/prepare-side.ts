@@ -1,3 +1,4 @@
+import { RECTIFIED_PX_PER_MM, SIZE_MM } from '../../domain/documents/document-template.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateRight, type RgbImage } from '../image/rgb-image.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
@@ -5,7 +6,7 @@ import { locateDocument, type DocumentQuad } from './locate-document.ts';
 import { orientLandscape, rectifyDocument } from './rectify-document.ts';
 
 export interface PreparedSide {
-  /** The document alone, upright, landscape, at about CANONICAL_WIDTH px wide (or the photo as given). */
+  /** The document alone, upright, landscape, at RECTIFIED_PX_PER_MM (or the photo as given). */
   image: RgbImage;
   /** Where the document was found in the photo (undefined: it already fills the frame, or was not found). */
   quad?: DocumentQuad;
@@ -78,9 +79,6 @@ function quadArea(q: DocumentQuad): number {
 /** Text detection size: the MRZ reader's 960 px rounded up to cover a rectified TD3 page's 1476 px well. */
 const DETECT_SIDE = 1024;
 
-/** Rectified width: ID-1 cards at ~300 dpi (85.6 mm ≈ 1011 px), enough for 8-pt print. */
-const CANONICAL_WIDTH = 1011;
-
 /**
  * Locate the document in a photo, rectify it to a landscape rectangle whose aspect is the quad's own, and
  * detect its text lines once for every reader after it.
@@ -100,7 +98,7 @@ export async function prepareSide(
     const c = orientLandscape(quad.corners);
     const aspect = landscapeAspect(c);
     // Passport pages (aspect ≈ 1.42) are larger than cards: same print size, same pixels per mm.
-    const width = aspect < 1.5 ? Math.round((CANONICAL_WIDTH * 125) / 85.6) : CANONICAL_WIDTH;
+    const width = Math.round(RECTIFIED_PX_PER_MM * SIZE_MM[aspect < 1.5 ? 'ID3' : 'ID1'][0]);
     image = rectifyDocument(photo, c, width, Math.round(width / Math.max(0.5, aspect)));
   } else if (photo.height > photo.width) {
     image = await rotateRight(photo, 90);
