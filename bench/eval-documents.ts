@@ -20,6 +20,8 @@ export interface DocumentEvalResult {
   /** Fields exact per document kind and level (generic ICAO passports are read from their MRZ only). */
   byKind: Record<string, { documents: number; fields: number; exact: number }>;
   perField: Record<string, { n: number; exact: number }>;
+  /** Every field read wrong or not at all, for diagnosis (not printed by `npm run eval`). */
+  misses: { document: number; kind: string; level: PhotoLevel; field: string; want: string; got: unknown }[];
   medianMs: number;
 }
 
@@ -46,6 +48,7 @@ export async function evaluateGeneratedDocuments(
     arabic: { fields: 0, exact: 0 },
     byKind: {},
     perField: {},
+    misses: [],
     medianMs: 0,
   };
   const ms: number[] = [];
@@ -104,6 +107,7 @@ export async function evaluateGeneratedDocuments(
         const f = (result.perField[k] ??= { n: 0, exact: 0 });
         f.n++;
         if (ok) f.exact++;
+        else result.misses.push({ document: i, kind, level, field: k, want, got: e[k] });
         if (ARABIC.has(k)) {
           result.arabic.fields++;
           if (ok) result.arabic.exact++;
@@ -121,7 +125,12 @@ export async function evaluateGeneratedDocuments(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // node --import tsx bench/eval-documents.ts [count] [seed]: the result with every miss, as JSON.
   const n = Number(process.argv[2] ?? 20);
-  const r = await evaluateGeneratedDocuments(n, 1000, '/work/shared/data/faces/deepface');
+  const r = await evaluateGeneratedDocuments(
+    n,
+    Number(process.argv[3] ?? 1000),
+    '/work/shared/data/faces/deepface',
+  );
   console.log(JSON.stringify(r, null, 1));
 }

@@ -27,8 +27,14 @@ const MIN_AREA_FRACTION = 0.03;
 // Known document aspect ratios: ID-1 card, ID-2 / TD3 passport page (also an open booklet's two pages).
 const ASPECTS = [85.6 / 53.98, 1.42];
 const MIN_SCORE = 0.35;
+/** Outlines whose corners are within this share of the frame of a better one's are the same outline. */
+const NEAR_DUPLICATE = 0.02;
+/** Distinct outlines given the interior check. */
+const SCORED_CANDIDATES = 40;
 // Sobel magnitude (on 0..255 grey, blurred) above which a gradient maximum is print rather than noise.
 const DETAIL_THRESHOLD = 10;
+/** Weight of the colour-difference gradients against the luma's. */
+const CHROMA_GAIN = 2;
 const FILL_MIN_DENSITY = 0.02;
 const FILL_RELATIVE = 0.3;
 
@@ -52,12 +58,14 @@ interface Candidate {
 }
 
 /**
- * Area-average downscale to sw×sh, converting to BT.601 luma on the way (no full-size grey copy: at
- * 1600 px that allocation alone costs more than the edge detection).
+ * Area-average downscale to sw×sh, converting to BT.601 luma and colour differences on the way (no
+ * full-size copy: at 1600 px that allocation alone costs more than the edge detection).
  */
-function downscaleLuma(img: RgbImage, sw: number, sh: number): Float32Array {
+function downscaleYcc(img: RgbImage, sw: number, sh: number): [Float32Array, Float32Array, Float32Array] {
   const { width: w, height: h, data } = img;
-  const out = new Float32Array(sw * sh);
+  const luma = new Float32Array(sw * sh);
+  const cb = new Float32Array(sw * sh);
+  const cr = new Float32Array(sw * sh);
   const xs = new Int32Array(sw + 1);
   for (let i = 0; i <= sw; i++) xs[i] = Math.min(w, Math.round((i * w) / sw));
   for (let oy = 0; oy < sh; oy++) {
@@ -66,41 +74,51 @@ function downscaleLuma(img: RgbImage, sw: number, sh: number): Float32Array {
     for (let ox = 0; ox < sw; ox++) {
       const x0 = xs[ox]!;
       const x1 = Math.max(x0 + 1, xs[ox + 1]!);
-      let s = 0;
+      let r = 0;
+      let g = 0;
+      let b = 0;
       for (let y = y0; y < y1; y++) {
         for (let j = (y * w + x0) * 3, end = (y * w + x1) * 3; j < end; j += 3) {
-          s += 0.299 * data[j]! + 0.587 * data[j + 1]! + 0.114 * data[j + 2]!;
+          r += data[j]!;
+          g += data[j + 1]!;
+          b += data[j + 2]!;
         }
       }
-      out[oy * sw + ox] = s / ((x1 - x0) * (y1 - y0));
+      const n = (x1 - x0) * (y1 - y0);
+      const o = oy * sw + ox;
+      // BT.601 luma and colour differences.
+      luma[o] = (0.299 * r + 0.587 * g + 0.114 * b) / n;
+      cb[o] = (-0.1687 * r - 0.3313 * g + 0.5 * b) / n;
+      cr[o] = (0.5 * r - 0.4187 * g - 0.0813 * b) / n;
     }
   }
-  return out;
+  return [luma, cb, cr];
 }
 
 function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
   const r = Math.ceil(sigma * 2.5);
-  const k: number[] = [];
+  const k = new Float32Array(2 * r + 1);
   let sum = 0;
-  for (let i = -r; i <= r; i++) {
-    const v = Math.exp((-i * i) / (2 * sigma * sigma));
-    k.push(v);
-    sum += v;
-  }
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp((-i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i]! /= sum;
+  // Horizontal then vertical pass; only the border pixels pay for clamping.
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let i = -r; i <= r; i++) s += k[i + r]! * src[y * w + Math.min(w - 1, Math.max(0, x + i))]!;
-      tmp[y * w + x] = s;
+      if (x >= r && x < w - r) for (let i = -r; i <= r; i++) s += k[i + r]! * src[row + x + i]!;
+      else for (let i = -r; i <= r; i++) s += k[i + r]! * src[row + Math.min(w - 1, Math.max(0, x + i))]!;
+      tmp[row + x] = s;
     }
   }
   for (let y = 0; y < h; y++) {
+    const inner = y >= r && y < h - r;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x]!;
+      if (inner) for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[(y + i) * w + x]!;
+      else for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x]!;
       out[y * w + x] = s;
     }
   }
@@ -130,29 +148,38 @@ interface EdgeMap {
   gy: Float32Array;
 }
 
-/** Canny: Sobel, non-maximum suppression, hysteresis with thresholds from the image's own statistics. */
-function detectEdges(img: Float32Array, w: number, h: number): EdgeMap {
+/**
+ * Canny: Sobel, non-maximum suppression, hysteresis with thresholds from the image's own statistics. The
+ * gradient is the strongest of the luma's and the (amplified) colour differences': a white card on a
+ * white table differs from it mostly by its tint.
+ */
+function detectEdges(channels: readonly Float32Array[], w: number, h: number): EdgeMap {
   const gx = new Float32Array(w * h);
   const gy = new Float32Array(w * h);
   const mag = new Float32Array(w * h);
-  for (let y = 1; y < h - 1; y++) {
-    for (let x = 1; x < w - 1; x++) {
-      const i = y * w + x;
-      const a = img[i - w - 1]!,
-        b = img[i - w]!,
-        c = img[i - w + 1]!;
-      const d = img[i - 1]!,
-        f = img[i + 1]!;
-      const g = img[i + w - 1]!,
-        hh = img[i + w]!,
-        k = img[i + w + 1]!;
-      const sx = c + 2 * f + k - a - 2 * d - g;
-      const sy = g + 2 * hh + k - a - 2 * b - c;
-      gx[i] = sx;
-      gy[i] = sy;
-      mag[i] = Math.hypot(sx, sy);
+  channels.forEach((img, ch) => {
+    const gain = ch === 0 ? 1 : CHROMA_GAIN;
+    for (let y = 1; y < h - 1; y++) {
+      for (let x = 1; x < w - 1; x++) {
+        const i = y * w + x;
+        const a = img[i - w - 1]!,
+          b = img[i - w]!,
+          c = img[i - w + 1]!;
+        const d = img[i - 1]!,
+          f = img[i + 1]!;
+        const g = img[i + w - 1]!,
+          hh = img[i + w]!,
+          k = img[i + w + 1]!;
+        const sx = gain * (c + 2 * f + k - a - 2 * d - g);
+        const sy = gain * (g + 2 * hh + k - a - 2 * b - c);
+        const m = Math.sqrt(sx * sx + sy * sy);
+        if (m <= mag[i]!) continue;
+        gx[i] = sx;
+        gy[i] = sy;
+        mag[i] = m;
+      }
     }
-  }
+  });
   const nms = new Float32Array(w * h);
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
@@ -313,7 +340,7 @@ function lineProfile(em: EdgeMap, w: number, h: number, theta: number, rho: numb
         if (!em.edge[i]) continue;
         const gx = em.gx[i]!;
         const gy = em.gy[i]!;
-        const dot = (gx * cos + gy * sin) / Math.hypot(gx, gy);
+        const dot = (gx * cos + gy * sin) / Math.sqrt(gx * gx + gy * gy);
         if (dot >= cosTol) p = 1;
         else if (dot <= -cosTol) q = 1;
       }
@@ -560,12 +587,15 @@ function candidates(lines: Line[], w: number, h: number, dMax: number): Candidat
         segmentCounts(c, p4, p1, mid, dMax),
       ];
       const lens = [dist(p1, p2), dist(p2, p3), dist(p3, p4), dist(p4, p1)];
-      // A document is lighter (or darker) than its surroundings all round; an outline whose sides
-      // disagree is usually stitched together from shadows, stripes or print.
+      // A document is mostly lighter (or darker) than its surroundings all round; an outline whose sides
+      // disagree is usually stitched together from shadows, stripes or print. Edges of the other
+      // polarity count half: a card's coloured band can be darker than the table its white is lighter than.
       const bright = counts.reduce((s, k) => s + k[0], 0);
       const dark = counts.reduce((s, k) => s + k[1], 0);
       const pol = bright >= dark ? 0 : 1;
-      const support = counts.map((k, i) => Math.min(1, k[pol]! / Math.max(1, lens[i]!)));
+      const support = counts.map((k, i) =>
+        Math.min(1, (k[pol]! + 0.5 * k[1 - pol]!) / Math.max(1, lens[i]!)),
+      );
       if (Math.min(...support) < 0.3) continue;
       const edge = support.reduce((s, v) => s + v, 0) / 4;
       // The weakest side counts extra: a quad closed by one stray line (a text row, a photo frame) is
@@ -588,33 +618,76 @@ function candidates(lines: Line[], w: number, h: number, dMax: number): Candidat
  * whole image.
  */
 export function locateDocument(img: RgbImage): DocumentQuad | undefined {
+  return locateDocumentOutlines(img, 1)[0]?.refine();
+}
+
+export interface DocumentOutline extends DocumentQuad {
+  /** The outline fitted to the full-resolution edges (the corners above come from the working copy). */
+  refine(): DocumentQuad;
+}
+
+/**
+ * The photo's distinct document-like outlines, best first (at most `max`, each backed by edges well
+ * enough to be the document). The best is not always the document: a card's printed portrait frame
+ * outlines better than its own rounded, low-contrast or partly covered edges, so a caller that can tell
+ * (by where the photo's text lies) looks further down the list.
+ */
+export function locateDocumentOutlines(img: RgbImage, max: number): DocumentOutline[] {
   const { width: W, height: H } = img;
   const s = Math.min(1, WORK_SIZE / Math.max(W, H));
   const w = Math.max(8, Math.round(W * s));
   const h = Math.max(8, Math.round(H * s));
-  const small = downscaleLuma(img, w, h);
-  const em = detectEdges(gaussianBlur(small, w, h, 1.2), w, h);
+  const em = detectEdges(
+    downscaleYcc(img, w, h).map((c) => gaussianBlur(c, w, h, 1.2)),
+    w,
+    h,
+  );
   const lines = houghLines(em, w, h);
   const dMax = Math.ceil(Math.hypot(w, h));
   const cands = candidates(lines, w, h, dMax);
-  if (!cands.length) return undefined;
   cands.sort((a, b) => b.rank - a.rank);
   const integral = edgeIntegral(em.detail, w, h);
-  let best: Candidate | undefined;
-  let bestScore = -1;
-  for (const c of cands.slice(0, 40)) {
-    const score = c.rank * (0.1 + 0.9 * interiorFill(c.corners, integral, w, h));
-    if (score > bestScore) {
-      bestScore = score;
-      best = c;
-    }
+  // The same outline is found many times over from near-parallel lines (a double contour, blur): only
+  // the best of each is kept, so that the few distinct outlines of the photo all reach the interior check.
+  const near = NEAR_DUPLICATE * Math.max(w, h);
+  const distinct: Candidate[] = [];
+  for (const c of cands) {
+    if (distinct.some((d) => quadDistance(d.corners, c.corners) < near)) continue;
+    distinct.push(c);
+    if (distinct.length >= SCORED_CANDIDATES) break;
   }
-  if (!best || best.edge < MIN_SCORE) return undefined;
+  const scored = distinct
+    .map((c) => ({ c, score: c.rank * (0.1 + 0.9 * interiorFill(c.corners, integral, w, h)) }))
+    .sort((a, b) => b.score - a.score);
   const sx = W / w;
   const sy = H / h;
-  const coarse = best.corners.map((p) => ({ x: p.x * sx, y: p.y * sy }));
-  const refined = refineCorners(img, coarse, Math.max(3, 2.5 * Math.max(sx, sy)));
-  return { corners: clockwiseFromTopLeft(refined), score: Math.min(1, best.edge) };
+  return scored
+    .filter(({ c }) => c.edge >= MIN_SCORE)
+    .slice(0, max)
+    .map(({ c }) => {
+      const coarse = c.corners.map((p) => ({ x: p.x * sx, y: p.y * sy }));
+      const score = Math.min(1, c.edge);
+      return {
+        corners: clockwiseFromTopLeft(coarse),
+        score,
+        refine: () => ({
+          corners: clockwiseFromTopLeft(refineCorners(img, coarse, Math.max(3, 2.5 * Math.max(sx, sy)))),
+          score,
+        }),
+      };
+    });
+}
+
+/** Mean corner distance under the best matching of corners (either direction, any starting corner). */
+function quadDistance(a: readonly Point[], b: readonly Point[]): number {
+  let best = Infinity;
+  for (const dir of [1, -1])
+    for (let shift = 0; shift < 4; shift++) {
+      let s = 0;
+      for (let i = 0; i < 4; i++) s += dist(a[i]!, b[(((shift + dir * i) % 4) + 4) % 4]!);
+      best = Math.min(best, s / 4);
+    }
+  return best;
 }
 
 /** Bilinear luma sample in continuous coordinates (pixel centres at i + 0.5), clamped at the border. */

@@ -2,7 +2,7 @@ import { RECTIFIED_PX_PER_MM, SIZE_MM } from '../../domain/documents/document-te
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateRight, type RgbImage } from '../image/rgb-image.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
-import { locateDocument, type DocumentQuad } from './locate-document.ts';
+import { locateDocumentOutlines, type DocumentQuad } from './locate-document.ts';
 import { orientLandscape, rectifyDocument } from './rectify-document.ts';
 
 export interface PreparedSide {
@@ -28,22 +28,25 @@ const MIN_SHARE = 0.04;
 const DOCUMENT_ASPECT = [1.3, 1.72] as const;
 /** Share of the photo's text (by area) a smaller outline must hold. */
 const MIN_TEXT_INSIDE = 0.7;
+/** Outlines considered, best first. */
+const OUTLINES_TRIED = 8;
 
-async function plausibleDocument(
+function plausibleDocument(
   q: DocumentQuad,
   frame: RgbImage,
-  deps: { inference: InferenceRunner },
-): Promise<boolean> {
+  text: () => Promise<TextBox[]>,
+): Promise<boolean> | boolean {
   const share = quadArea(q) / (frame.width * frame.height);
   if (share >= LARGE_SHARE) return true;
   const aspect = landscapeAspect(orientLandscape(q.corners));
   if (share < MIN_SHARE || aspect < DOCUMENT_ASPECT[0] || aspect > DOCUMENT_ASPECT[1]) return false;
-  const text = await detectText(frame, deps, 960);
-  const total = text.reduce((a, b) => a + b.width * b.height, 0);
-  const inside = text
-    .filter((b) => insideQuad(q, b.x + b.width / 2, b.y + b.height / 2))
-    .reduce((a, b) => a + b.width * b.height, 0);
-  return total > 0 && inside / total >= MIN_TEXT_INSIDE;
+  return text().then((boxes) => {
+    const total = boxes.reduce((a, b) => a + b.width * b.height, 0);
+    const inside = boxes
+      .filter((b) => insideQuad(q, b.x + b.width / 2, b.y + b.height / 2))
+      .reduce((a, b) => a + b.width * b.height, 0);
+    return total > 0 && inside / total >= MIN_TEXT_INSIDE;
+  });
 }
 
 /** Whether (x, y) lies inside the convex quad (same side of all four edges). */
@@ -89,8 +92,17 @@ export async function prepareSide(
 ): Promise<PreparedSide> {
   const times = { locate: 0, rectify: 0, detect: 0 };
   let t0 = performance.now();
-  const found = locateDocument(photo);
-  const quad = found && (await plausibleDocument(found, photo, deps)) ? found : undefined;
+  // The best outline first; a printed frame (the portrait) may outline better than the card itself, so
+  // the next ones are tried in turn. The photo's text is detected once, and only if an outline needs it.
+  let photoText: Promise<TextBox[]> | undefined;
+  const text = () => (photoText ??= detectText(photo, deps, 960));
+  let quad: DocumentQuad | undefined;
+  for (const outline of locateDocumentOutlines(photo, OUTLINES_TRIED)) {
+    if (await plausibleDocument(outline, photo, text)) {
+      quad = outline.refine();
+      break;
+    }
+  }
   times.locate = performance.now() - t0;
   let image = photo;
   t0 = performance.now();
