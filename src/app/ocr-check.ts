@@ -11,7 +11,11 @@ import { round4 } from '../domain/face-match-policy.ts';
 import type { MrzExtracted } from '../domain/mrz/read-mrz.ts';
 import type { CheckResult } from '../domain/verification.ts';
 import { prepareSide, turnSide, type PreparedSide } from '../pipeline/document/prepare-side.ts';
-import { readVisualZone, type VisualZoneReading } from '../pipeline/document/read-visual-zone.ts';
+import {
+  readCaptionedFields,
+  readVisualZone,
+  type VisualZoneReading,
+} from '../pipeline/document/read-visual-zone.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
 import { resizeTo, type RgbImage } from '../pipeline/image/rgb-image.ts';
 import { readMrzFromImage, type MrzImageReading } from '../pipeline/mrz/read-mrz-image.ts';
@@ -113,6 +117,10 @@ async function atTemplateSize(side: RgbImage, t: DocumentTemplate): Promise<RgbI
   return side.width === width && side.height === height ? side : resizeTo(side, width, height);
 }
 
+/**
+ * Read a template's visual zone on each side it places fields on: by their boxes, or for a generic
+ * template by their captions.
+ */
 async function readTemplate(
   deps: AppDeps,
   t: DocumentTemplate,
@@ -121,7 +129,8 @@ async function readTemplate(
   const out: VisualZoneReading[] = [];
   for (const name of ['front', 'back'] as const) {
     const side = sides[name];
-    if (!side || !t.fields.some((f) => f.side === name)) continue;
+    const boxed = t.fields.some((f) => f.side === name);
+    if (!side || (!boxed && !t.captioned?.some((f) => f.side === name))) continue;
     const sized = await atTemplateSize(side.image, t);
     const sx = sized.width / side.image.width;
     const sy = sized.height / side.image.height;
@@ -132,7 +141,7 @@ async function readTemplate(
       width: b.width * sx,
       height: b.height * sy,
     }));
-    out.push(await readVisualZone(sized, t, name, deps, boxes));
+    out.push(await (boxed ? readVisualZone : readCaptionedFields)(sized, t, name, deps, boxes));
   }
   return out;
 }
@@ -207,7 +216,14 @@ export async function ocrCheck(
   let readings: VisualZoneReading[] = [];
   for (const t of candidateTemplates(found, declared).slice(0, 2)) {
     if (!t.fields.length) {
-      template ??= t;
+      // A generic template: only its captioned fields, on sides whose way up the MRZ told.
+      if (!template) {
+        template = t;
+        readings = await readTemplate(deps, t, {
+          front: knownUp.has('front') ? front : undefined,
+          back: knownUp.has('back') ? back : undefined,
+        });
+      }
       continue;
     }
     let r = await readTemplate(deps, t, { front, back });

@@ -627,6 +627,8 @@ function cnieBack(identity: Identity, side: Side, rng: Rng, layout: Td1Layout): 
   };
 }
 
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
 const STATES: Record<string, { name: string; nationality: string }> = {
   MAR: { name: 'ROYAUME DU MAROC', nationality: 'MAROCAINE' },
   FRA: { name: 'REPUBLIQUE FRANCAISE', nationality: 'FRANCAISE' },
@@ -665,12 +667,38 @@ function passport(identity: Identity, side: Side, rng: Rng, state: string, arabi
     size = 26,
     font: FontName = 'sans',
   ): TextItem[] => {
-    const b = box(field);
+    const at = box(slot[field] ?? field);
+    // Rows of the left column trade places; each keeps the widest row's width.
+    const b: Box = slot[field] ? [at[0], at[1], 0.4, at[3]] : at;
     return [
       label(caption, b[0] + MARGIN, b[1] + 0.016, 'left', 11),
       latinIn(b, esc(value), size, font, field),
     ];
   };
+  // Other issuers differ from the Moroccan page: the rows of the left column come in another order, the
+  // captions in English first or alone, the dates spelt another way (what the generic template must cope with).
+  const rows = ['last_name', 'first_name', 'date_of_birth', 'place_of_birth', 'issue_date'];
+  const slot = Object.fromEntries(rows.map((f) => [f, f]));
+  let captionStyle: 'fr/en' | 'en/fr' | 'en' = 'fr/en';
+  let dateStyle: 'slash' | 'dot' | 'month' = 'slash';
+  if (!arabic) {
+    const order = [...rows];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    rows.forEach((f, i) => (slot[f] = order[i]!));
+    captionStyle = rng.pick(['fr/en', 'en/fr', 'en'] as const);
+    dateStyle = rng.pick(['slash', 'dot', 'month'] as const);
+  }
+  const caption = (fr: string, en: string) =>
+    captionStyle === 'fr/en' ? `${fr} / ${en}` : captionStyle === 'en/fr' ? `${en} / ${fr}` : en;
+  const date = (iso: string) =>
+    dateStyle === 'slash'
+      ? dmy(iso)
+      : dateStyle === 'dot'
+        ? dmy(iso).replaceAll('/', '.')
+        : `${iso.slice(8)} ${MONTHS[Number(iso.slice(5, 7)) - 1]!} ${iso.slice(0, 4)}`;
   const texts: TextItem[] = [
     heading(info.name, 0.33, 0.045, 'left', 26),
     heading('PASSEPORT   PASSPORT', 0.33, 0.1, 'left', 20),
@@ -678,17 +706,23 @@ function passport(identity: Identity, side: Side, rng: Rng, state: string, arabi
     latinIn([0.33, 0.15, 0.1, 0.08], 'P', 26),
     label('Code / Code', 0.45 + MARGIN, 0.166, 'left', 11),
     latinIn([0.45, 0.15, 0.12, 0.08], esc(state), 26),
-    ...boxed('document_number', 'N° du passeport / Passport No.', identity.documentNumber, 27, 'bold'),
-    ...boxed('last_name', 'Nom / Surname', identity.lastName),
-    ...boxed('first_name', 'Prénoms / Given names', identity.firstName),
-    ...boxed('date_of_birth', 'Date de naissance / Date of birth', dmy(identity.dateOfBirth)),
-    ...boxed('gender', 'Sexe / Sex', identity.sex),
-    label('Nationalité / Nationality', 0.79 + MARGIN, 0.436, 'left', 11),
+    ...boxed(
+      'document_number',
+      caption('N° du passeport', 'Passport No.'),
+      identity.documentNumber,
+      27,
+      'bold',
+    ),
+    ...boxed('last_name', caption('Nom', 'Surname'), identity.lastName),
+    ...boxed('first_name', caption('Prénoms', 'Given names'), identity.firstName),
+    ...boxed('date_of_birth', caption('Date de naissance', 'Date of birth'), date(identity.dateOfBirth)),
+    ...boxed('gender', caption('Sexe', 'Sex'), identity.sex),
+    label(caption('Nationalité', 'Nationality'), 0.79 + MARGIN, 0.436, 'left', 11),
     latinIn([0.79, 0.42, 0.19, 0.08], esc(info.nationality), 24),
-    ...boxed('place_of_birth', 'Lieu de naissance / Place of birth', identity.placeOfBirth),
-    ...boxed('issue_date', 'Date de délivrance / Date of issue', dmy(identity.issueDate)),
-    ...boxed('expiry_date', "Date d'expiration / Date of expiry", dmy(identity.expiryDate)),
-    label('Autorité / Authority', 0.33 + MARGIN, 0.706, 'left', 11),
+    ...boxed('place_of_birth', caption('Lieu de naissance', 'Place of birth'), identity.placeOfBirth),
+    ...boxed('issue_date', caption('Date de délivrance', 'Date of issue'), date(identity.issueDate)),
+    ...boxed('expiry_date', caption("Date d'expiration", 'Date of expiry'), date(identity.expiryDate)),
+    label(caption('Autorité', 'Authority'), 0.33 + MARGIN, 0.706, 'left', 11),
     latinIn([0.33, 0.69, 0.4, 0.07], esc(info.name === state ? state : 'DIRECTION GENERALE'), 20),
     ...mrzItems(lines, side, 0.04, 0.92, [0.835, 0.935]),
   ];

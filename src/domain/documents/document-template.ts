@@ -49,6 +49,19 @@ export interface FieldRegion {
   pattern?: string;
 }
 
+/**
+ * A field found by its printed caption rather than by its place: the generic templates cannot know where
+ * an issuer prints it, but ICAO 9303 has every zone II field captioned, in the issuer's language and in
+ * English, French or Spanish. The value is the line under the caption.
+ */
+export interface CaptionedField {
+  field: VisualField;
+  side: 'front' | 'back';
+  format: FieldFormat;
+  /** Captions in upper case, accents and spaces removed ("PLACEOFBIRTH"), any of which heads the value. */
+  captions: readonly string[];
+}
+
 export interface DocumentTemplate {
   /** Stable id, `<alpha-3>_<document>_<version>` in lower case; `icao_*` for the generic templates. */
   id: string;
@@ -65,6 +78,8 @@ export interface DocumentTemplate {
   anchors: readonly { side: 'front' | 'back'; words: readonly string[] }[];
   portrait?: { side: 'front' | 'back'; box: Box };
   fields: readonly FieldRegion[];
+  /** Fields found by their caption, wherever the issuer prints them (generic templates). */
+  captioned?: readonly CaptionedField[];
   /**
    * The MRZ field that holds the number printed as `document_number`, when it is not the MRZ's document
    * number: the Moroccan CNIE's MRZ carries the card's serial there and the CIN in its optional data.

@@ -17,6 +17,11 @@ test('dates: day-month-year in the print forms OCR returns → ISO; impossible d
   assert.equal(parseDmyDate('31/02/2020'), undefined);
   assert.equal(parseDmyDate('12/13/2020'), undefined);
   assert.equal(parseDmyDate('29/02/2024'), '2024-02-29');
+  assert.equal(parseDmyDate('05 DEC 1983'), '1983-12-05');
+  assert.equal(parseDmyDate('05DEC1983'), '1983-12-05');
+  assert.equal(parseDmyDate('14 JUIL/JUL 2021'), '2021-07-14');
+  assert.equal(parseDmyDate('1 févr. 2020'.replace('.', '')), '2020-02-01');
+  assert.equal(parseDmyDate('05 XYZ 1983'), undefined);
 });
 
 test('labels and prepositions are stripped even when OCR damaged or glued them', () => {

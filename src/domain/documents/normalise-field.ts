@@ -22,11 +22,60 @@ export function cleanArabic(s: string, keepDigits = false): string {
     .join(' ');
 }
 
-/** Day-month-year in the usual print forms → ISO 8601, or undefined when it is not a real date. */
+/**
+ * Month abbreviations printed on passports (English, French, Spanish, German, Italian), by their first
+ * letters; "JUIN"/"JUIL" need four.
+ */
+const MONTH_PREFIXES: readonly [string, number][] = [
+  ['JAN', 1],
+  ['ENE', 1],
+  ['GEN', 1],
+  ['FEB', 2],
+  ['FEV', 2],
+  ['MAR', 3],
+  ['MAE', 3],
+  ['APR', 4],
+  ['AVR', 4],
+  ['ABR', 4],
+  ['MAY', 5],
+  ['MAI', 5],
+  ['MAG', 5],
+  ['JUIN', 6],
+  ['JUN', 6],
+  ['GIU', 6],
+  ['JUIL', 7],
+  ['JUL', 7],
+  ['LUG', 7],
+  ['AUG', 8],
+  ['AOU', 8],
+  ['AGO', 8],
+  ['SEP', 9],
+  ['SET', 9],
+  ['OCT', 10],
+  ['OKT', 10],
+  ['OTT', 10],
+  ['NOV', 11],
+  ['DEC', 12],
+  ['DIC', 12],
+  ['DEZ', 12],
+];
+
+function monthNumber(word: string): number | undefined {
+  return MONTH_PREFIXES.find(([p]) => word.startsWith(p))?.[1];
+}
+
+/**
+ * Day-month-year in the usual print forms (05/12/1983, 05.12.1983, 05 12 1983, 05 DEC 1983, 05 DEC/DÉC
+ * 1983) → ISO 8601, or undefined when it is not a real date.
+ */
 export function parseDmyDate(s: string): string | undefined {
+  const named = /(\d{1,2})\s*([A-Z]{3,5})(?:\s*\/\s*[A-Z]{3,5})?\s*(\d{4})/.exec(foldLatin(s));
+  const month = named ? monthNumber(named[2]!) : undefined;
   // OCR reads separators as anything: keep the digits and rely on the 2-2-4 layout.
   const m =
-    /(\d{1,2})\s*[./\-\s]\s*(\d{1,2})\s*[./\-\s]\s*(\d{4})/.exec(s) ?? /(\d{2})(\d{2})(\d{4})/.exec(s);
+    (named && month ? [named[0], named[1]!, String(month), named[3]!] : undefined) ??
+    /(\d{1,2})\s*[./\-\s]\s*(\d{1,2})\s*[./\-\s]\s*(\d{4})/.exec(s) ??
+    /(\d{2})(\d{2})(\d{4})/.exec(s);
   if (!m) return undefined;
   const d = Number(m[1]);
   const mo = Number(m[2]);

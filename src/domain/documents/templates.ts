@@ -1,4 +1,4 @@
-import type { DocumentTemplate, FieldRegion } from './document-template.ts';
+import type { CaptionedField, DocumentTemplate, FieldRegion } from './document-template.ts';
 
 // Moroccan CIN numbers: one or two letters (the issuing region) then digits, 7-8 characters in all.
 const MAR_CIN = '^[A-Z]{1,2}[0-9]{4,7}$';
@@ -360,6 +360,44 @@ const FRA_CNI_1994: DocumentTemplate = {
     'arranged from the public description of the laminated card; not checked against a specimen image',
 };
 
+/**
+ * Zone II fields of any ICAO document that the MRZ does not carry, by their captions in English, French,
+ * Spanish, German, Italian and Portuguese (ICAO 9303-3 §4: the issuer's language plus English, French or
+ * Spanish).
+ */
+function captionedZoneII(side: 'front' | 'back'): CaptionedField[] {
+  return [
+    {
+      field: 'place_of_birth',
+      side,
+      format: 'text',
+      captions: [
+        'PLACEOFBIRTH',
+        'LIEUDENAISSANCE',
+        'LUGARDENACIMIENTO',
+        'GEBURTSORT',
+        'LUOGODINASCITA',
+        'LOCALDENASCIMENTO',
+      ],
+    },
+    {
+      field: 'issue_date',
+      side,
+      format: 'date_dmy',
+      captions: [
+        'DATEOFISSUE',
+        'ISSUEDATE',
+        'DATEDEDELIVRANCE',
+        'FECHADEEXPEDICION',
+        'FECHADEEMISION',
+        'AUSSTELLUNGSDATUM',
+        'DATADIRILASCIO',
+        'DATADEEMISSAO',
+      ],
+    },
+  ];
+}
+
 /** Any ICAO passport: the MRZ is the source, the visual zone only confirms it. */
 const ICAO_TD3: DocumentTemplate = {
   id: 'icao_td3_passport',
@@ -370,8 +408,10 @@ const ICAO_TD3: DocumentTemplate = {
   mrz: { side: 'front', formats: ['TD3'] },
   anchors: [{ side: 'front', words: ['PASSPORT', 'PASSEPORT', 'PASAPORTE', 'REISEPASS'] }],
   portrait: PASSPORT_PORTRAIT,
-  // Every issuer places its zone II fields differently: fixed boxes would read the wrong lines.
+  // Every issuer places its zone II fields differently: fixed boxes would read the wrong lines, captions
+  // say which line is which.
   fields: [],
+  captioned: captionedZoneII('front'),
   layoutSource: 'ICAO 9303 part 4',
 };
 
@@ -385,6 +425,7 @@ const ICAO_TD1: DocumentTemplate = {
   anchors: [{ side: 'front', words: ['IDENTITY', 'IDENTITE', 'CARD', 'CARTE'] }],
   portrait: { side: 'front', box: [0.03, 0.2, 0.3, 0.65] },
   fields: [],
+  captioned: [...captionedZoneII('front'), ...captionedZoneII('back')],
   layoutSource: 'ICAO 9303 part 5',
 };
 

@@ -522,3 +522,18 @@ test('a state code one letter confusion away from a single ICAO code is correcte
   assert.equal(x.valid, false);
   assert.ok(x.lines[0]!.startsWith('IDXYZ'));
 });
+
+test('fillers read as a run of one letter at the end of the names line are fillers', () => {
+  const r = readMrz(
+    ['P<BELKARIMI<<RACHID<<<<AAAAAAAAAAAAAAAAAAAAA', 'CZ93118803BEL6301178M2009270<<<<<<<<<<<<<<<8'],
+    { today: new Date('2026-01-01') },
+  );
+  assert.equal(r.extracted.first_name, 'RACHID');
+  assert.equal(r.lines[0], 'P<BELKARIMI<<RACHID<<<<<<<<<<<<<<<<<<<<<<<<<');
+  // A short given name made of one letter repeated is a name, not a run of fillers reaching the end.
+  const aaa = readMrz(
+    ['P<BELKARIMI<<AAA<<<<<<<<<<<<<<<<<<<<<<<<<<<<<', 'CZ93118803BEL6301178M2009270<<<<<<<<<<<<<<<8'],
+    { today: new Date('2026-01-01') },
+  );
+  assert.equal(aaa.extracted.first_name, 'AAA');
+});

@@ -129,6 +129,19 @@ function correctStateCodes(lines: string[], details: readonly Details[]): string
   return out;
 }
 
+/**
+ * The names line ends in fillers that OCR may read as a run of one letter ("RACHID<<<<AAAAAAAA"): no name
+ * holds three identical letters in a row, so such a run that reaches the end of the line after a filler
+ * is fillers. Corrected before parsing, it then counts as a correction like any other.
+ */
+function fillerRuns(lines: readonly string[], format: string | undefined): string[] {
+  const names = format === 'TD1' ? 2 : format && format !== 'FRENCH_NATIONAL_ID' ? 0 : -1;
+  const line = lines[names];
+  if (line === undefined) return [...lines];
+  const fixed = line.replace(/(?<=<)([A-Z])\1{2,}$/, (run) => '<'.repeat(run.length));
+  return lines.map((l, i) => (i === names ? fixed : l));
+}
+
 export function readMrz(input: string | string[], options: ReadMrzOptions): MrzReading {
   const read = normaliseMrz(input);
   if (!read) return unreadable([]);
@@ -137,7 +150,7 @@ export function readMrz(input: string | string[], options: ReadMrzOptions): MrzR
 
   const first = parseMrzLines(read, layoutFormat, true);
   if (!first) return unreadable(read);
-  let lines = applyAutocorrect(read, first.details);
+  let lines = fillerRuns(applyAutocorrect(read, first.details), layoutFormat);
   let ambiguous = false;
   if (layout) {
     const byCheckDigits = correctByCheckDigits(layout, correctByType(layout, lines));

@@ -1,4 +1,9 @@
-import type { DocumentTemplate, FieldRegion, VisualField } from '../../domain/documents/document-template.ts';
+import type {
+  CaptionedField,
+  DocumentTemplate,
+  FieldRegion,
+  VisualField,
+} from '../../domain/documents/document-template.ts';
 import { alignSpaces, foldLatin, normaliseField } from '../../domain/documents/normalise-field.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import type { LineOcr } from '../../ports/line-ocr.ts';
@@ -56,6 +61,45 @@ function union(rects: readonly Rect[]): Rect {
   return { x, y, width: x2 - x, height: y2 - y };
 }
 
+/** Detected boxes grouped into rows (the detector splits a line at wide gaps), left to right. */
+function textRowsOfBoxes(boxes: readonly TextBox[]): TextBox[][] {
+  const rows: TextBox[][] = [];
+  for (const b of [...boxes].sort((a, c) => a.x - c.x)) {
+    const cy = b.y + b.height / 2;
+    const row = rows.find((r) => {
+      const u = union(r);
+      return Math.abs(u.y + u.height / 2 - cy) < 0.5 * Math.min(u.height, b.height);
+    });
+    if (row) row.push(b);
+    else rows.push([b]);
+  }
+  return rows;
+}
+
+/** Detected boxes joined into rows. */
+const textRows = (boxes: readonly TextBox[]): Rect[] => textRowsOfBoxes(boxes).map(union);
+
+/**
+ * Rows cut where words stand further apart than one and a half line heights: a row of a data page holds
+ * several columns (a caption or value each), a phrase is one of them.
+ */
+function phrases(boxes: readonly TextBox[]): Rect[] {
+  const out: Rect[] = [];
+  for (const row of textRowsOfBoxes(boxes)) {
+    let current: Rect[] = [];
+    for (const b of row) {
+      const last = current[current.length - 1];
+      if (last && b.x - (last.x + last.width) > 1.5 * Math.min(last.height, b.height)) {
+        out.push(union(current));
+        current = [];
+      }
+      current.push(b);
+    }
+    if (current.length) out.push(union(current));
+  }
+  return out;
+}
+
 /** Detected lines whose centre falls in the field's region, grouped into rows, nearest the region's centre first. */
 function rowsInRegion(boxes: readonly TextBox[], region: Rect): Rect[] {
   const inside = boxes.filter((b) => {
@@ -65,18 +109,8 @@ function rowsInRegion(boxes: readonly TextBox[], region: Rect): Rect[] {
       cx >= region.x && cx <= region.x + region.width && cy >= region.y && cy <= region.y + region.height
     );
   });
-  const rows: TextBox[][] = [];
-  for (const b of [...inside].sort((a, c) => a.x - c.x)) {
-    const cy = b.y + b.height / 2;
-    const row = rows.find((r) => {
-      const u = union(r);
-      return Math.abs(u.y + u.height / 2 - cy) < 0.5 * Math.min(u.height, b.height);
-    });
-    if (row) row.push(b);
-    else rows.push([b]);
-  }
+  const united = textRows(inside);
   const centreY = region.y + region.height / 2;
-  const united = rows.map(union);
   // Values are printed larger than the captions above them ("Nom / Surname"): a row much shorter than
   // the tallest one in the region comes after it, whatever its position.
   const tallest = Math.max(0, ...united.map((r) => r.height));
@@ -320,6 +354,109 @@ export async function readVisualZone(
   for (const reading of readings)
     if (reading && reading.confidence >= MIN_CONFIDENCE)
       fields.push({ ...reading, confidence: Math.round(reading.confidence * 1e4) / 1e4 });
+  times.recognize = performance.now() - t0;
+  return { templateId: template.id, side: sideName, fields, times };
+}
+
+/** Whether `text` holds `word` with at most `maxEdits` edits (approximate substring match, Sellers). */
+function containsApprox(text: string, word: string, maxEdits: number): boolean {
+  let prev = new Array<number>(word.length + 1).fill(0).map((_, i) => i);
+  if (prev[word.length]! <= maxEdits) return true;
+  for (const c of text) {
+    const cur = [0];
+    for (let j = 1; j <= word.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (word[j - 1] === c ? 0 : 1));
+    if (cur[word.length]! <= maxEdits) return true;
+    prev = cur;
+  }
+  return false;
+}
+
+/**
+ * A caption's value: on the nearest line under it (starting below the caption's middle, within two and a
+ * half caption heights), the text that starts under the caption and the words that follow it closely (a
+ * wide gap starts the next column's value).
+ */
+function valueUnder(caption: Rect, boxes: readonly TextBox[]): Rect | undefined {
+  const below = boxes.filter(
+    (b) =>
+      b.y >= caption.y + caption.height / 2 &&
+      b.y - (caption.y + caption.height) <= 2.5 * caption.height &&
+      b.x < caption.x + caption.width &&
+      b.x + b.width > caption.x - caption.height,
+  );
+  const first = below.sort((a, b) => a.y - b.y || Math.abs(a.x - caption.x) - Math.abs(b.x - caption.x))[0];
+  if (!first) return undefined;
+  const line = boxes
+    .filter((b) => Math.abs(b.y + b.height / 2 - (first.y + first.height / 2)) < first.height / 2)
+    .sort((a, b) => a.x - b.x);
+  const words: Rect[] = [first];
+  for (const b of line) {
+    const last = words[words.length - 1]!;
+    if (b.x <= last.x) continue;
+    if (b.x - (last.x + last.width) > 1.5 * first.height) break;
+    words.push(b);
+  }
+  return union(words);
+}
+
+/** Rows wider than this share of the side are MRZ lines or headings, never a caption. */
+const MAX_CAPTION_WIDTH = 0.6;
+
+/**
+ * Read the fields a generic template finds by their captions: every text row of the side is recognised
+ * (PP-OCR), rows whose letters hold one of a field's captions (a few OCR errors allowed) are that field's
+ * caption, and the row under each is read as its value like any Latin field.
+ */
+export async function readCaptionedFields(
+  side: RgbImage,
+  template: DocumentTemplate,
+  sideName: 'front' | 'back',
+  deps: VisualZoneDeps,
+  boxes: readonly TextBox[],
+): Promise<VisualZoneReading> {
+  const times = { detect: 0, recognize: 0 };
+  const wanted = (template.captioned ?? []).filter((f) => f.side === sideName);
+  if (!wanted.length) return { templateId: template.id, side: sideName, fields: [], times };
+  const t0 = performance.now();
+  const captions = new Map<CaptionedField, Rect>();
+  for (const row of phrases(boxes)) {
+    if (row.width > MAX_CAPTION_WIDTH * side.width) continue;
+    const r = await recognizeText(side, row, deps);
+    const letters = lettersOnly(r.text).replace(/[0-9]/g, '');
+    for (const f of wanted)
+      if (!captions.has(f) && f.captions.some((c) => containsApprox(letters, c, Math.floor(c.length / 6))))
+        captions.set(f, row);
+  }
+  // A caption's own boxes are never another field's value.
+  const captionRows = [...captions.values()];
+  const free = boxes.filter(
+    (b) =>
+      !captionRows.some(
+        (r) =>
+          b.x >= r.x - 1 &&
+          b.y >= r.y - 1 &&
+          b.x + b.width <= r.x + r.width + 1 &&
+          b.y + b.height <= r.y + r.height + 1,
+      ),
+  );
+  const readings = await Promise.all(
+    [...captions].map(([f, caption]) => {
+      const value = valueUnder(caption, free);
+      if (!value) return undefined;
+      const region: FieldRegion = {
+        field: f.field,
+        side: sideName,
+        box: [0, 0, 1, 1],
+        script: 'latin',
+        format: f.format,
+      };
+      return readLatinField(side, region, [value], deps);
+    }),
+  );
+  const fields = readings
+    .filter((r): r is VisualFieldReading => r !== undefined && r.confidence >= MIN_CONFIDENCE)
+    .map((r) => ({ ...r, confidence: Math.round(r.confidence * 1e4) / 1e4 }));
   times.recognize = performance.now() - t0;
   return { templateId: template.id, side: sideName, fields, times };
 }

@@ -137,6 +137,33 @@ async function readBand(
       l.rect = { ...l.rect, x: left, width: right - left };
     }
   }
+  // The detector may also stop every line where its run of fillers starts, so that the band itself is
+  // short. MRZ glyphs are evenly spaced (OCR-B): a line shorter than an MRZ line is read again over the
+  // width its glyph pitch gives the longest MRZ line the image can hold (a whole TD1 line of 30 reads
+  // the same over blank paper, and stays).
+  for (const l of lines) {
+    const pitch = l.rect.width / Math.max(1, l.text.length);
+    const n = [...LINE_LENGTHS]
+      .reverse()
+      .find((k) => k > l.text.length && l.rect.width + pitch * (k - l.text.length) <= img.width);
+    if (!n) continue;
+    const width = Math.min(img.width, l.rect.width + pitch * (n - l.text.length + 1));
+    const padY = l.rect.height * 0.15;
+    // Upside down, the line starts at the image's right: it grows to the left.
+    const x = upsideDown ? Math.max(0, l.rect.x + l.rect.width - width) : l.rect.x;
+    const wide = {
+      x,
+      y: l.rect.y - padY,
+      width: Math.min(width, img.width - x),
+      height: l.rect.height + 2 * padY,
+    };
+    const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
+    if (mrzLike(r.text) && r.text.length > l.text.length && offLength(r.text) <= offLength(l.text)) {
+      l.text = r.text;
+      l.confidence = r.confidence;
+      l.rect = { ...l.rect, x, width: wide.width };
+    }
+  }
   // Lines were collected from the MRZ edge (the document's bottom) inwards: its reading order is the reverse.
   const inOrder = [...lines].reverse();
   let reading = readMrz(
