@@ -5,6 +5,7 @@ import {
   SIZE_MM,
   type DocumentTemplate,
 } from '../domain/documents/document-template.ts';
+import { restoreDots } from '../domain/documents/arabic-dots.ts';
 import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
@@ -41,6 +42,13 @@ export interface OcrOutcome {
   front?: PreparedSide;
   template?: DocumentTemplate;
 }
+
+/** Arabic fields and the Latin field that spells the same name. */
+const ARABIC_LATIN_PAIRS = [
+  ['last_name_arabic', 'last_name'],
+  ['first_name_arabic', 'first_name'],
+  ['place_of_birth_arabic', 'place_of_birth'],
+] as const;
 
 /** Fields an MRZ check digit protects (the rest, names and codes, are only as good as the OCR). */
 const CHECKED_FIELDS = new Set(['document_number', 'date_of_birth', 'expiry_date', 'personal_number']);
@@ -259,6 +267,12 @@ export async function ocrCheck(
   if (!found && !Object.keys(vz).length)
     return { check: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' }, front, template };
   const { fields, disagreements } = mergeFields(mrz, vz, found?.reading.checkDigitsValid ?? false);
+  // The Latin spelling (checked against the MRZ when there is one) tells the dots Arabic OCR misses.
+  for (const [arabic, latin] of ARABIC_LATIN_PAIRS) {
+    const a = fields[arabic];
+    const l = fields[latin];
+    if (a && l) a.value = restoreDots(a.value, l.value);
+  }
 
   const extracted: Record<string, unknown> = {};
   const confidences: Record<string, number> = {};

@@ -114,3 +114,26 @@ test('merge: a name one reading cut short takes the longer reading, whatever the
   assert.equal(m.fields.first_name!.value, 'BELHAJ');
   assert.equal(m.disagreements.length, 2);
 });
+
+test('a caption read for its value is no value', () => {
+  const region = {
+    field: 'last_name_arabic',
+    side: 'front',
+    box: [0, 0, 1, 1],
+    script: 'arabic',
+    format: 'name',
+    prefixes: ['الاسم العائلي'],
+  } as const;
+  assert.equal(normaliseField(region, 'العائلي'), undefined);
+  assert.equal(normaliseField(region, 'الاسم العائلي'), undefined);
+  assert.equal(normaliseField(region, 'الصقلي')?.value, 'الصقلي');
+  const latin = {
+    ...region,
+    field: 'address',
+    script: 'latin',
+    format: 'text',
+    prefixes: ['ADRESSE'],
+  } as const;
+  assert.equal(normaliseField(latin, 'Adresse'), undefined);
+  assert.equal(normaliseField(latin, 'ADRESSE 12 RUE X')?.value, '12 RUE X');
+});

@@ -170,8 +170,29 @@ export interface NormalisedField {
   valid: boolean;
 }
 
+/**
+ * Whether a value is only (part of) a label: the whole label or one of its words of three letters or
+ * more, a few OCR errors allowed. The reader took the caption above the value for the value.
+ */
+function isLabel(
+  value: string,
+  prefixes: readonly string[] | undefined,
+  fold: (s: string) => string,
+): boolean {
+  const v = fold(value).replace(/\s+/g, '');
+  if (!v) return false;
+  return (prefixes ?? []).some((p) =>
+    [p.replace(/\s+/g, ''), ...p.split(/\s+/).filter((w) => [...w].length >= 3)].some((w) => {
+      const target = fold(w);
+      return editDistance(v, target) <= Math.floor([...target].length / 4);
+    }),
+  );
+}
+
 /** Turn what OCR read in a field's region into the API's value, following the template's format. */
 export function normaliseField(region: FieldRegion, raw: string): NormalisedField | undefined {
+  const fold = region.script === 'arabic' ? (s: string) => cleanArabic(s) : foldLatin;
+  if (isLabel(raw, region.prefixes, fold)) return undefined;
   if (region.script === 'arabic') {
     // Addresses keep their house numbers; names and places are letters only.
     const digits = region.field.startsWith('address');

@@ -174,6 +174,8 @@ function passportFields(arabic: boolean): FieldRegion[] {
         box: [0.74, 0.23, 0.25, 0.08],
         script: 'arabic',
         format: 'name',
+        // The caption sits in the box's top band, above the value.
+        prefixes: ['الاسم العائلي'],
       },
       {
         field: 'first_name_arabic',
@@ -181,6 +183,7 @@ function passportFields(arabic: boolean): FieldRegion[] {
         box: [0.74, 0.32, 0.25, 0.08],
         script: 'arabic',
         format: 'name',
+        prefixes: ['الاسم الشخصي'],
       },
     );
   return f;
