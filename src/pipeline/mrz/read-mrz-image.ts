@@ -173,11 +173,14 @@ async function readBand(
   // The names line (the last of a TD1, the first otherwise) has no check digit to reveal dropped
   // letters: it is always read again in halves; the other lines only when a check digit fails.
   const names = inOrder.length === 3 ? inOrder[2]! : inOrder[0]!;
+  // Every reading of each line, for the check digits to choose from when the first ones fail.
+  const hypotheses = inOrder.map((l) => new Set([l.text]));
   let changed = false;
   for (const l of reading.checkDigitsValid ? [names] : inOrder) {
     const padY = l.rect.height * 0.15;
     const rect = { x: l.rect.x, y: l.rect.y - padY, width: l.rect.width, height: l.rect.height + 2 * padY };
     const r = await rereadInHalves(img, rect, deps, upsideDown, l);
+    hypotheses[inOrder.indexOf(l)]!.add(r.text);
     if (r.text !== l.text) {
       l.text = r.text;
       l.confidence = r.confidence;
@@ -192,8 +195,47 @@ async function readBand(
     // A re-read that breaks check digits the first reading passed is the worse reading.
     if (again.checkDigitsValid || !reading.checkDigitsValid) reading = again;
   }
+  if (!reading.checkDigitsValid) {
+    // Small glyphs read differently with a little more or less of the line around them: each line is
+    // read twice more, cut tighter and looser, and the combination of readings whose check digits
+    // all hold wins (the fewest corrections first).
+    // The names line has no check digit to choose by: it keeps its reading.
+    hypotheses[inOrder.indexOf(names)] = new Set([names.text]);
+    for (const [i, l] of inOrder.entries())
+      for (const pad of l === names ? [] : ALTERNATIVE_PADDING) {
+        const padY = l.rect.height * pad;
+        const rect = {
+          x: l.rect.x,
+          y: l.rect.y - padY,
+          width: l.rect.width,
+          height: l.rect.height + 2 * padY,
+        };
+        const r = await recognizeText(img, rect, deps, MRZ_ALPHABET, { upsideDown });
+        if (mrzLike(r.text)) hypotheses[i]!.add(r.text);
+      }
+    const valid = combinations(hypotheses.map((h) => [...h]))
+      .map((texts) => readMrz(texts, { today }))
+      .filter((r) => r.checkDigitsValid)
+      .sort((a, b) => a.corrections.length - b.corrections.length)[0];
+    if (valid) {
+      reading = valid;
+      for (const [i, l] of inOrder.entries()) l.text = valid.lines[i] ?? l.text;
+    }
+  }
   times.recognize += performance.now() - t0;
   return { reading, lines: inOrder };
+}
+
+/** Vertical margins (shares of the line height) of the extra readings of a line whose check digits fail. */
+const ALTERNATIVE_PADDING = [0.02, 0.35] as const;
+/** Bound on the combinations of line readings tried against the check digits. */
+const MAX_COMBINATIONS = 81;
+
+/** Every choice of one item per list (the first lists varying slowest), at most MAX_COMBINATIONS. */
+function combinations(lists: readonly string[][]): string[][] {
+  let out: string[][] = [[]];
+  for (const list of lists) out = out.flatMap((prefix) => list.map((item) => [...prefix, item]));
+  return out.slice(0, MAX_COMBINATIONS);
 }
 
 function elongation(boxes: TextBox[]): { horizontal: number; vertical: number } {
