@@ -5,7 +5,7 @@ import {
   SIZE_MM,
   type DocumentTemplate,
 } from '../domain/documents/document-template.ts';
-import { restoreDots } from '../domain/documents/arabic-dots.ts';
+import { restoreDots, spellsSameName } from '../domain/documents/arabic-dots.ts';
 import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
@@ -49,6 +49,9 @@ const ARABIC_LATIN_PAIRS = [
   ['first_name_arabic', 'first_name'],
   ['place_of_birth_arabic', 'place_of_birth'],
 ] as const;
+
+/** Confidence of an Arabic reading confirmed only by the Latin spelling of the same name. */
+const CONFIRMED_BY_LATIN = 0.6;
 
 /** Fields an MRZ check digit protects (the rest, names and codes, are only as good as the OCR). */
 const CHECKED_FIELDS = new Set(['document_number', 'date_of_birth', 'expiry_date', 'personal_number']);
@@ -269,9 +272,22 @@ export async function ocrCheck(
   const { fields, disagreements } = mergeFields(mrz, vz, found?.reading.checkDigitsValid ?? false);
   // The Latin spelling (checked against the MRZ when there is one) tells the dots Arabic OCR misses.
   for (const [arabic, latin] of ARABIC_LATIN_PAIRS) {
-    const a = fields[arabic];
     const l = fields[latin];
-    if (a && l) a.value = restoreDots(a.value, l.value);
+    if (!l) continue;
+    if (!fields[arabic]) {
+      // A reading too unsure to report alone is reported when it spells the Latin name.
+      const confirmed = readings
+        .flatMap((r) => r.tentative ?? [])
+        .find((t) => t.field === arabic && spellsSameName(t.value, l.value));
+      if (confirmed)
+        fields[arabic] = {
+          value: confirmed.value,
+          confidence: CONFIRMED_BY_LATIN,
+          provenance: 'visual_zone',
+        };
+    }
+    const a = fields[arabic];
+    if (a) a.value = restoreDots(a.value, l.value);
   }
 
   const extracted: Record<string, unknown> = {};

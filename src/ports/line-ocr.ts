@@ -13,6 +13,7 @@ export interface LineReading {
  * Implemented by adapters/tesseract; the pipeline hands it a crop holding a single line.
  */
 export interface LineOcr {
-  readLine(crop: RgbImage, script: OcrScript): Promise<LineReading>;
+  /** `word`: the crop holds a single word (Tesseract's line finder misses some short Arabic words). */
+  readLine(crop: RgbImage, script: OcrScript, mode?: 'line' | 'word'): Promise<LineReading>;
   close(): Promise<void>;
 }

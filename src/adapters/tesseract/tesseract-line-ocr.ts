@@ -33,7 +33,7 @@ export class TesseractLineOcr implements LineOcr {
   private readonly workers = new Map<string, Promise<Worker>>();
 
   /** One worker per script and page-segmentation mode (a worker's mode is global to it). */
-  private worker(script: OcrScript, mode: 'line' | 'block'): Promise<Worker> {
+  private worker(script: OcrScript, mode: 'line' | 'block' | 'word'): Promise<Worker> {
     const key = `${script}:${mode}`;
     let w = this.workers.get(key);
     if (!w) {
@@ -46,7 +46,8 @@ export class TesseractLineOcr implements LineOcr {
           errorHandler: () => undefined,
         });
         await worker.setParameters({
-          tessedit_pageseg_mode: mode === 'line' ? PSM.SINGLE_LINE : PSM.SINGLE_BLOCK,
+          tessedit_pageseg_mode:
+            mode === 'line' ? PSM.SINGLE_LINE : mode === 'word' ? PSM.SINGLE_WORD : PSM.SINGLE_BLOCK,
           // Crops are made at a known scale; tesseract's own guess from the PNG header is meaningless.
           user_defined_dpi: '300',
         });
@@ -57,19 +58,20 @@ export class TesseractLineOcr implements LineOcr {
     return w;
   }
 
-  async readLine(crop: RgbImage, script: OcrScript): Promise<LineReading> {
+  async readLine(crop: RgbImage, script: OcrScript, mode: 'line' | 'word' = 'line'): Promise<LineReading> {
     const png = await sharp(Buffer.from(crop.data.buffer, crop.data.byteOffset, crop.data.length), {
       raw: { width: crop.width, height: crop.height, channels: 3 },
     })
       .png({ compressionLevel: 1 })
       .toBuffer();
-    const read = async (mode: 'line' | 'block') => {
-      const r = await (await this.worker(script, mode)).recognize(png);
+    const read = async (m: 'line' | 'block' | 'word') => {
+      const r = await (await this.worker(script, m)).recognize(png);
       return {
         text: r.data.text.replace(/\s+/g, ' ').trim(),
         confidence: Math.max(0, r.data.confidence) / 100,
       };
     };
+    if (mode === 'word') return read('word');
     const line = await read('line');
     // In single-line mode Tesseract sometimes finds no line at all in a clean crop (a generated
     // "آيت سعيد" came back empty, and read right as a block): the block mode is the fallback.

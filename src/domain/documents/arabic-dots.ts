@@ -121,3 +121,19 @@ export function restoreDots(arabic: string, latin: string): string {
   }
   return chars.join('');
 }
+
+/**
+ * Whether an Arabic reading spells the same name as the Latin one: the same consonants (dots restored,
+ * at least two), in no more words. A low-confidence reading that agrees is confirmed.
+ */
+export function spellsSameName(arabic: string, latin: string): boolean {
+  const target = latinClasses(latin);
+  if (target.length < 2) return false;
+  // No more words than the Latin spelling: a stray mark read as a word must not hide in a doubled letter.
+  const words = (s: string) => s.trim().split(/\s+/).length;
+  if (words(arabic) > words(latin)) return false;
+  // ي is written for a long I and left out for a short one: the other consonants must all agree.
+  const consonants = (classes: string) => classes.replace(/Y/g, '').replace(/(.)\1+/g, '$1');
+  const own = consonants(arabicClasses([...restoreDots(arabic, latin)]));
+  return own.length >= 2 && own === consonants(target);
+}

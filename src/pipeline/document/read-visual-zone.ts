@@ -19,12 +19,16 @@ export interface VisualFieldReading {
   confidence: number;
   /** Which recogniser produced the value; `both` when PP-OCR and Tesseract read the same letters. */
   engine: 'ppocr' | 'tesseract' | 'both';
+  /** Only worth reporting if other evidence confirms it (a word-mode reading, whatever its confidence). */
+  tentative?: boolean;
 }
 
 export interface VisualZoneReading {
   templateId: string;
   side: 'front' | 'back';
   fields: VisualFieldReading[];
+  /** Valid-looking readings below the confidence floor, reported only if other evidence confirms them. */
+  tentative?: VisualFieldReading[];
   times: { detect: number; recognize: number };
 }
 
@@ -317,7 +321,16 @@ async function readArabicField(
       if (!best || reading.confidence > best.confidence) best = reading;
       if (n.valid && r.confidence > 0.7) return best;
     }
-  return best;
+  if (best && best.valid && best.confidence >= MIN_CONFIDENCE) return best;
+  // Tesseract's line finder misses some short words outright ("نبيل" on a clean crop read as nothing):
+  // the value read as a single word. Word-mode confidences are low even when right, so the reading
+  // stays tentative until the Latin spelling of the same name confirms it (see ocr-check).
+  const crop = await lineCrop(side, candidates[0]!, 'grey', ARABIC_LINE_PX);
+  if (!crop) return best;
+  const word = await deps.lineOcr.readLine(crop, 'arabic', 'word');
+  const n = normaliseField(region, word.text);
+  if (!n?.valid) return best;
+  return { field: region.field, ...n, confidence: word.confidence, engine: 'tesseract', tentative: true };
 }
 
 /**
@@ -351,11 +364,16 @@ export async function readVisualZone(
         : readLatinField(side, region, rows, deps);
     }),
   );
-  for (const reading of readings)
-    if (reading && reading.confidence >= MIN_CONFIDENCE)
-      fields.push({ ...reading, confidence: Math.round(reading.confidence * 1e4) / 1e4 });
+  const tentative: VisualFieldReading[] = [];
+  for (const reading of readings) {
+    if (!reading) continue;
+    const rounded = { ...reading, confidence: Math.round(reading.confidence * 1e4) / 1e4 };
+    if (reading.tentative || reading.confidence < MIN_CONFIDENCE) {
+      if (reading.valid) tentative.push(rounded);
+    } else fields.push(rounded);
+  }
   times.recognize = performance.now() - t0;
-  return { templateId: template.id, side: sideName, fields, times };
+  return { templateId: template.id, side: sideName, fields, tentative, times };
 }
 
 /** Whether `text` holds `word` with at most `maxEdits` edits (approximate substring match, Sellers). */
