@@ -137,11 +137,11 @@ async function readTemplate(
   t: DocumentTemplate,
   sides: { front?: PreparedSide; back?: PreparedSide },
 ): Promise<VisualZoneReading[]> {
-  const out: VisualZoneReading[] = [];
-  for (const name of ['front', 'back'] as const) {
+  // Both sides at once: their PP-OCR and Tesseract calls overlap.
+  const read = async (name: 'front' | 'back'): Promise<VisualZoneReading | undefined> => {
     const side = sides[name];
     const boxed = t.fields.some((f) => f.side === name);
-    if (!side || (!boxed && !t.captioned?.some((f) => f.side === name))) continue;
+    if (!side || (!boxed && !t.captioned?.some((f) => f.side === name))) return undefined;
     const sized = await atTemplateSize(side.image, t);
     const sx = sized.width / side.image.width;
     const sy = sized.height / side.image.height;
@@ -152,9 +152,10 @@ async function readTemplate(
       width: b.width * sx,
       height: b.height * sy,
     }));
-    out.push(await (boxed ? readVisualZone : readCaptionedFields)(sized, t, name, deps, boxes));
-  }
-  return out;
+    return (boxed ? readVisualZone : readCaptionedFields)(sized, t, name, deps, boxes);
+  };
+  const both = await Promise.all([read('front'), read('back')]);
+  return both.filter((r): r is VisualZoneReading => r !== undefined);
 }
 
 /** A template fit (mean field confidence) below which the sides are also read turned half a turn. */

@@ -28,6 +28,8 @@ const MIN_SHARE = 0.04;
 const DOCUMENT_ASPECT = [1.3, 1.72] as const;
 /** Share of the photo's text (by area) a smaller outline must hold. */
 const MIN_TEXT_INSIDE = 0.7;
+/** Text detection size on the whole photo for the text-inside check. */
+const PHOTO_TEXT_SIDE = 640;
 /** Outlines considered, best first. */
 const OUTLINES_TRIED = 8;
 
@@ -95,7 +97,8 @@ export async function prepareSide(
   // The best outline first; a printed frame (the portrait) may outline better than the card itself, so
   // the next ones are tried in turn. The photo's text is detected once, and only if an outline needs it.
   let photoText: Promise<TextBox[]> | undefined;
-  const text = () => (photoText ??= detectText(photo, deps, 960));
+  // Coarse is enough to tell where the text lies, not to read it.
+  const text = () => (photoText ??= detectText(photo, deps, PHOTO_TEXT_SIDE));
   let quad: DocumentQuad | undefined;
   for (const outline of locateDocumentOutlines(photo, OUTLINES_TRIED)) {
     if (await plausibleDocument(outline, photo, text)) {
