@@ -537,3 +537,13 @@ test('fillers read as a run of one letter at the end of the names line are fille
   );
   assert.equal(aaa.extracted.first_name, 'AAA');
 });
+
+test('a state code with a letter dropped and a filler shifted in is put back, the issuer deciding', () => {
+  const r = readMrz(
+    ['I<MARRGC24155<6F2981967<<<<<<<', '9107072F3103290MR<<<<<<<<<<<<9', 'CHRAIBI<<KAWTAR<<<<<<<<<<<<<<<'],
+    { today: new Date('2026-01-01') },
+  );
+  assert.equal(r.lines[1], '9107072F3103290MAR<<<<<<<<<<<9');
+  assert.equal(r.extracted.nationality, 'MAR');
+  assert.equal(r.checkDigitsValid, true);
+});

@@ -103,9 +103,10 @@ const LETTER_CONFUSIONS: Record<string, string> = {
 };
 
 /**
- * An issuing state or nationality that is no ICAO code (a Swiss card's "CHE" read "OHE") becomes the one
- * code a single letter confusion away, when exactly one exists; otherwise it is left for the reader to
- * see as invalid.
+ * An issuing state or nationality that is no ICAO code (a Swiss card's "CHE" read "OHE", "MAR" read
+ * "MR<" with a letter dropped) becomes the one code a single letter confusion or a letter put back away,
+ * when exactly one exists or the document's other state code is among them; otherwise it is left for
+ * the reader to see as invalid.
  */
 function correctStateCodes(lines: string[], details: readonly Details[]): string[] {
   let out = lines;
@@ -120,8 +121,20 @@ function correctStateCodes(lines: string[], details: readonly Details[]): string
         const candidate = code.slice(0, i) + alt + code.slice(i + 1);
         if (candidate.replace(/<+$/, '') in states) found.add(candidate);
       }
-    if (found.size !== 1) continue;
-    const [fixed] = [...found];
+    // A letter dropped, a filler shifted in behind ("MAR" read "MR<"): a letter put back anywhere.
+    const stem = /^([A-Z]{2})<$/.exec(code)?.[1];
+    if (stem && !found.size)
+      for (let i = 0; i <= 2; i++)
+        for (let c = 65; c <= 90; c++) {
+          const candidate = stem.slice(0, i) + String.fromCharCode(c) + stem.slice(i);
+          if (candidate in states) found.add(candidate);
+        }
+    // Several: the document's other state code decides (a nationality is most often the issuer's).
+    const other = details.find(
+      (o) => o.valid && (o.field === 'issuingState' || o.field === 'nationality') && o.field !== d.field,
+    )?.value;
+    const fixed = found.size === 1 ? [...found][0] : other && found.has(other) ? other : undefined;
+    if (!fixed) continue;
     const line = out[range.line]!;
     out = [...out];
     out[range.line] = line.slice(0, range.start) + fixed + line.slice(range.end);
