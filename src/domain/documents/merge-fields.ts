@@ -40,6 +40,13 @@ function agree(field: string, mrz: string, vz: string): boolean {
  * independent readings); disagreement keeps the MRZ's value when its check digits protect it, otherwise
  * the more confident reading, lowers the confidence, and is reported so a reviewer sees both.
  */
+/** Whether `short` is `long` with some letters left out (in order). */
+function isSubsequence(short: string, long: string): boolean {
+  let i = 0;
+  for (const c of long) if (c === short[i]) i++;
+  return i === short.length;
+}
+
 export function mergeFields(
   mrz: Readonly<Record<string, SourcedValue>>,
   vz: Readonly<Record<string, SourcedValue>>,
@@ -60,11 +67,11 @@ export function mergeFields(
         fields[name] = { value, confidence: Math.min(0.999, confidence), provenance: 'mrz+visual_zone' };
       } else {
         // Check digits protect numbers and dates, not names: those go to the more confident reading,
-        // unless one reading is the other cut short (OCR drops letters, at a line's end most of all,
-        // and does not invent them).
+        // unless one reading is the other with letters dropped (OCR drops letters, at a line's end and
+        // in the middle of a long MRZ line, and does not invent them).
         const a = comparable(m.value);
         const b = comparable(v.value);
-        const truncated = !CHECKED.has(name) && (a.startsWith(b) || b.startsWith(a));
+        const truncated = !CHECKED.has(name) && (isSubsequence(b, a) || isSubsequence(a, b));
         const mrzWins = truncated
           ? a.length > b.length
           : (CHECKED.has(name) && mrzCheckDigitsValid) || m.confidence >= v.confidence;

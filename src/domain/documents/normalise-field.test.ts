@@ -113,6 +113,20 @@ test('merge: a name one reading cut short takes the longer reading, whatever the
   assert.equal(m.fields.last_name!.value, 'KABBAJ');
   assert.equal(m.fields.first_name!.value, 'BELHAJ');
   assert.equal(m.disagreements.length, 2);
+  // Letters dropped inside the name too (a long MRZ line read whole), not only at its end.
+  const inside = mergeFields(
+    { first_name: { value: 'GHLANE', confidence: 0.95 } },
+    { first_name: { value: 'GHIZLANE', confidence: 0.7 } },
+    true,
+  );
+  assert.equal(inside.fields.first_name!.value, 'GHIZLANE');
+  // Different letters are no dropped letters: the more confident reading wins.
+  const other = mergeFields(
+    { first_name: { value: 'GHIZLANE', confidence: 0.95 } },
+    { first_name: { value: 'GHIZLAME', confidence: 0.7 } },
+    true,
+  );
+  assert.equal(other.fields.first_name!.value, 'GHIZLANE');
 });
 
 test('a caption read for its value is no value', () => {
