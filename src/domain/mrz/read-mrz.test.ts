@@ -546,4 +546,9 @@ test('a state code with a letter dropped and a filler shifted in is put back, th
   assert.equal(r.lines[1], '9107072F3103290MAR<<<<<<<<<<<9');
   assert.equal(r.extracted.nationality, 'MAR');
   assert.equal(r.checkDigitsValid, true);
+  const two = readMrz(
+    ['I<MARVTA59871<6P8560834<<<<<<<', '7802258F3406304M<<<<<<<<<<<<<1', 'CHERKAOUI<<KAWTAR<<<<<<<<<<<<<'],
+    { today: new Date('2026-01-01') },
+  );
+  assert.equal(two.extracted.nationality, 'MAR');
 });

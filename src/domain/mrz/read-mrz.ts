@@ -129,10 +129,13 @@ function correctStateCodes(lines: string[], details: readonly Details[]): string
           const candidate = stem.slice(0, i) + String.fromCharCode(c) + stem.slice(i);
           if (candidate in states) found.add(candidate);
         }
-    // Several: the document's other state code decides (a nationality is most often the issuer's).
+    // Several: the document's other state code decides (a nationality is most often the issuer's), and
+    // it also stands for a code read with two letters dropped ("MAR" read "M<<").
     const other = details.find(
       (o) => o.valid && (o.field === 'issuingState' || o.field === 'nationality') && o.field !== d.field,
     )?.value;
+    const shortStem = /^([A-Z])<<$/.exec(code)?.[1];
+    if (!found.size && shortStem && other?.length === 3 && other.includes(shortStem)) found.add(other);
     const fixed = found.size === 1 ? [...found][0] : other && found.has(other) ? other : undefined;
     if (!fixed) continue;
     const line = out[range.line]!;
