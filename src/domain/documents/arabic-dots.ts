@@ -1,3 +1,5 @@
+import { editDistance } from './normalise-field.ts';
+
 /**
  * Arabic OCR (Tesseract `ara`) reads the letters' shapes well and their dots badly: ب ت ث ن ي share one
  * shape and differ only by dots, as do ج ح خ, د ذ, ر ز, س ش, ص ض, ط ظ, ع غ, ف ق and final ه ة, ي ى.
@@ -73,17 +75,6 @@ function arabicClasses(chars: readonly string[]): string {
     .map((c) => ARABIC_CLASS[c] ?? '')
     .join('')
     .replace(/(.)\1+/g, '$1');
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /**

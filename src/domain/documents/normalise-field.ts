@@ -87,7 +87,8 @@ export function parseDmyDate(s: string): string | undefined {
 }
 
 /** Levenshtein distance, for labels that OCR read with a letter lost or changed. */
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance (code units). */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = row[0]!;
