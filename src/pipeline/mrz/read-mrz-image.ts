@@ -158,12 +158,21 @@ async function readBand(
       height: l.rect.height + 2 * padY,
     };
     const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
-    if (mrzLike(r.text) && r.text.length > l.text.length && offLength(r.text) <= offLength(l.text)) {
+    // Near the longer length is enough: a letter dropped in the wider reading is the halves' job.
+    if (mrzLike(r.text) && r.text.length > l.text.length && Math.abs(r.text.length - n) <= 2) {
       l.text = r.text;
       l.confidence = r.confidence;
       l.rect = { ...l.rect, x, width: wide.width };
     }
   }
+  // A line still shorter than the longest that ends in fillers was cut in its run of fillers: it spans
+  // the band, filled out with fillers (the names line is read again in halves over that width below).
+  const longest = lines.reduce((a, l) => (l.text.length > a.text.length ? l : a), lines[0]!);
+  for (const l of lines)
+    if (l.text.length < longest.text.length && l.text.endsWith('<')) {
+      l.text = l.text.padEnd(longest.text.length, '<');
+      l.rect = { ...l.rect, x: longest.rect.x, width: longest.rect.width };
+    }
   // Lines were collected from the MRZ edge (the document's bottom) inwards: its reading order is the reverse.
   const inOrder = [...lines].reverse();
   let reading = readMrz(
