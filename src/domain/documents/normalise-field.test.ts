@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FieldRegion } from './document-template.ts';
 import { mergeFields } from './merge-fields.ts';
-import { alignSpaces, cleanArabic, normaliseField, parseDmyDate } from './normalise-field.ts';
+import { cleanArabic, normaliseField, parseDmyDate } from './normalise-field.ts';
 import { DOCUMENT_TEMPLATES, templateById } from './templates.ts';
 
 const cnie = templateById('mar_cnie_2020')!;
@@ -45,12 +45,6 @@ test('Arabic: harakat, tatweel and Latin noise dropped; digits only where the fi
   assert.equal(cleanArabic('زَيْنَب |'), 'زينب');
   assert.equal(cleanArabic('العـلمي'), 'العلمي');
   assert.equal(value('last_name_arabic', '‎١‏ لعلمي'), 'لعلمي');
-});
-
-test('alignSpaces puts one reading’s word breaks into the other’s letters', () => {
-  assert.equal(alignSpaces('ELALAMI', 'EL ALAM'), 'EL ALAMI');
-  assert.equal(alignSpaces('ROYAUMEDUMAROC', 'ROYAUME DU MAR0C'), 'ROYAUME DU MAROC');
-  assert.equal(alignSpaces('ABC', 'XYZ W'), undefined);
 });
 
 test('merge: agreement combines, checked fields keep the valid MRZ, names the more confident reading', () => {

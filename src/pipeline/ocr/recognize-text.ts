@@ -3,10 +3,18 @@ import { cropResize, rotateRight, type Rect, type RgbImage } from '../image/rgb-
 
 export interface RecognizedText {
   text: string;
+  /** The characters of `text`, one per CTC step of `steps`. */
+  chars: string[];
   /** Mean probability of the kept characters. */
   confidence: number;
   /** CTC time step of each character of `text` (a step is HEIGHT/… px of the crop: 8 px at height 48). */
   steps: number[];
+  /**
+   * Before each character of `text`, the widest run of blank columns between it and the character
+   * before, in line heights (0 for the first). Word spaces are wide runs; PP-OCR, trained on Chinese,
+   * drops most of the spaces it sees, the image keeps them.
+   */
+  gaps: number[];
 }
 
 const HEIGHT = 48;
@@ -40,7 +48,7 @@ export async function recognizeText(
   )[0]!;
   const [, steps, classes] = out.dims as [number, number, number];
   const label = (k: number) => (k === 0 ? '' : k === classes - 1 ? ' ' : (deps.charset[k - 1] ?? ''));
-  let text = '';
+  const chars: string[] = [];
   const positions: number[] = [];
   let prev = -1;
   let sum = 0;
@@ -56,12 +64,65 @@ export async function recognizeText(
       bestP = p;
     }
     if (best !== 0 && best !== prev) {
-      text += label(best);
+      chars.push(label(best));
       positions.push(t);
       sum += bestP;
       n++;
     }
     prev = best;
   }
-  return { text, confidence: n ? sum / n : 0, steps: positions };
+  return {
+    text: chars.join(''),
+    chars,
+    confidence: n ? sum / n : 0,
+    steps: positions,
+    gaps: blankRuns(crop, positions, width / steps),
+  };
+}
+
+/**
+ * Per character, the widest run of ink-free columns between the previous character's CTC step and its
+ * own. A column holds ink when its darkest pixel (in the middle rows: the top and bottom ones may hold a
+ * neighbouring line's descenders or accents) is darker than half-way between the darkest and the
+ * lightest pixel within a line height around it: a local cut, so letters under glare (paler, on a paler
+ * ground) still count as ink.
+ */
+function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number): number[] {
+  const { width, height, data } = crop;
+  const y0 = Math.floor(height * 0.12);
+  const y1 = Math.ceil(height * 0.88);
+  const colMin = new Float32Array(width).fill(255);
+  const colMax = new Float32Array(width);
+  for (let y = y0; y < y1; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const g = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      if (g < colMin[x]!) colMin[x] = g;
+      if (g > colMax[x]!) colMax[x] = g;
+    }
+  let contrast = 0;
+  for (let x = 0; x < width; x++) contrast = Math.max(contrast, colMax[x]! - colMin[x]!);
+  const half = Math.round(height / 2);
+  const blank = new Uint8Array(width);
+  for (let x = 0; x < width; x++) {
+    let lo = 255;
+    let hi = 0;
+    for (let k = Math.max(0, x - half); k < Math.min(width, x + half); k++) {
+      if (colMin[k]! < lo) lo = colMin[k]!;
+      if (colMax[k]! > hi) hi = colMax[k]!;
+    }
+    // A window with hardly any contrast holds no print at all.
+    blank[x] = hi - lo < contrast * 0.2 || colMin[x]! > (lo + hi) / 2 ? 1 : 0;
+  }
+  return steps.map((t, k) => {
+    if (k === 0) return 0;
+    const from = Math.max(0, Math.round((steps[k - 1]! + 0.5) * pxPerStep));
+    const to = Math.min(width, Math.round((t + 0.5) * pxPerStep));
+    let best = 0;
+    for (let x = from, run = 0; x < to; x++) {
+      run = blank[x] ? run + 1 : 0;
+      best = Math.max(best, run);
+    }
+    return best / height;
+  });
 }
