@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AesKeyring } from './adapters/crypto/aes-keyring.ts';
 import { FsBlobStore } from './adapters/blob-fs/fs-blob-store.ts';
 import { loadCharset, loadManifest } from './adapters/onnx/load-manifest.ts';
-import { OnnxRunner } from './adapters/onnx/onnx-runner.ts';
+import { ThreadInferenceRunner } from './adapters/onnx/thread-runner.ts';
 import { TesseractLineOcr } from './adapters/tesseract/tesseract-line-ocr.ts';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
@@ -56,7 +56,7 @@ export async function createRuntime(
   const { key } = resolveMasterKey(config);
   const store = await openStore(config);
   const manifest = await loadManifest();
-  const inference = await OnnxRunner.load(manifest, { threads: config.inferenceThreads });
+  const inference = await ThreadInferenceRunner.start(manifest, { threads: config.inferenceThreads });
   const charset = await loadCharset(manifest);
   // Tesseract workers start on first use (a server that never reads a visual zone never loads them).
   const lineOcr = new TesseractLineOcr();

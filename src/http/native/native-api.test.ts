@@ -301,8 +301,9 @@ describe('native API', () => {
       assert.equal(v.status, 'pending');
       assert.equal(v.mode, 'async');
       let final: Json = v;
-      for (let i = 0; i < 100 && final.status === 'pending'; i++) {
-        await new Promise((r) => setTimeout(r, 20));
+      // Polled for up to 30 s: the job reads a whole (text-less) document photo.
+      for (let i = 0; i < 300 && final.status === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
         final = (await get(`/v1/identity/verifications/${v.id}`)).json() as Json;
       }
       assert.notEqual(final.status, 'pending');

@@ -65,11 +65,10 @@ export async function detectText(
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      const neighbours = [p - 1, p + 1, p - w, p + w];
+      // The 4-neighbours, without allocating (this runs once per text pixel).
       for (let k = 0; k < 4; k++) {
-        const q = neighbours[k]!;
-        if (k === 0 && x === 0) continue;
-        if (k === 1 && x === w - 1) continue;
+        if ((k === 0 && x === 0) || (k === 1 && x === w - 1)) continue;
+        const q = k === 0 ? p - 1 : k === 1 ? p + 1 : k === 2 ? p - w : p + w;
         if (q < 0 || q >= plane || seen[q] || prob[q]! < BIN_THRESHOLD) continue;
         seen[q] = 1;
         stack.push(q);

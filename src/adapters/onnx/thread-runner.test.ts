@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import type { Worker } from 'node:worker_threads';
+import { after, before, describe, test } from 'node:test';
+import type { Tensor } from '../../ports/inference.ts';
+import { loadManifest } from './load-manifest.ts';
+import { OnnxRunner } from './onnx-runner.ts';
+import { ThreadInferenceRunner } from './thread-runner.ts';
+
+/** A text line's worth of input for the PP-OCR recogniser, deterministic. */
+function lineInput(width: number, seed: number): Tensor {
+  const data = new Float32Array(3 * 48 * width);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    data[i] = (s / 2 ** 31) * 2 - 1;
+  }
+  return { data, dims: [1, 3, 48, width] };
+}
+
+describe('ThreadInferenceRunner (onnxruntime on a worker thread)', () => {
+  let inProcess: OnnxRunner;
+  let threaded: ThreadInferenceRunner;
+  before(async () => {
+    const manifest = await loadManifest();
+    inProcess = await OnnxRunner.load(manifest, { threads: 1 });
+    threaded = await ThreadInferenceRunner.start(manifest, { threads: 1 });
+  });
+  after(async () => {
+    await inProcess.close();
+    await threaded.close();
+  });
+
+  test('gives the same outputs as the in-process runner, runs in flight answered each to its caller', async () => {
+    const inputs = [lineInput(160, 1), lineInput(320, 2), lineInput(96, 3)];
+    const want = await Promise.all(
+      inputs.map((t) => inProcess.run('text_recognize', { data: t.data.slice(), dims: t.dims })),
+    );
+    const got = await Promise.all(inputs.map((t) => threaded.run('text_recognize', t)));
+    for (const [i, w] of want.entries()) {
+      const [name, tensor] = Object.entries(w)[0]!;
+      assert.deepEqual(got[i]![name]!.dims, tensor.dims);
+      assert.deepEqual(got[i]![name]!.data, tensor.data);
+    }
+  });
+
+  test('a thread that dies fails the runs in flight, and the next run starts a new one', async () => {
+    const thread = await (threaded as unknown as { thread: Promise<Worker> }).thread;
+    const inFlight = threaded.run('text_recognize', lineInput(640, 4));
+    await thread.terminate();
+    await assert.rejects(inFlight, /inference thread exited/);
+    const again = await threaded.run('text_recognize', lineInput(64, 5));
+    assert.ok(Object.values(again)[0]!.data.length > 0);
+  });
+
+  test('an unknown model is an error for its caller only', async () => {
+    await assert.rejects(threaded.run('no_such_model' as never, lineInput(32, 6)), /not loaded/);
+    const ok = await threaded.run('text_recognize', lineInput(32, 7));
+    assert.ok(Object.values(ok)[0]!.data.length > 0);
+  });
+});

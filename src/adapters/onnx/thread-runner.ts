@@ -1,0 +1,94 @@
+import { Worker } from 'node:worker_threads';
+import type { InferenceRunner, ModelName, Tensor } from '../../ports/inference.ts';
+import type { ModelManifest } from '../../pipeline/face/model-manifest.ts';
+import type { RunAnswer, RunRequest } from './inference-thread.ts';
+
+const ENTRY = new URL('./inference-thread.mjs', import.meta.url);
+
+/**
+ * onnxruntime on a thread of its own. onnxruntime-node runs a session synchronously on the calling
+ * thread; on the main thread every inference stalls the JavaScript around it (locating the document,
+ * rectifying, cropping lines), which on a CNIE front and back was a third of the main thread's time.
+ * Here the sessions live on one worker thread (runs stay serialised, each with its intra-op threads) and
+ * the main thread goes on meanwhile. Tensors are transferred, not copied: `run` takes ownership of
+ * `input.data`. A thread that dies fails the runs in flight and is started again on the next run.
+ */
+export class ThreadInferenceRunner implements InferenceRunner {
+  private thread: Promise<Worker> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (o: Record<string, Tensor>) => void; reject: (e: Error) => void }
+  >();
+  private closed = false;
+
+  private constructor(
+    private readonly manifest: ModelManifest,
+    private readonly threads: number,
+  ) {}
+
+  /** Start the thread and load every model (a bad model file fails here, at boot). */
+  static async start(manifest: ModelManifest, options: { threads: number }): Promise<ThreadInferenceRunner> {
+    const runner = new ThreadInferenceRunner(manifest, options.threads);
+    await runner.worker();
+    return runner;
+  }
+
+  private worker(): Promise<Worker> {
+    this.thread ??= new Promise<Worker>((resolve, reject) => {
+      const w = new Worker(ENTRY, { workerData: { manifest: this.manifest, threads: this.threads } });
+      let ready = false;
+      w.on('message', (m: RunAnswer) => {
+        if ('ready' in m) {
+          ready = true;
+          // Idle, the thread does not keep the process alive; a run in flight does (see run).
+          w.unref();
+          resolve(w);
+        } else if ('failed' in m) reject(new Error(`inference thread: ${m.failed}`));
+        else this.settle(m);
+      });
+      const fail = (e: Error) => {
+        this.thread = undefined;
+        if (!ready) reject(e);
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        if (!this.closed) fail(new Error(`inference thread exited with code ${code}`));
+      });
+    });
+    return this.thread;
+  }
+
+  private settle(m: Extract<RunAnswer, { id: number }>): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) void this.thread?.then((w) => w.unref());
+    if ('error' in m) p.reject(new Error(m.error));
+    else p.resolve(m.outputs);
+  }
+
+  async run(model: ModelName, input: Tensor): Promise<Record<string, Tensor>> {
+    if (this.closed) throw new Error('inference runner is closed');
+    const w = await this.worker();
+    const id = this.nextId++;
+    const data = input.data;
+    // The whole buffer is handed over; a view into a larger buffer is copied first.
+    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const req: RunRequest = { id, model, input: { data: own, dims: [...input.dims] } };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage(req, [own.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const t = this.thread;
+    this.thread = undefined;
+    if (t) await (await t).terminate();
+  }
+}
