@@ -16,6 +16,9 @@ export interface Config {
   maxImageBytes: number;
   maxImagePixels: number;
   syncTimeoutMs: number;
+  /** Threads running onnxruntime sessions; default: the number of cores. */
+  inferenceWorkers: number;
+  /** onnxruntime intra-op threads per inference worker. */
   inferenceThreads: number;
   /** Pipeline runs (decode + inference) at once in this process; default: the number of cores. */
   pipelineConcurrency: number;
@@ -84,7 +87,16 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   // 50 MP covers every phone camera in use; larger images are decompression bombs or scans we downscale anyway.
   const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
   const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);
-  const inferenceThreads = intKey(env, 'HUWIYA_INFERENCE_THREADS', 2, 1, 64, problems);
+  // Threads running onnxruntime sessions, each with its intra-op threads (see adapters/onnx/thread-runner).
+  const inferenceWorkers = intKey(
+    env,
+    'HUWIYA_INFERENCE_WORKERS',
+    Math.max(1, os.availableParallelism()),
+    1,
+    64,
+    problems,
+  );
+  const inferenceThreads = intKey(env, 'HUWIYA_INFERENCE_THREADS', 1, 1, 64, problems);
   const pipelineConcurrency = intKey(
     env,
     'HUWIYA_PIPELINE_CONCURRENCY',
@@ -132,6 +144,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_MAX_IMAGE_PIXELS',
     'HUWIYA_SYNC_TIMEOUT_MS',
     'HUWIYA_INFERENCE_THREADS',
+    'HUWIYA_INFERENCE_WORKERS',
     'HUWIYA_PIPELINE_CONCURRENCY',
     'HUWIYA_WORKER',
     'HUWIYA_JOB_LEASE_MS',
@@ -155,6 +168,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImagePixels,
     syncTimeoutMs,
     inferenceThreads,
+    inferenceWorkers,
     pipelineConcurrency,
     worker,
     jobLeaseMs,

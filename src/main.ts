@@ -56,7 +56,10 @@ export async function createRuntime(
   const { key } = resolveMasterKey(config);
   const store = await openStore(config);
   const manifest = await loadManifest();
-  const inference = await ThreadInferenceRunner.start(manifest, { threads: config.inferenceThreads });
+  const inference = await ThreadInferenceRunner.start(manifest, {
+    workers: config.inferenceWorkers,
+    threads: config.inferenceThreads,
+  });
   const charset = await loadCharset(manifest);
   // Tesseract workers start on first use (a server that never reads a visual zone never loads them).
   const lineOcr = new TesseractLineOcr();

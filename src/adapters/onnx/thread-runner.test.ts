@@ -23,7 +23,7 @@ describe('ThreadInferenceRunner (onnxruntime on a worker thread)', () => {
   before(async () => {
     const manifest = await loadManifest();
     inProcess = await OnnxRunner.load(manifest, { threads: 1 });
-    threaded = await ThreadInferenceRunner.start(manifest, { threads: 1 });
+    threaded = await ThreadInferenceRunner.start(manifest, { workers: 2, threads: 1 });
   });
   after(async () => {
     await inProcess.close();
@@ -44,10 +44,14 @@ describe('ThreadInferenceRunner (onnxruntime on a worker thread)', () => {
   });
 
   test('a thread that dies fails the runs in flight, and the next run starts a new one', async () => {
-    const thread = await (threaded as unknown as { thread: Promise<Worker> }).thread;
+    const first = (threaded as unknown as { threads: { thread: Promise<Worker> }[] }).threads[0]!;
+    const thread = await first.thread;
+    // Both threads busy: the runs in flight are on each.
     const inFlight = threaded.run('text_recognize', lineInput(640, 4));
+    const onOther = threaded.run('text_recognize', lineInput(640, 8));
     await thread.terminate();
     await assert.rejects(inFlight, /inference thread exited/);
+    assert.ok(Object.values(await onOther)[0]!.data.length > 0);
     const again = await threaded.run('text_recognize', lineInput(64, 5));
     assert.ok(Object.values(again)[0]!.data.length > 0);
   });
