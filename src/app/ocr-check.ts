@@ -7,6 +7,7 @@ import {
 } from '../domain/documents/document-template.ts';
 import { restoreDots, spellsSameName } from '../domain/documents/arabic-dots.ts';
 import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields.ts';
+import { issueDateByElimination } from '../domain/documents/issue-date.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
 import type { MrzExtracted } from '../domain/mrz/read-mrz.ts';
@@ -20,6 +21,7 @@ import {
 import type { DecodedImage } from '../pipeline/image/decode.ts';
 import { resizeTo, type RgbImage } from '../pipeline/image/rgb-image.ts';
 import { readMrzFromImage, type MrzImageReading } from '../pipeline/mrz/read-mrz-image.ts';
+import { detectText } from '../pipeline/ocr/detect-text.ts';
 import type { AppDeps } from './deps.ts';
 
 /** `document_type` values a client may send, by the family an MRZ reports (API.md aliases). */
@@ -152,12 +154,19 @@ async function readTemplate(
       width: b.width * sx,
       height: b.height * sy,
     }));
-    return (boxed ? readVisualZone : readCaptionedFields)(sized, t, name, deps, boxes);
+    if (boxed) return readVisualZone(sized, t, name, deps, boxes);
+    // Captions are printed small (a third of a value's height): detected at the side's full size they
+    // stand as whole lines, at the shared detection's 1024 px they break into misread fragments (on a
+    // blurred generated passport, "Place of birth / Lieu de naissance" found at 1476 px, not at 1024).
+    const full = await detectText(sized, deps, Math.max(sized.width, sized.height));
+    return readCaptionedFields(sized, t, name, deps, full);
   };
   const both = await Promise.all([read('front'), read('back')]);
   return both.filter((r): r is VisualZoneReading => r !== undefined);
 }
 
+/** Confidence of an issue date known only as the page's one date that is neither birth nor expiry. */
+const BY_ELIMINATION = 0.7;
 /** A template fit (mean field confidence) below which the sides are also read turned half a turn. */
 const GOOD_FIT = 0.5;
 
@@ -189,11 +198,32 @@ export async function ocrCheck(
 ): Promise<OcrOutcome> {
   const today = deps.now();
   const t0 = performance.now();
+  // The front goes first as far as its text detection (onnxruntime, on a thread of its own); the back is
+  // located and rectified on this thread meanwhile.
+  const frontPrepared = prepareSide(images.front.image, deps);
+  await new Promise((r) => setImmediate(r));
   let [front, back] = await Promise.all([
-    prepareSide(images.front.image, deps),
+    frontPrepared,
     images.back ? prepareSide(images.back.image, deps) : Promise.resolve(undefined),
   ]);
   const tPrepared = performance.now();
+  // The declared document's visual zone is read while the MRZ is: the Arabic fields' Tesseract work then
+  // runs beside onnxruntime's MRZ recognition instead of after it. The reading is used when the MRZ
+  // confirms that template and leaves both sides as they were; otherwise it is dropped (its work lost,
+  // its result unused).
+  // Visual-zone reading time, summed over the template readings (they may overlap the MRZ's).
+  let vzMs = 0;
+  const timedRead = async (...args: Parameters<typeof readTemplate>) => {
+    const start = performance.now();
+    const r = await readTemplate(...args);
+    vzMs += performance.now() - start;
+    return r;
+  };
+  const guess = candidateTemplates(undefined, declared)[0];
+  const early = guess?.fields.length
+    ? { template: guess, front, back, reading: timedRead(deps, guess, { front, back }) }
+    : undefined;
+  early?.reading.catch(() => undefined);
   let found: MrzImageReading | undefined;
   let side: 'back' | 'front' = 'front';
   // The rectified side first; the photo as given when that fails (a wrong outline, or a scan whose
@@ -231,14 +261,17 @@ export async function ocrCheck(
       // A generic template: only its captioned fields, on sides whose way up the MRZ told.
       if (!template) {
         template = t;
-        readings = await readTemplate(deps, t, {
+        readings = await timedRead(deps, t, {
           front: knownUp.has('front') ? front : undefined,
           back: knownUp.has('back') ? back : undefined,
         });
       }
       continue;
     }
-    let r = await readTemplate(deps, t, { front, back });
+    let r =
+      early && t === early.template && front === early.front && back === early.back
+        ? await early.reading
+        : await timedRead(deps, t, { front, back });
     // A template that fits badly may be reading a side held upside down: read the sides whose way up
     // is not known once more, turned, and keep the better fit.
     if (score(t, r) < GOOD_FIT) {
@@ -246,7 +279,7 @@ export async function ocrCheck(
         front: knownUp.has('front') ? front : await turnSide(front),
         back: back && !knownUp.has('back') ? await turnSide(back) : back,
       };
-      const again = await readTemplate(deps, t, turned);
+      const again = await timedRead(deps, t, turned);
       if (score(t, again) > score(t, r)) {
         r = again;
         front = turned.front;
@@ -289,6 +322,15 @@ export async function ocrCheck(
     }
     const a = fields[arabic];
     if (a) a.value = restoreDots(a.value, l.value);
+  }
+
+  if (!fields.issue_date && template && !template.fields.length && found?.reading.checkDigitsValid) {
+    const issue = issueDateByElimination(
+      readings.flatMap((r) => r.dates ?? []),
+      fields.date_of_birth?.value,
+      fields.expiry_date?.value,
+    );
+    if (issue) fields.issue_date = { value: issue, confidence: BY_ELIMINATION, provenance: 'visual_zone' };
   }
 
   const extracted: Record<string, unknown> = {};
@@ -378,8 +420,9 @@ export async function ocrCheck(
           rectify: Math.round(front.times.rectify + (back?.times.rectify ?? 0)),
           text_detect: Math.round(front.times.detect + (back?.times.detect ?? 0)),
           prepare: Math.round(tPrepared - t0),
+          // The declared template's visual zone is read while the MRZ is: these two overlap.
           mrz: Math.round(tMrz - tPrepared),
-          visual_zone: Math.round(tVz - tMrz),
+          visual_zone: Math.round(vzMs),
           total: Math.round(tVz - t0),
         },
       },

@@ -242,4 +242,3 @@ export function normaliseField(region: FieldRegion, raw: string): NormalisedFiel
     }
   }
 }
-

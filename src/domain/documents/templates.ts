@@ -401,6 +401,54 @@ function captionedZoneII(side: 'front' | 'back'): CaptionedField[] {
   ];
 }
 
+/**
+ * Captions of the other zone II fields (those the MRZ carries), in the same languages: a blurred caption
+ * is the field whose caption it reads nearest, and "Date de naissance" must not pass for "Lieu de
+ * naissance" only because the date's own caption was not on the list. Captions shorter than five letters
+ * (NOM, SEX, TYPE) are left out: as approximate substrings they match nearly anything.
+ */
+export const OTHER_ZONE_II_CAPTIONS: readonly string[] = [
+  'SURNAME',
+  'APELLIDOS',
+  'COGNOME',
+  'GIVENNAMES',
+  'PRENOMS',
+  'NOMBRES',
+  'VORNAMEN',
+  'DATEOFBIRTH',
+  'DATEDENAISSANCE',
+  'FECHADENACIMIENTO',
+  'GEBURTSTAG',
+  'DATADINASCITA',
+  'DATADENASCIMENTO',
+  'DATEOFEXPIRY',
+  'DATEOFEXPIRATION',
+  'DATEDEXPIRATION',
+  'FECHADECADUCIDAD',
+  'FECHADEVENCIMIENTO',
+  'GULTIGBIS',
+  'SCADENZA',
+  'DATADEVALIDADE',
+  'NATIONALITY',
+  'NATIONALITE',
+  'NACIONALIDAD',
+  'STAATSANGEHORIGKEIT',
+  'CITTADINANZA',
+  'NACIONALIDADE',
+  'AUTHORITY',
+  'AUTORITE',
+  'AUTORIDAD',
+  'BEHORDE',
+  'AUTORITA',
+  'AUTORIDADE',
+  'PASSPORTNO',
+  'PASSEPORTN',
+  'PASAPORTEN',
+  'PERSONALNO',
+  'HOLDERSSIGNATURE',
+  'SIGNATUREDUTITULAIRE',
+];
+
 /** Any ICAO passport: the MRZ is the source, the visual zone only confirms it. */
 const ICAO_TD3: DocumentTemplate = {
   id: 'icao_td3_passport',

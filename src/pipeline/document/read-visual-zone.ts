@@ -5,6 +5,7 @@ import type {
   VisualField,
 } from '../../domain/documents/document-template.ts';
 import { foldLatin, normaliseField } from '../../domain/documents/normalise-field.ts';
+import { OTHER_ZONE_II_CAPTIONS } from '../../domain/documents/templates.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import type { LineOcr } from '../../ports/line-ocr.ts';
 import { cropResize, toGray, type Rect, type RgbImage } from '../image/rgb-image.ts';
@@ -29,6 +30,8 @@ export interface VisualZoneReading {
   fields: VisualFieldReading[];
   /** Valid-looking readings below the confidence floor, reported only if other evidence confirms them. */
   tentative?: VisualFieldReading[];
+  /** Every date printed on the side (ISO), whatever its caption: read by a generic template. */
+  dates?: string[];
   times: { detect: number; recognize: number };
 }
 
@@ -172,17 +175,20 @@ async function lineCrop(
 }
 
 /**
- * A break between two letters whose blank run is at least this many line heights. On 40 generated
- * documents (171 names, places and addresses, clean and hard photos) word breaks measured 0.21-0.5 and
- * breaks within a word 0.04-0.19 but for letters washed out by glare; Tesseract's breaks, used before,
- * got 156 of these lines right, the blank runs 160.
+ * Word breaks PP-OCR (trained on Chinese) sees but drops: its space class, where it did not win, still
+ * rises between two words (0.06-0.5) and stays near zero within one (under 0.03); on 40 generated
+ * documents (239 names, places and addresses, clean and hard photos) this alone placed every break. A
+ * blank run of twice the widest gap seen within a word (0.33 text heights) is a break too, whatever the
+ * recogniser thought (a widely spaced layout). Tesseract's breaks, used before, cost six Tesseract
+ * calls per CNIE and got fewer lines right.
  */
-const WORD_GAP = 0.2;
+const SPACE_PROBABILITY = 0.04;
+const WORD_GAP = 0.6;
 
 /**
- * PP-OCR's reading with its word breaks: wherever it put a space, and wherever the image shows a blank
- * run wide enough between two characters (it drops most spaces it sees). Letters, digits and
- * apostrophes are kept, upper-case and unaccented.
+ * PP-OCR's reading with its word breaks: wherever it put a space, nearly did (SPACE_PROBABILITY), or the
+ * image shows a blank run too wide for a gap within a word. Letters, digits and apostrophes are kept,
+ * upper-case and unaccented.
  */
 function spacedWords(pp: RecognizedText): string {
   let out = '';
@@ -192,7 +198,7 @@ function spacedWords(pp: RecognizedText): string {
       pending = true;
       return;
     }
-    if (pp.gaps[k]! >= WORD_GAP) pending = true;
+    if (pp.spaceBefore[k]! >= SPACE_PROBABILITY || pp.gaps[k]! >= WORD_GAP) pending = true;
     const kept = foldLatin(c).replace(/[^A-Z0-9']/g, '');
     if (!kept) return;
     out += (pending && out ? ' ' : '') + kept;
@@ -229,9 +235,12 @@ async function readLatinField(
 
 /**
  * The printed line inside a region with no detected line: rows holding ink (darker than half-way between
- * the darkest 2 % and the paper) form bands; the heaviest band is the line, and thinner bands within half
+ * the darkest 2 % and the paper) form bands; the heaviest band is the line, and short bands within half
  * its height above or below (Arabic dots, hamza, descenders) join it.
  */
+/** Bands shorter than this share of the line's height are its marks (dots, hamza), not another line. */
+const MARK_HEIGHT = 0.4;
+
 async function inkLine(side: RgbImage, region: Rect): Promise<Rect> {
   const w = Math.max(1, Math.round(region.width));
   const h = Math.max(1, Math.round(region.height));
@@ -265,7 +274,9 @@ async function inkLine(side: RgbImage, region: Rect): Promise<Rect> {
   const lineHeight = line.y1 - line.y0;
   for (const b of bands.slice(1)) {
     const gap = b.y0 >= line.y1 ? b.y0 - line.y1 : line.y0 - b.y1;
-    if (gap <= lineHeight / 2 && b.y1 - b.y0 < lineHeight) {
+    // Marks are short bands; a caption printed just above the value (the passport's "الاسم العائلي") is a
+    // line of its own, half the value's height, and stays out (joined, Tesseract read both as garbage).
+    if (gap <= lineHeight / 2 && b.y1 - b.y0 < MARK_HEIGHT * lineHeight) {
       line.y0 = Math.min(line.y0, b.y0);
       line.y1 = Math.max(line.y1, b.y1);
     }
@@ -360,18 +371,21 @@ export async function readVisualZone(
   return { templateId: template.id, side: sideName, fields, tentative, times };
 }
 
-/** Whether `text` holds `word` with at most `maxEdits` edits (approximate substring match, Sellers). */
-function containsApprox(text: string, word: string, maxEdits: number): boolean {
-  let prev = new Array<number>(word.length + 1).fill(0).map((_, i) => i);
-  if (prev[word.length]! <= maxEdits) return true;
+/**
+ * The fewest edits that turn `word` into some substring of `text` (approximate substring match, Sellers'
+ * algorithm: the match may start and end anywhere in `text`).
+ */
+function approxDistance(text: string, word: string): number {
+  let prev = Array.from({ length: word.length + 1 }, (_, i) => i);
+  let best = prev[word.length]!;
   for (const c of text) {
     const cur = [0];
     for (let j = 1; j <= word.length; j++)
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (word[j - 1] === c ? 0 : 1));
-    if (cur[word.length]! <= maxEdits) return true;
+    best = Math.min(best, cur[word.length]!);
     prev = cur;
   }
-  return false;
+  return best;
 }
 
 /**
@@ -402,6 +416,13 @@ function valueUnder(caption: Rect, boxes: readonly TextBox[]): Rect | undefined 
   return union(words);
 }
 
+/**
+ * Edits per caption letter a caption may be read with (a blurred "ptace ohic/ Ueulehassnce" is
+ * LIEUDENAISSANCE at 6 of 15), and by how much less than any other zone II field's caption.
+ */
+const MAX_CAPTION_DISTANCE = 0.4;
+const CAPTION_MARGIN = 0.1;
+
 /** Rows wider than this share of the side are MRZ lines or headings, never a caption. */
 const MAX_CAPTION_WIDTH = 0.6;
 
@@ -421,15 +442,36 @@ export async function readCaptionedFields(
   const wanted = (template.captioned ?? []).filter((f) => f.side === sideName);
   if (!wanted.length) return { templateId: template.id, side: sideName, fields: [], times };
   const t0 = performance.now();
-  const captions = new Map<CaptionedField, Rect>();
-  for (const row of phrases(boxes)) {
-    if (row.width > MAX_CAPTION_WIDTH * side.width) continue;
-    const r = await recognizeText(side, row, deps);
-    const letters = lettersOnly(r.text).replace(/[0-9]/g, '');
-    for (const f of wanted)
-      if (!captions.has(f) && f.captions.some((c) => containsApprox(letters, c, Math.floor(c.length / 6))))
-        captions.set(f, row);
+  const rows = phrases(boxes).filter((row) => row.width <= MAX_CAPTION_WIDTH * side.width);
+  const texts = await Promise.all(rows.map((row) => recognizeText(side, row, deps)));
+  // Each row's nearest caption, in edits per caption letter: a row is a wanted field's caption when that
+  // caption is near enough and clearly nearer than any other zone II field's; each field keeps its
+  // nearest row.
+  const nearest = (letters: string, captions: readonly string[]) =>
+    Math.min(...captions.map((c) => approxDistance(letters, c) / c.length));
+  const best = new Map<CaptionedField, { row: Rect; distance: number }>();
+  for (const [i, row] of rows.entries()) {
+    const letters = lettersOnly(texts[i]!.text).replace(/[0-9]/g, '');
+    if (letters.length < 3) continue;
+    const other = nearest(letters, OTHER_ZONE_II_CAPTIONS);
+    for (const f of wanted) {
+      const distance = nearest(letters, f.captions);
+      if (distance > MAX_CAPTION_DISTANCE || distance > other - CAPTION_MARGIN) continue;
+      if (!best.has(f) || distance < best.get(f)!.distance) best.set(f, { row, distance });
+    }
   }
+  const captions = new Map([...best].map(([f, b]) => [f, b.row]));
+  const dateRegion: FieldRegion = {
+    field: 'issue_date',
+    side: sideName,
+    box: [0, 0, 1, 1],
+    script: 'latin',
+    format: 'date_dmy',
+  };
+  const dates = texts.flatMap((t) => {
+    const n = normaliseField(dateRegion, t.text);
+    return n?.valid ? [n.value] : [];
+  });
   // A caption's own boxes are never another field's value.
   const captionRows = [...captions.values()];
   const free = boxes.filter(
@@ -460,5 +502,5 @@ export async function readCaptionedFields(
     .filter((r): r is VisualFieldReading => r !== undefined && r.confidence >= MIN_CONFIDENCE)
     .map((r) => ({ ...r, confidence: Math.round(r.confidence * 1e4) / 1e4 }));
   times.recognize = performance.now() - t0;
-  return { templateId: template.id, side: sideName, fields, times };
+  return { templateId: template.id, side: sideName, fields, dates, times };
 }

@@ -1,5 +1,5 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
-import { resizeTo, type Rect, type RgbImage } from '../image/rgb-image.ts';
+import { cropBilinear, resizeTo, type Rect, type RgbImage } from '../image/rgb-image.ts';
 
 export interface TextBox extends Rect {
   /** Mean text probability inside the box. */
@@ -28,7 +28,12 @@ export async function detectText(
   const s = Math.min(3, maxSide / Math.max(img.width, img.height));
   const w = Math.max(32, Math.round((img.width * s) / 32) * 32);
   const h = Math.max(32, Math.round((img.height * s) / 32) * 32);
-  const small = await resizeTo(img, w, h);
+  // Near its own size (a rectified side) the image is resampled here, synchronously: its input then
+  // reaches onnxruntime's thread at once, not when the event loop (the other side's locating) lets it.
+  const small =
+    s >= 0.75
+      ? cropBilinear(img, { x: 0, y: 0, width: img.width, height: img.height }, w, h)
+      : await resizeTo(img, w, h);
   const plane = w * h;
   const input = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {

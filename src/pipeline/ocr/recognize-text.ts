@@ -11,10 +11,15 @@ export interface RecognizedText {
   steps: number[];
   /**
    * Before each character of `text`, the widest run of blank columns between it and the character
-   * before, in line heights (0 for the first). Word spaces are wide runs; PP-OCR, trained on Chinese,
-   * drops most of the spaces it sees, the image keeps them.
+   * before, in heights of the printed text (0 for the first).
    */
   gaps: number[];
+  /**
+   * Before each character, the highest probability the recogniser gave its space class at the steps
+   * since the previous character: where it saw a space and still decoded a blank, this stands out
+   * (0.06-0.5 at word breaks, under 0.03 within words, on 40 generated documents).
+   */
+  spaceBefore: number[];
 }
 
 const HEIGHT = 48;
@@ -77,15 +82,22 @@ export async function recognizeText(
     confidence: n ? sum / n : 0,
     steps: positions,
     gaps: blankRuns(crop, positions, width / steps),
+    spaceBefore: positions.map((t, k) => {
+      let m = 0;
+      for (let u = k ? positions[k - 1]! + 1 : 0; u < t; u++)
+        m = Math.max(m, out.data[u * classes + classes - 1]!);
+      return m;
+    }),
   };
 }
 
 /**
  * Per character, the widest run of ink-free columns between the previous character's CTC step and its
- * own. A column holds ink when its darkest pixel (in the middle rows: the top and bottom ones may hold a
- * neighbouring line's descenders or accents) is darker than half-way between the darkest and the
- * lightest pixel within a line height around it: a local cut, so letters under glare (paler, on a paler
- * ground) still count as ink.
+ * own, in heights of the printed text (the longest run of rows holding ink: capitals' height on a name,
+ * whatever margin the detector's box left around it). A column holds ink when its darkest pixel (in the
+ * middle rows: the top and bottom ones may hold a neighbouring line's descenders or accents) is darker
+ * than half-way between the darkest and the lightest pixel within a line height around it: a local cut,
+ * so letters under glare (paler, on a paler ground) still count as ink.
  */
 function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number): number[] {
   const { width, height, data } = crop;
@@ -102,6 +114,7 @@ function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number):
     }
   let contrast = 0;
   for (let x = 0; x < width; x++) contrast = Math.max(contrast, colMax[x]! - colMin[x]!);
+  const textHeight = Math.max(0.25 * height, inkHeight(crop));
   const half = Math.round(height / 2);
   const blank = new Uint8Array(width);
   for (let x = 0; x < width; x++) {
@@ -123,6 +136,27 @@ function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number):
       run = blank[x] ? run + 1 : 0;
       best = Math.max(best, run);
     }
-    return best / height;
+    return best / textHeight;
   });
+}
+
+/**
+ * The longest run of rows holding ink (at least 1 % of the row darker than half-way between the darkest
+ * 3 % and the median of the crop).
+ */
+function inkHeight(crop: RgbImage): number {
+  const { width, height, data } = crop;
+  const grey = new Float32Array(width * height);
+  for (let i = 0; i < grey.length; i++)
+    grey[i] = 0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!;
+  const sorted = Float32Array.from(grey).sort();
+  const cut = (sorted[Math.floor(sorted.length * 0.03)]! + sorted[Math.floor(sorted.length * 0.5)]!) / 2;
+  let best = 0;
+  for (let y = 0, run = 0; y < height; y++) {
+    let n = 0;
+    for (let x = 0; x < width; x++) if (grey[y * width + x]! < cut) n++;
+    run = n >= Math.max(2, 0.01 * width) ? run + 1 : 0;
+    best = Math.max(best, run);
+  }
+  return best;
 }
