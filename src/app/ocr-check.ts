@@ -5,7 +5,7 @@ import {
   SIZE_MM,
   type DocumentTemplate,
 } from '../domain/documents/document-template.ts';
-import { restoreDots, spellsSameName } from '../domain/documents/arabic-dots.ts';
+import { restoreDots, restoreDotsByWords, spellsSameName } from '../domain/documents/arabic-dots.ts';
 import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields.ts';
 import { issueDateByElimination } from '../domain/documents/issue-date.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
@@ -323,6 +323,9 @@ export async function ocrCheck(
     const a = fields[arabic];
     if (a) a.value = restoreDots(a.value, l.value);
   }
+  // An address is partly translated (RUE, زنقة): its dots are restored word by word.
+  if (fields.address_arabic && fields.address)
+    fields.address_arabic.value = restoreDotsByWords(fields.address_arabic.value, fields.address.value);
 
   if (!fields.issue_date && template && !template.fields.length && found?.reading.checkDigitsValid) {
     const issue = issueDateByElimination(

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CITIES, FEMALE_NAMES, MALE_NAMES, SURNAMES } from '../../../test/synth/identities.ts';
-import { restoreDots, spellsSameName } from './arabic-dots.ts';
+import {
+  CITIES,
+  createRng,
+  FEMALE_NAMES,
+  MALE_NAMES,
+  randomIdentity,
+  SURNAMES,
+} from '../../../test/synth/identities.ts';
+import { restoreDots, restoreDotsByWords, spellsSameName } from './arabic-dots.ts';
 
 test('dots Arabic OCR missed are restored from the Latin spelling', () => {
   assert.equal(restoreDots('بتسعيد', 'BENSAID'), 'بنسعيد');
@@ -46,4 +53,38 @@ test('a tentative reading is confirmed only when it spells the Latin name', () =
   assert.equal(spellsSameName('ات تيزنيت', 'TIZNIT'), false);
   assert.equal(spellsSameName('مزداد بتاريخ', 'NABIL'), false);
   assert.equal(spellsSameName('ن', 'N'), false);
+});
+
+test('an address has its dots restored word by word, in order, from the Latin words it transliterates', () => {
+  const cases = [
+    [
+      '174 زنقة ابن خلدون الحي الحسني القنبطرة',
+      '174 RUE IBN KHALDOUN HAY HASSANI KENITRA',
+      '174 زنقة ابن خلدون الحي الحسني القنيطرة',
+    ],
+    [
+      '47 شارع ابن بطوطة حي الرياض خربيكة',
+      '47 AVENUE IBN BATOUTA HAY RIAD KHOURIBGA',
+      '47 شارع ابن بطوطة حي الرياض خريبكة',
+    ],
+    // زتقة has زنقة's shape: RUE is translated, not transliterated.
+    ['156 زتقة الأتدلس تابريكت فاس', '156 RUE AL ANDALOUS TABRIQUET FES', '156 زنقة الأندلس تابريكت فاس'],
+    // Read right, left right.
+    [
+      '107 زنقة المسيرة حي الرياض الرباط',
+      '107 RUE AL MASSIRA HAY RIAD RABAT',
+      '107 زنقة المسيرة حي الرياض الرباط',
+    ],
+  ] as const;
+  for (const [read, latin, want] of cases) assert.equal(restoreDotsByWords(read, latin), want);
+  // A misread shape (an extra letter) is not forced into a word.
+  assert.equal(restoreDotsByWords('101 زثعقة المقاومة', '101 RUE AL MOUKAWAMA'), '101 زثعقة المقاومة');
+});
+
+test('no correctly read address of the generator is changed', () => {
+  const rng = createRng(7);
+  for (let i = 0; i < 300; i++) {
+    const id = randomIdentity(rng);
+    assert.equal(restoreDotsByWords(id.addressArabic, id.address), id.addressArabic, id.address);
+  }
 });

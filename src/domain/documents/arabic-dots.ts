@@ -128,3 +128,65 @@ export function spellsSameName(arabic: string, latin: string): boolean {
   const own = consonants(arabicClasses([...restoreDots(arabic, latin)]));
   return own.length >= 2 && own === consonants(target);
 }
+
+/** The letters' shapes alone: each dotted letter as the first of its group, hamza carriers as alif. */
+function rasm(word: string): string {
+  return [...word.replace(/[أإآ]/g, 'ا')].map((c) => SHAPE_OF.get(c)?.[0] ?? c).join('');
+}
+
+/**
+ * Words of Moroccan addresses that are translated, not transliterated (RUE is زنقة, HAY is حي): a word
+ * of the same shape is that word, its dots whatever OCR made of them.
+ */
+const ADDRESS_WORDS = [
+  'زنقة',
+  'شارع',
+  'حي',
+  'الحي',
+  'زقاق',
+  'درب',
+  'ممر',
+  'تجزئة',
+  'إقامة',
+  'عمارة',
+  'رقم',
+  'شقة',
+];
+
+/**
+ * `arabic` (an address, several words) with each word's dots chosen from the Latin words it
+ * transliterates: the one or two consecutive Latin words whose consonants the restored word spells within
+ * one edit (IBN KHALDOUN ↔ ابن خلدون, KENITRA ↔ القنيطرة); address words translated rather than
+ * transliterated take the dots of the same-shaped word of ADDRESS_WORDS. Other words are left as read.
+ */
+export function restoreDotsByWords(arabic: string, latin: string): string {
+  const latinWords = latin.split(/\s+/).filter((w) => /[A-Za-z]/.test(w));
+  // Long vowels are written or not: words are compared on their other consonants.
+  const consonants = (classes: string) => classes.replace(/Y/g, '').replace(/(.)\1+/g, '$1');
+  // Both lines give the address in the same order: a word is looked for among the next few Latin words
+  // after those the previous word matched; the span it spells best wins, the earliest on a tie. Short
+  // words must spell it exactly (ابن is IBN, and one edit from AVENUE).
+  let from = 0;
+  return arabic
+    .split(' ')
+    .map((word) => {
+      if (!/[\u0621-\u064a]/.test(word)) return word;
+      const known = ADDRESS_WORDS.find((w) => rasm(w) === rasm(word));
+      if (known) return known;
+      let best: { word: string; distance: number; end: number } | undefined;
+      for (let i = from; i < Math.min(latinWords.length, from + 3); i++)
+        for (let n = 1; n <= 2 && i + n <= latinWords.length; n++) {
+          const span = latinWords.slice(i, i + n).join(' ');
+          const target = consonants(latinClasses(span));
+          if (target.length < 2) continue;
+          const restored = restoreDots(word, span);
+          const distance = editDistance(consonants(arabicClasses([...restored])), target);
+          if (distance > (target.length >= 4 ? 1 : 0)) continue;
+          if (!best || distance < best.distance) best = { word: restored, distance, end: i + n };
+        }
+      if (!best) return word;
+      from = best.end;
+      return best.word;
+    })
+    .join(' ');
+}

@@ -145,3 +145,20 @@ test('a caption read for its value is no value', () => {
   assert.equal(normaliseField(latin, 'Adresse'), undefined);
   assert.equal(normaliseField(latin, 'ADRESSE 12 RUE X')?.value, '12 RUE X');
 });
+
+test('what is left of a blurred label in front of the value goes', () => {
+  const mother = {
+    field: 'mother_name',
+    side: 'back',
+    box: [0, 0, 1, 1],
+    script: 'latin',
+    format: 'name',
+    prefixes: ['ET DE'],
+  } as const;
+  assert.equal(normaliseField(mother, 'ET DE LATIFA LAHLOU')?.value, 'LATIFA LAHLOU');
+  assert.equal(normaliseField(mother, 'D LATIFA LAHLOU')?.value, 'LATIFA LAHLOU');
+  assert.equal(normaliseField(mother, 'DE KAWTAR EL IDRISSI')?.value, 'KAWTAR EL IDRISSI');
+  const father = { ...mother, field: 'father_name', prefixes: ['FILS DE', 'FILLE DE'] } as const;
+  assert.equal(normaliseField(father, 'FE DE NABIL')?.value, 'NABIL');
+  assert.equal(normaliseField(father, 'AHMED BEN ALI')?.value, 'AHMED BEN ALI');
+});

@@ -106,7 +106,7 @@ export function editDistance(a: string, b: string): number {
  * Drop a printed label or preposition in front of the value. OCR damages labels too ("FILS DE" read
  * "IS DE", "ET DE" read "ETDE", "العنوان" read "العوان") and may glue them to the value: the label's
  * letters are matched against the value's first letters, within one edit per three letters, and the cut
- * falls at a word break when the value has any.
+ * falls at a word break when the value has any; a first word that is the label's last one is dropped.
  */
 function stripPrefix(value: string, prefixes: readonly string[] | undefined, fold: (s: string) => string) {
   const v = value.trim();
@@ -134,6 +134,20 @@ function stripPrefix(value: string, prefixes: readonly string[] | undefined, fol
       if (rest && (target.length > 1 || chars[best.cut] === ' ')) return rest;
     }
   }
+  // Only some of the label's words survived, damaged (a small, pale "et de" read "D", "Fille de" read "FE
+  // DE" on a blurred photo): first words within one edit of the label's words go, while a value remains.
+  const labelWords = (prefixes ?? [])
+    .map((p) => fold(p).split(/\s+/))
+    .filter((w) => w.length > 1)
+    .flat()
+    // Latin labels only: an Arabic caption's words are also names' beginnings (الاسم, الأسمر).
+    .filter((w) => w.length >= 2 && /^[A-Z(')]+$/.test(w));
+  let words = v.split(/\s+/);
+  for (let k = 0; k < 2 && words.length > 1; k++) {
+    if (!labelWords.some((w) => editDistance(fold(words[0]!), w) <= 1)) break;
+    words = words.slice(1);
+  }
+  if (words.length < v.split(/\s+/).length) return words.join(' ');
   return v;
 }
 
