@@ -10,6 +10,7 @@ import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields
 import { issueDateByElimination } from '../domain/documents/issue-date.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
+import { repairNamesLine } from '../domain/mrz/names-line.ts';
 import type { MrzExtracted } from '../domain/mrz/read-mrz.ts';
 import type { CheckResult } from '../domain/verification.ts';
 import { prepareSide, turnSide, type PreparedSide } from '../pipeline/document/prepare-side.ts';
@@ -361,7 +362,15 @@ export async function ocrCheck(
     provenance.full_name = provenance.last_name ?? provenance.first_name ?? 'visual_zone';
   }
   if (found) {
-    extracted.mrz = found.reading.lines.join('\n');
+    // The names line has no check digit: letters its OCR dropped come back from the visual zone's names.
+    const fromVz = (k: string) =>
+      fields[k]?.provenance.includes('visual_zone') ? fields[k]?.value : undefined;
+    extracted.mrz = repairNamesLine(
+      found.reading.lines,
+      found.reading.format,
+      fromVz('last_name'),
+      fromVz('first_name') ?? fields.first_name?.value,
+    ).join('\n');
     confidences.mrz = round4(found.reading.checkDigitsValid ? 0.99 : found.ocrConfidence * 0.8);
     provenance.mrz = 'mrz';
   }
