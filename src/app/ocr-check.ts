@@ -208,10 +208,6 @@ export async function ocrCheck(
     images.back ? prepareSide(images.back.image, deps) : Promise.resolve(undefined),
   ]);
   const tPrepared = performance.now();
-  // The declared document's visual zone is read while the MRZ is: the Arabic fields' Tesseract work then
-  // runs beside onnxruntime's MRZ recognition instead of after it. The reading is used when the MRZ
-  // confirms that template and leaves both sides as they were; otherwise it is dropped (its work lost,
-  // its result unused).
   // Visual-zone reading time, summed over the template readings (they may overlap the MRZ's).
   let vzMs = 0;
   const timedRead = async (...args: Parameters<typeof readTemplate>) => {
@@ -220,6 +216,10 @@ export async function ocrCheck(
     vzMs += performance.now() - start;
     return r;
   };
+  // The declared document's visual zone is read while the MRZ is: the Arabic fields' Tesseract work then
+  // runs beside onnxruntime's MRZ recognition instead of after it. The reading is used when the MRZ
+  // confirms that template and leaves both sides as they were; otherwise it is dropped (its work lost,
+  // its result unused).
   const guess = candidateTemplates(undefined, declared)[0];
   const early = guess?.fields.length
     ? { template: guess, front, back, reading: timedRead(deps, guess, { front, back }) }

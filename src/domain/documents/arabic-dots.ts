@@ -70,6 +70,11 @@ function latinClasses(latin: string): string {
   return s.replace(/(.)\1+/g, '$1');
 }
 
+/** Consonant classes without Y: ي is written for a long I and left out for a short one. */
+function consonants(classes: string): string {
+  return classes.replace(/Y/g, '').replace(/(.)\1+/g, '$1');
+}
+
 function arabicClasses(chars: readonly string[]): string {
   return chars
     .map((c) => ARABIC_CLASS[c] ?? '')
@@ -124,7 +129,6 @@ export function spellsSameName(arabic: string, latin: string): boolean {
   const words = (s: string) => s.trim().split(/\s+/).length;
   if (words(arabic) > words(latin)) return false;
   // ي is written for a long I and left out for a short one: the other consonants must all agree.
-  const consonants = (classes: string) => classes.replace(/Y/g, '').replace(/(.)\1+/g, '$1');
   const own = consonants(arabicClasses([...restoreDots(arabic, latin)]));
   return own.length >= 2 && own === consonants(target);
 }
@@ -162,7 +166,6 @@ const ADDRESS_WORDS = [
 export function restoreDotsByWords(arabic: string, latin: string): string {
   const latinWords = latin.split(/\s+/).filter((w) => /[A-Za-z]/.test(w));
   // Long vowels are written or not: words are compared on their other consonants.
-  const consonants = (classes: string) => classes.replace(/Y/g, '').replace(/(.)\1+/g, '$1');
   // Both lines give the address in the same order: a word is looked for among the next few Latin words
   // after those the previous word matched; the span it spells best wins, the earliest on a tie. Short
   // words must spell it exactly (ابن is IBN, and one edit from AVENUE).

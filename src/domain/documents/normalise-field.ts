@@ -142,12 +142,15 @@ function stripPrefix(value: string, prefixes: readonly string[] | undefined, fol
     .flat()
     // Latin labels only: an Arabic caption's words are also names' beginnings (الاسم, الأسمر).
     .filter((w) => w.length >= 2 && /^[A-Z(')]+$/.test(w));
-  let words = v.split(/\s+/);
-  for (let k = 0; k < 2 && words.length > 1; k++) {
-    if (!labelWords.some((w) => editDistance(fold(words[0]!), w) <= 1)) break;
-    words = words.slice(1);
-  }
-  if (words.length < v.split(/\s+/).length) return words.join(' ');
+  const words = v.split(/\s+/);
+  let dropped = 0;
+  while (
+    dropped < 2 &&
+    words.length - dropped > 1 &&
+    labelWords.some((w) => editDistance(fold(words[dropped]!), w) <= 1)
+  )
+    dropped++;
+  if (dropped) return words.slice(dropped).join(' ');
   return v;
 }
 

@@ -191,6 +191,7 @@ const WORD_GAP = 0.6;
  * upper-case and unaccented.
  */
 function spacedWords(pp: RecognizedText): string {
+  const { gaps, spaceBefore } = pp.breaks ?? { gaps: [], spaceBefore: [] };
   let out = '';
   let pending = false;
   pp.chars.forEach((c, k) => {
@@ -198,7 +199,7 @@ function spacedWords(pp: RecognizedText): string {
       pending = true;
       return;
     }
-    if (pp.spaceBefore[k]! >= SPACE_PROBABILITY || pp.gaps[k]! >= WORD_GAP) pending = true;
+    if ((spaceBefore[k] ?? 0) >= SPACE_PROBABILITY || (gaps[k] ?? 0) >= WORD_GAP) pending = true;
     const kept = foldLatin(c).replace(/[^A-Z0-9']/g, '');
     if (!kept) return;
     out += (pending && out ? ' ' : '') + kept;
@@ -224,6 +225,8 @@ async function readLatinField(
       side,
       { x: row.x - padY, y: row.y - padY, width: row.width + 2 * padY, height: row.height + 2 * padY },
       deps,
+      undefined,
+      { wordBreaks: wordy },
     );
     const text = wordy ? spacedWords(pp) : pp.text;
     if (wordy && text.replace(/ /g, '').length < 2) continue;

@@ -1,5 +1,5 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
-import { cropResize, rotateRight, type Rect, type RgbImage } from '../image/rgb-image.ts';
+import { cropResize, rotateRight, toGray, type Rect, type RgbImage } from '../image/rgb-image.ts';
 
 export interface RecognizedText {
   text: string;
@@ -9,6 +9,11 @@ export interface RecognizedText {
   confidence: number;
   /** CTC time step of each character of `text` (a step is HEIGHT/… px of the crop: 8 px at height 48). */
   steps: number[];
+  /** Where the words break: computed only when asked (`wordBreaks`), for names and places. */
+  breaks?: WordBreakEvidence;
+}
+
+export interface WordBreakEvidence {
   /**
    * Before each character of `text`, the widest run of blank columns between it and the character
    * before, in heights of the printed text (0 for the first).
@@ -35,7 +40,7 @@ export async function recognizeText(
   rect: Rect,
   deps: { inference: InferenceRunner; charset: readonly string[] },
   allowed?: ReadonlySet<string>,
-  options: { upsideDown?: boolean } = {},
+  options: { upsideDown?: boolean; wordBreaks?: boolean } = {},
 ): Promise<RecognizedText> {
   const width = Math.max(
     16,
@@ -81,13 +86,17 @@ export async function recognizeText(
     chars,
     confidence: n ? sum / n : 0,
     steps: positions,
-    gaps: blankRuns(crop, positions, width / steps),
-    spaceBefore: positions.map((t, k) => {
-      let m = 0;
-      for (let u = k ? positions[k - 1]! + 1 : 0; u < t; u++)
-        m = Math.max(m, out.data[u * classes + classes - 1]!);
-      return m;
-    }),
+    breaks: options.wordBreaks
+      ? {
+          gaps: blankRuns(crop, positions, width / steps),
+          spaceBefore: positions.map((t, k) => {
+            let m = 0;
+            for (let u = k ? positions[k - 1]! + 1 : 0; u < t; u++)
+              m = Math.max(m, out.data[u * classes + classes - 1]!);
+            return m;
+          }),
+        }
+      : undefined,
   };
 }
 
@@ -100,21 +109,21 @@ export async function recognizeText(
  * so letters under glare (paler, on a paler ground) still count as ink.
  */
 function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number): number[] {
-  const { width, height, data } = crop;
+  const { width, height } = crop;
+  const grey = toGray(crop);
   const y0 = Math.floor(height * 0.12);
   const y1 = Math.ceil(height * 0.88);
   const colMin = new Float32Array(width).fill(255);
   const colMax = new Float32Array(width);
   for (let y = y0; y < y1; y++)
     for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      const g = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      const g = grey[y * width + x]!;
       if (g < colMin[x]!) colMin[x] = g;
       if (g > colMax[x]!) colMax[x] = g;
     }
   let contrast = 0;
   for (let x = 0; x < width; x++) contrast = Math.max(contrast, colMax[x]! - colMin[x]!);
-  const textHeight = Math.max(0.25 * height, inkHeight(crop));
+  const textHeight = Math.max(0.25 * height, inkHeight(grey, width, height));
   const half = Math.round(height / 2);
   const blank = new Uint8Array(width);
   for (let x = 0; x < width; x++) {
@@ -144,11 +153,7 @@ function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number):
  * The longest run of rows holding ink (at least 1 % of the row darker than half-way between the darkest
  * 3 % and the median of the crop).
  */
-function inkHeight(crop: RgbImage): number {
-  const { width, height, data } = crop;
-  const grey = new Float32Array(width * height);
-  for (let i = 0; i < grey.length; i++)
-    grey[i] = 0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!;
+function inkHeight(grey: Float32Array, width: number, height: number): number {
   const sorted = Float32Array.from(grey).sort();
   const cut = (sorted[Math.floor(sorted.length * 0.03)]! + sorted[Math.floor(sorted.length * 0.5)]!) / 2;
   let best = 0;
