@@ -62,3 +62,11 @@ describe('ThreadInferenceRunner (onnxruntime on a worker thread)', () => {
     assert.ok(Object.values(ok)[0]!.data.length > 0);
   });
 });
+
+test('closing fails the runs still in flight instead of leaving them waiting', async () => {
+  const runner = await ThreadInferenceRunner.start(await loadManifest(), { workers: 1, threads: 1 });
+  const inFlight = runner.run('text_recognize', lineInput(640, 9));
+  await runner.close();
+  await assert.rejects(inFlight, /closed|exited/);
+  await assert.rejects(runner.run('text_recognize', lineInput(32, 10)), /closed/);
+});

@@ -45,7 +45,7 @@ export class ThreadInferenceRunner implements InferenceRunner {
  * One worker thread holding a session per model; its runs are serialised. A thread that dies fails the
  * runs in flight and is started again on the next run.
  */
-export class InferenceThread {
+class InferenceThread {
   private thread: Promise<Worker> | undefined;
   private nextId = 1;
   private readonly pending = new Map<
@@ -131,5 +131,8 @@ export class InferenceThread {
     const t = this.thread;
     this.thread = undefined;
     if (t) await (await t).terminate();
+    // Runs still in flight (a reading dropped as not needed) fail rather than wait forever.
+    for (const p of this.pending.values()) p.reject(new Error('inference runner is closed'));
+    this.pending.clear();
   }
 }

@@ -31,9 +31,13 @@ function langPath(lang: string, dir: string): string {
  */
 export class TesseractLineOcr implements LineOcr {
   private readonly workers = new Map<string, Promise<Worker>>();
+  private closed = false;
 
   /** One worker per script and page-segmentation mode (a worker's mode is global to it). */
   private worker(script: OcrScript, mode: 'line' | 'block' | 'word'): Promise<Worker> {
+    // A reading still running when the service shuts down (one dropped as not needed) must not start a
+    // worker after close: that thread would keep the process alive.
+    if (this.closed) return Promise.reject(new Error('line OCR is closed'));
     const key = `${script}:${mode}`;
     let w = this.workers.get(key);
     if (!w) {
@@ -79,6 +83,7 @@ export class TesseractLineOcr implements LineOcr {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(all.map(async (w) => (await w).terminate()));
