@@ -40,11 +40,19 @@ export async function recognizeText(
   rect: Rect,
   deps: { inference: InferenceRunner; charset: readonly string[] },
   allowed?: ReadonlySet<string>,
-  options: { upsideDown?: boolean; wordBreaks?: boolean } = {},
+  options: {
+    upsideDown?: boolean;
+    wordBreaks?: boolean;
+    /** Horizontal scale of the crop (1 keeps the aspect ratio; above 1 widens the glyphs' spacing). */
+    stretch?: number;
+  } = {},
 ): Promise<RecognizedText> {
   const width = Math.max(
     16,
-    Math.min(MAX_WIDTH, Math.round((rect.width / Math.max(1, rect.height)) * HEIGHT)),
+    Math.min(
+      MAX_WIDTH,
+      Math.round((rect.width / Math.max(1, rect.height)) * HEIGHT * (options.stretch ?? 1)),
+    ),
   );
   const upright = await cropResize(img, rect, width, HEIGHT);
   const crop = options.upsideDown ? await rotateRight(upright, 180) : upright;
