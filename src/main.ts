@@ -88,7 +88,7 @@ export async function createRuntime(
       // Inference jobs: as many as pipeline slots; webhooks and expiries: their own loops (I/O-bound).
       lanes: [
         { names: ['verification.process'], concurrency: config.pipelineConcurrency },
-        { names: ['webhook.deliver', 'session.expire'], concurrency: 4 },
+        { names: ['webhook.deliver', 'session.expire', 'upload.expire'], concurrency: 4 },
       ],
       leaseMs: config.jobLeaseMs,
       log: (level, msg, fields) => {

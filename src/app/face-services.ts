@@ -3,6 +3,7 @@ import { HuwiyaError } from '../domain/errors.ts';
 import { round4 } from '../domain/face-match-policy.ts';
 import { analyzeFace } from '../pipeline/face/analyze-face.ts';
 import { detectFaces } from '../pipeline/face/detect.ts';
+import { detectLandmarks, fivePoints } from '../pipeline/face/landmarks.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import { measureQuality } from '../pipeline/image/quality.ts';
 import type { AppDeps } from './deps.ts';
@@ -13,6 +14,22 @@ import { ocrCheck } from './ocr-check.ts';
 /** POST /identity/face-match: two images, stateless (nothing is stored). */
 export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
   return deps.pipelineSlots.run(() => matchFacesUnbounded(deps, image1, image2));
+}
+
+/**
+ * Two images, their best faces (each tried in four rotations) and the match decision when both have
+ * one: a face not found is data here (`undefined`), for the callers that report it in-band.
+ */
+export async function compareFaceImages(
+  deps: AppDeps,
+  images: [{ bytes: Uint8Array; param: string }, { bytes: Uint8Array; param: string }],
+) {
+  return deps.pipelineSlots.run(async () => {
+    const [a, b] = await Promise.all(images.map((i) => decodeImage(i.bytes, i.param, deps.limits)));
+    const fa = await analyzeFace(a!.image, deps, { tryRotations: true });
+    const fb = await analyzeFace(b!.image, deps, { tryRotations: true });
+    return { first: fa, second: fb, check: fa && fb ? faceMatchCheck(deps, fa, fb) : undefined };
+  });
 }
 
 async function matchFacesUnbounded(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
@@ -36,6 +53,32 @@ async function matchFacesUnbounded(deps: AppDeps, image1: Uint8Array, image2: Ui
     evidence: check.evidence,
     model_versions: faceModelVersions(deps),
   };
+}
+
+/**
+ * The most confident face of an upright photo: its box and five landmarks as shares of the image's
+ * width and height, and the detector's score; undefined when there is none.
+ */
+export async function locateFace(deps: AppDeps, image: Uint8Array, param: string) {
+  return deps.pipelineSlots.run(async () => {
+    const d = await decodeImage(image, param, deps.limits);
+    const faces = await detectFaces(d.image, deps);
+    const best = faces[0];
+    if (!best) return undefined;
+    const five = fivePoints(await detectLandmarks(d.image, best, deps));
+    const { width, height } = d.image;
+    return {
+      score: best.score,
+      facesFound: faces.length,
+      box: {
+        left: best.x / width,
+        top: best.y / height,
+        width: best.width / width,
+        height: best.height / height,
+      },
+      landmarks: five.map((p) => ({ x: p.x / width, y: p.y / height })),
+    };
+  });
 }
 
 /** POST /identity/liveness (passive, one image). */

@@ -3,6 +3,7 @@ import type { AppDeps } from './deps.ts';
 import { processVerification } from './verify.ts';
 import { deliverWebhook } from './webhooks.ts';
 import { expireSession } from './sessions.ts';
+import { expireUpload } from './uploads.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 
 /** The use case behind each job name. */
@@ -20,6 +21,10 @@ export function jobHandlers(deps: AppDeps): JobHandlers {
     },
     'session.expire': async (job) => {
       await expireSession(deps, job.tenantId, job.subjectId);
+      return { status: 'done' };
+    },
+    'upload.expire': async (job) => {
+      await expireUpload(deps, job.subjectId);
       return { status: 'done' };
     },
     'webhook.deliver': async (job) => {

@@ -1,7 +1,9 @@
 import { HuwiyaError } from '../domain/errors.ts';
 import { assertTransition, type VerificationStatus } from '../domain/verification.ts';
-import type { ListFilter, StoreTx } from '../ports/stores.ts';
-import type { AppDeps, Caller } from './deps.ts';
+import type { DataKey } from '../ports/keyring.ts';
+import type { ListFilter, StoreTx, VerificationRow } from '../ports/stores.ts';
+import type { AppDeps, Caller, ImageField } from './deps.ts';
+import { blobKey } from './verify.ts';
 import { newId } from './ids.ts';
 import { docAad, type VerificationDoc } from './verification-doc.ts';
 
@@ -10,7 +12,24 @@ export async function getVerification(deps: AppDeps, caller: Caller, id: string)
   const key = row ? await deps.keyring.get(deps.store, id) : undefined;
   if (!row || !key || !row.sealed)
     throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
-  return JSON.parse(key.open(row.sealed, docAad(caller.tenantId, id)).toString('utf8')) as VerificationDoc;
+  return openDoc(row, key, caller.tenantId);
+}
+
+/** The sealed doc, with its number (verifications stored before numbers existed have it only in the row). */
+function openDoc(row: VerificationRow, key: DataKey, tenantId: string): VerificationDoc {
+  const doc = JSON.parse(key.open(row.sealed!, docAad(tenantId, row.id)).toString('utf8')) as VerificationDoc;
+  return doc.number === undefined ? { ...doc, number: row.number } : doc;
+}
+
+/** A verification by its integer number (the DeepXL dialect's id). */
+export async function getVerificationByNumber(
+  deps: AppDeps,
+  caller: Caller,
+  number: number,
+): Promise<VerificationDoc> {
+  const row = await deps.store.getVerificationByNumber(caller.tenantId, number);
+  if (!row) throw new HuwiyaError('resource_not_found', `No verification ${number}.`, { param: 'id' });
+  return getVerification(deps, caller, row.id);
 }
 
 export async function listVerifications(
@@ -31,9 +50,7 @@ export async function listVerifications(
   for (const row of rows) {
     const key = await deps.keyring.get(deps.store, row.id);
     if (!key || !row.sealed) continue;
-    data.push(
-      JSON.parse(key.open(row.sealed, docAad(caller.tenantId, row.id)).toString('utf8')) as VerificationDoc,
-    );
+    data.push(openDoc(row, key, caller.tenantId));
   }
   return { data, hasMore, total };
 }
@@ -179,4 +196,20 @@ export async function retryVerification(deps: AppDeps, caller: Caller, id: strin
   );
   deps.notifyJobs();
   return doc;
+}
+
+/** A stored image of a verification, decrypted, with its format (404 when absent or deleted). */
+export async function readVerificationImage(
+  deps: AppDeps,
+  caller: Caller,
+  id: string,
+  field: ImageField,
+): Promise<{ bytes: Buffer; format: string }> {
+  const blob = (await deps.store.listBlobs(caller.tenantId, id)).find((b) => b.kind === field);
+  const key = blob ? await deps.keyring.get(deps.store, id) : undefined;
+  const k = blobKey(caller.tenantId, id, field);
+  const sealed = key ? await deps.blobs.get(k) : undefined;
+  if (!blob || !key || !sealed)
+    throw new HuwiyaError('resource_not_found', `No ${field} image for verification ${id}.`);
+  return { bytes: key.open(sealed, `blob:${k}`), format: blob.format };
 }

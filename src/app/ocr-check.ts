@@ -115,6 +115,12 @@ function candidateTemplates(
     return DOCUMENT_TEMPLATES.filter((t) => !t.country && t.mrz?.formats.includes(format));
   }
   const country = alpha3(declared.country);
+  if (!country)
+    // Nothing declared (a dialect's `auto`) and no MRZ read: the country cards whose front carries no
+    // MRZ are each read, and the best fit is kept.
+    return DOCUMENT_TEMPLATES.filter(
+      (t) => t.country && t.fields.length > 0 && t.mrz?.side !== 'front' && (!family || t.family === family),
+    );
   const mine = DOCUMENT_TEMPLATES.filter((t) => t.country === country && t.fields.length > 0);
   const sameFamily = mine.filter((t) => !family || t.family === family);
   return sameFamily.length ? sameFamily : mine;
@@ -170,6 +176,8 @@ async function readTemplate(
 const BY_ELIMINATION = 0.7;
 /** A template fit (mean field confidence) below which the sides are also read turned half a turn. */
 const GOOD_FIT = 0.5;
+/** A fit above which no other candidate template is read. */
+const CONFIDENT_FIT = 0.8;
 
 /**
  * How well a template fits: the mean confidence of its fields on the sides read, a field not read or
@@ -291,6 +299,9 @@ export async function ocrCheck(
       template = t;
       readings = r;
     }
+    // A template that fits this well is the document: the next candidate (an undeclared card's other
+    // possible country) is not read.
+    if (score(template, readings) >= CONFIDENT_FIT) break;
   }
   const tVz = performance.now();
 

@@ -1,5 +1,6 @@
 import type { FraudSignal, RiskFactor, RiskLevel } from '../domain/risk-policy.ts';
 import type { CheckName, CheckResult, VerificationStatus } from '../domain/verification.ts';
+import type { ImageField } from './deps.ts';
 
 /**
  * The public `identity.verification` object (TXCloud shape plus the API.md superset). It is what gets
@@ -7,6 +8,8 @@ import type { CheckName, CheckResult, VerificationStatus } from '../domain/verif
  */
 export interface VerificationDoc {
   id: string;
+  /** Integer number, unique in the installation (the DeepXL dialect's `verificationId`). */
+  number?: number;
   object: 'identity.verification';
   created_at: string;
   updated_at: string;
@@ -22,10 +25,18 @@ export interface VerificationDoc {
   fraud_signals: FraudSignal[];
   risk_factors: RiskFactor[];
   metadata: Record<string, unknown>;
+  /** Each image received: its sniffed format, size, and the name it was uploaded under (multipart). */
+  input_files?: Partial<Record<ImageField, InputFile>>;
   webhook_url?: string;
   model_versions: Record<string, string>;
   policy_version?: string;
   error?: { code: string; message: string };
+}
+
+export interface InputFile {
+  format: string;
+  size_bytes: number;
+  file_name?: string;
 }
 
 export function docAad(tenantId: string, id: string): string {

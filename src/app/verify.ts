@@ -26,6 +26,10 @@ export interface VerifyInput {
   mode: 'sync' | 'async';
   metadata: Record<string, unknown>;
   webhookUrl?: string;
+  /** Names the images were uploaded under (multipart). */
+  fileNames?: Partial<Record<ImageField, string>>;
+  /** Key-value tags to filter lists by (kept in `metadata` by the dialect that has them; indexed blind). */
+  tags?: Record<string, string>;
 }
 
 /** Checks this build cannot run yet; reported honestly rather than guessed. */
@@ -90,7 +94,7 @@ export async function analyzeNow(
   });
 }
 
-function blobKey(tenantId: string, verificationId: string, field: string): string {
+export function blobKey(tenantId: string, verificationId: string, field: string): string {
   return `${tenantId}/${verificationId}/${field}`;
 }
 
@@ -107,7 +111,13 @@ function rowOf(doc: VerificationDoc, tenantId: string, sealed: Buffer): Verifica
     createdAt: doc.created_at,
     updatedAt: doc.updated_at,
     sealed,
+    number: doc.number ?? 0,
   };
+}
+
+/** Blind index of one tag, as stored and as looked up by a list filter. */
+export function tagHash(deps: Pick<AppDeps, 'keyring'>, key: string, value: string): string {
+  return deps.keyring.blindIndex('tag', `${key}=${value}`);
 }
 
 /**
@@ -142,6 +152,19 @@ export async function createVerification(
     fraud_signals: [],
     risk_factors: [],
     metadata: input.metadata,
+    input_files: Object.fromEntries(
+      IMAGE_FIELDS.filter((f) => decoded[f]).map((f) => {
+        const name = input.fileNames?.[f];
+        return [
+          f,
+          {
+            format: decoded[f]!.format,
+            size_bytes: decoded[f]!.byteLength,
+            ...(name ? { file_name: name } : {}),
+          },
+        ];
+      }),
+    ),
     webhook_url: input.webhookUrl,
     model_versions: faceModelVersions(deps),
   };
@@ -166,8 +189,14 @@ export async function createVerification(
           createdAt: now,
         });
       }
+      doc.number = await tx.allocateVerificationNumber();
       const sealed = key.seal(Buffer.from(JSON.stringify(doc)), docAad(caller.tenantId, id));
       await tx.insertVerification(rowOf(doc, caller.tenantId, sealed));
+      await tx.insertTags(
+        caller.tenantId,
+        id,
+        Object.entries(input.tags ?? {}).map(([k, v]) => tagHash(deps, k, v)),
+      );
       // Async: the job is written with the verification, so it cannot be lost or run for a phantom.
       if (enqueue) {
         await tx.enqueueJob({ name: 'verification.process', tenantId: caller.tenantId, subjectId: id }, now);
@@ -279,6 +308,36 @@ async function templatePortrait(deps: AppDeps, ocr: OcrOutcome, times?: StageTim
   const front = ocr.front?.image;
   if (!box || box.side !== 'front' || !front) return undefined;
   return analyzeDocumentPortrait(deps, portraitCrop(front, box.box), times);
+}
+
+function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/**
+ * A verification answered in the request (every dialect's sync call): decode and analyse first, bounded
+ * by the sync time limit, then store and decide. Past the limit the verification is stored with a job,
+ * finishes in a worker, and the answer is the pending verification.
+ */
+export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
+  const analysis = analyzeNow(deps, input);
+  analysis.catch(() => undefined);
+  const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
+  if (!ready) return (await createVerification(deps, caller, input, { enqueue: true })).doc;
+  const { doc } = await createVerification(deps, caller, input, { decoded: ready.decoded });
+  return processVerification(deps, caller.tenantId, doc.id, { outcome: ready.outcome });
 }
 
 /** Run the pipeline on a pending verification and store its outcome through a transition. */

@@ -53,6 +53,10 @@ export const errorCatalogue = {
   },
   authentication_required: { type: 'authentication_error', message: 'No API key was provided.' },
   invalid_api_key: { type: 'authentication_error', message: 'The API key is not valid or has been revoked.' },
+  upload_key_forbidden: {
+    type: 'authorization_error',
+    message: 'The file key or upload URL is not valid for this organization, or has expired.',
+  },
   insufficient_scope: {
     type: 'authorization_error',
     message: 'The API key lacks the scope this operation needs.',

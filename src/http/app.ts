@@ -24,9 +24,12 @@ import { renderDocsPage } from './docs-page.ts';
 import { NATIVE_STATUS } from './error-status.ts';
 import { registerCapabilities, registerNativeRoutes, scopeGuard } from './native/routes.ts';
 import { toHuwiyaError } from './to-huwiya-error.ts';
+import { requestError } from './request-error.ts';
 import { registerWebhookRoutes } from './native/webhook-routes.ts';
 import { registerSessionRoutes } from './native/session-routes.ts';
 import { registerCapturePage } from './pages/capture-page.ts';
+import { registerDeepxl } from './compat/deepxl/routes.ts';
+import { registerDeepidv } from './compat/deepidv/routes.ts';
 
 export interface HttpOptions {
   rateLimiter: RateLimiter;
@@ -42,6 +45,8 @@ declare module 'fastify' {
     idempotency?: { endpoint: string; key: string };
     /** Set while @fastify/multipart reads the parts (see the hooks around its registration). */
     readingMultipart?: boolean;
+    /** The name and declared type of each multipart file part, by field (the bytes are in the body). */
+    uploadedFiles?: Record<string, { fileName: string; mimeType: string }>;
   }
 }
 
@@ -132,6 +137,10 @@ export function sendError(
 export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<FastifyInstance> {
   // JSON bodies carry at most one maximum-size image's worth in all (API.md: 15 MB); multipart allows 15 MB per file.
   const jsonBodyLimit = deps.limits.maxImageBytes;
+  // A text part may carry an image as base64 (deepidv mixes forms in one call): room for the largest
+  // image's base64 and a data-URL prefix. Busboy cuts a longer value to exactly this length, silently;
+  // a value that long is refused below rather than read truncated.
+  const fieldBytes = Math.ceil(deps.limits.maxImageBytes / 3) * 4 + 256;
   const app = Fastify({
     logger: options.logger,
     bodyLimit: jsonBodyLimit,
@@ -187,17 +196,34 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
 
   await app.register(fastifyMultipart, {
     attachFieldsToBody: 'keyValues',
+    // The bytes become the field's value, as without this hook; the name a file was sent under is kept
+    // beside them for the dialects that echo it (DeepXL's idFileName).
+    async onFile(this: FastifyRequest, part) {
+      await part.toBuffer();
+      this.uploadedFiles = {
+        ...this.uploadedFiles,
+        [part.fieldname]: { fileName: part.filename, mimeType: part.mimetype },
+      };
+    },
     limits: {
       fileSize: deps.limits.maxImageBytes,
       files: 3,
       fields: 12,
-      fieldSize: 64 * 1024,
+      fieldSize: fieldBytes,
       parts: 15,
       headerPairs: 50,
     },
   });
   app.addHook('preValidation', async (req) => {
     req.readingMultipart = false;
+    if (req.isMultipart() && req.body && typeof req.body === 'object') {
+      for (const [field, value] of Object.entries(req.body)) {
+        if (typeof value === 'string' && value.length >= fieldBytes)
+          throw new HuwiyaError('image_too_large', `${field} exceeds the 15 MB per-image limit.`, {
+            param: field,
+          });
+      }
+    }
     const field = tooDeepField(req.body, MAX_BODY_DEPTH);
     if (field === '') {
       throw new HuwiyaError('invalid_request', `The body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
@@ -234,6 +260,8 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
         { name: 'Sessions', description: 'Hosted capture sessions' },
         { name: 'Webhooks', description: 'Endpoints, deliveries, dead letters (admin scope)' },
         { name: 'Operations', description: 'Health and readiness' },
+        { name: 'DeepXL dialect', description: 'DeepXL-compatible endpoints under /compat/deepxl/v1' },
+        { name: 'deepidv dialect', description: 'deepidv-compatible endpoints under /compat/deepidv/v1' },
       ],
     },
     transform: ({ schema, url }) => {
@@ -269,7 +297,10 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
     reply.header('X-RateLimit-Reset', d.resetAt);
     if (!d.allowed) {
       reply.header('Retry-After', d.retryAfterSeconds);
-      return sendError(reply, new HuwiyaError('rate_limit_exceeded'), { retry_after: d.retryAfterSeconds });
+      // Thrown, so that the route's own dialect writes the envelope.
+      throw new HuwiyaError('rate_limit_exceeded', undefined, {
+        details: { retry_after: d.retryAfterSeconds },
+      });
     }
     if (req.caller) scopeGuard(req);
     return undefined;
@@ -307,24 +338,9 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   });
 
   app.setErrorHandler((error, req, reply) => {
-    let err = toHuwiyaError(error);
-    if (err.code === 'internal_error' && req.readingMultipart) {
-      err = new HuwiyaError(
-        'invalid_request',
-        'The multipart body is malformed (missing or broken boundary, or a truncated part).',
-      );
-    }
-    if (NATIVE_STATUS[err.code] >= 500) {
-      // Log the failure, never the request body (personal data).
-      req.log.error(
-        {
-          code: err.code,
-          err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
-        },
-        'request failed',
-      );
-    }
-    return sendError(reply, err);
+    const err = requestError(error, req, (e) => NATIVE_STATUS[e.code]);
+    const retryAfter = err.details?.retry_after;
+    return sendError(reply, err, retryAfter !== undefined ? { retry_after: retryAfter } : {});
   });
 
   app.setNotFoundHandler((req, reply) =>
@@ -363,6 +379,8 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   registerWebhookRoutes(app, deps);
   registerSessionRoutes(app, deps, options.publicUrl);
   registerCapturePage(app);
+  await registerDeepxl(app, deps, options.publicUrl);
+  await registerDeepidv(app, deps, options.publicUrl);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>

@@ -12,6 +12,8 @@ export interface Keyring {
   destroy(tx: StoreTx, ownerId: string): Promise<void>;
   /** Seal with a key derived from the master key, for records with no owner (idempotent replays). */
   systemKey(purpose: string): DataKey;
+  /** Keyed hash of a value (hex), to look records up by it without storing it in clear. */
+  blindIndex(purpose: string, value: string): string;
 }
 
 export interface DataKey {

@@ -37,6 +37,8 @@ export interface VerificationRow {
   updatedAt: string;
   /** Encrypted JSON of the full public object (extracted data, checks, metadata). */
   sealed: Buffer | null;
+  /** Integer number, unique in the installation (the DeepXL dialect's `verificationId`). */
+  number: number;
 }
 
 export interface CheckRow {
@@ -78,6 +80,11 @@ export interface ListFilter {
   /** Verification id cursors (newest first ordering). */
   startingAfter?: string;
   endingBefore?: string;
+  /** Blind indexes of tags (`Keyring.blindIndex('tag', 'key=value')`), every one required. */
+  tagHashes?: string[];
+  /** Offset pagination with an explicit order (dialects that page by offset; cursors then unused). */
+  offset?: number;
+  order?: { by: 'created_at' | 'number'; direction: 'asc' | 'desc' };
 }
 
 export interface IdempotencyRecord {
@@ -95,7 +102,7 @@ export interface IdempotencyRecord {
 }
 
 /** The queries one transaction can make. Every call that reads tenant data takes the tenant id. */
-export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx {
+export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, UploadStoreTx {
   createTenant(t: Tenant): Promise<void>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -106,7 +113,11 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx {
   revokeApiKey(id: string, at: string): Promise<boolean>;
   touchApiKey(id: string, at: string): Promise<void>;
 
+  /** The next verification number; call inside the transaction that inserts the verification. */
+  allocateVerificationNumber(): Promise<number>;
   insertVerification(v: VerificationRow): Promise<void>;
+  getVerificationByNumber(tenantId: string, number: number): Promise<VerificationRow | undefined>;
+  insertTags(tenantId: string, verificationId: string, tagHashes: readonly string[]): Promise<void>;
   updateVerification(tenantId: string, v: VerificationRow): Promise<void>;
   getVerification(tenantId: string, id: string): Promise<VerificationRow | undefined>;
   listVerifications(
@@ -160,7 +171,12 @@ export interface BlobStore {
 }
 
 /** Job kinds; the worker refuses to start without a handler for each (STYLE.md §6). */
-export const JOB_NAMES = ['verification.process', 'webhook.deliver', 'session.expire'] as const;
+export const JOB_NAMES = [
+  'verification.process',
+  'webhook.deliver',
+  'session.expire',
+  'upload.expire',
+] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -316,4 +332,25 @@ export interface SessionStoreTx {
   getSession(tenantId: string, id: string): Promise<SessionRecord | undefined>;
   /** Look a session up by its id alone, for client-token requests (the token is then checked against it). */
   getSessionForToken(id: string): Promise<SessionRecord | undefined>;
+}
+
+/** A file uploaded to a presigned URL; its bytes are in the blob store, sealed with the upload's own key. */
+export interface UploadRecord {
+  id: string;
+  tenantId: string;
+  contentType: string;
+  byteLength: number;
+  state: 'pending' | 'uploaded';
+  /** After this the key no longer reads and the bytes are deleted. */
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface UploadStoreTx {
+  insertUpload(u: UploadRecord): Promise<void>;
+  /** Whatever its tenant: the caller tells another tenant's key (403) from its own. */
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** pending → uploaded; false when it was not pending. */
+  markUploaded(id: string): Promise<boolean>;
+  deleteUpload(id: string): Promise<void>;
 }

@@ -54,6 +54,7 @@ test('the worker runs handlers, retries with backoff, and gives up after max att
     },
     'webhook.deliver': async () => ({ status: 'done' }),
     'session.expire': async () => ({ status: 'done' }),
+    'upload.expire': async () => ({ status: 'done' }),
   };
   const w = new Worker(s, handlers, { concurrency: 1, now: () => new Date(clock) });
   for (const subjectId of ['ok', 'flaky', 'broken']) {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { DataKey, Keyring } from '../../ports/keyring.ts';
 import type { StoreTx } from '../../ports/stores.ts';
 
@@ -57,5 +57,11 @@ export class AesKeyring implements Keyring {
 
   systemKey(purpose: string): DataKey {
     return dataKey(Buffer.from(hkdfSync('sha256', this.masterKey, Buffer.alloc(0), `huwiya:${purpose}`, 32)));
+  }
+  blindIndex(purpose: string, value: string): string {
+    const key = Buffer.from(
+      hkdfSync('sha256', this.masterKey, Buffer.alloc(0), `huwiya:index:${purpose}`, 32),
+    );
+    return createHmac('sha256', key).update(value, 'utf8').digest('hex');
   }
 }

@@ -236,6 +236,54 @@ migrations['0004_sessions'] = {
   },
 };
 
+/**
+ * A verification's integer number (the DeepXL dialect's `verificationId`; unique in the installation,
+ * allocated in insertion order) and the blind index of its tags (HMAC of `key=value`, so a tag filter
+ * needs no decryption and the store holds no tag in clear).
+ */
+migrations['0005_numbers_and_tags'] = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('verifications').addColumn('number', 'integer').execute();
+    await sql`update verifications set number = (select count(*) from verifications v2 where v2.rowid <= verifications.rowid)`.execute(
+      db,
+    );
+    await db.schema
+      .createIndex('verifications_number')
+      .on('verifications')
+      .column('number')
+      .unique()
+      .execute();
+    await db.schema
+      .createTable('verification_tags')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('verification_id', 'text', (c) => c.notNull())
+      .addColumn('tag_hash', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('verification_tags_pk', ['verification_id', 'tag_hash'])
+      .execute();
+    await db.schema
+      .createIndex('verification_tags_by_hash')
+      .on('verification_tags')
+      .columns(['tenant_id', 'tag_hash'])
+      .execute();
+  },
+};
+
+/** Files uploaded to a presigned URL (deepidv dialect), usable by key until they expire. */
+migrations['0006_uploads'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('uploads')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('content_type', 'text', (c) => c.notNull())
+      .addColumn('byte_length', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import type { VerificationRow } from '../../ports/stores.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
+let lastNumber = 0;
+
 function row(
   id: string,
   tenantId: string,
@@ -24,6 +26,7 @@ function row(
     createdAt,
     updatedAt: createdAt,
     sealed: Buffer.from('x'),
+    number: ++lastNumber,
   };
 }
 
@@ -74,6 +77,56 @@ test('every read is scoped by tenant; cursors page without gaps or repeats', asy
   );
   const rejected = await s.listVerifications('a', { limit: 100, status: 'rejected' });
   assert.equal(rejected.rows.length, 3);
+  await s.close();
+});
+
+test('numbers are allocated in order and unique; tags filter by blind index; offset pages in any order', async () => {
+  const s = await SqliteStore.open(':memory:');
+  for (const t of ['a', 'b']) await s.createTenant({ id: t, name: t, createdAt: '2026-01-01T00:00:00.000Z' });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const id = `ver_n${i}`;
+    await s.transaction(async (tx) => {
+      const n = await tx.allocateVerificationNumber();
+      await tx.insertVerification({
+        ...row(id, i === 4 ? 'b' : 'a', `2026-02-0${5 - i}T00:00:00.000Z`),
+        number: n,
+      });
+      await tx.insertTags(i === 4 ? 'b' : 'a', id, i % 2 ? ['h-odd', 'h-all'] : ['h-all']);
+    });
+    ids.push(id);
+  }
+  const numbers = await Promise.all(
+    ids.slice(0, 4).map(async (id) => (await s.getVerification('a', id))!.number),
+  );
+  assert.deepEqual(numbers, [numbers[0], numbers[0]! + 1, numbers[0]! + 2, numbers[0]! + 3]);
+  assert.equal((await s.getVerificationByNumber('a', numbers[2]!))?.id, 'ver_n2');
+  // Another tenant's number is not found.
+  const other = (await s.getVerification('b', 'ver_n4'))!.number;
+  assert.equal(await s.getVerificationByNumber('a', other), undefined);
+  // A second row with a number already taken is refused.
+  await assert.rejects(
+    s.insertVerification({ ...row('ver_dup', 'a', '2026-03-01T00:00:00.000Z'), number: numbers[0]! }),
+  );
+  const odd = await s.listVerifications('a', { limit: 10, tagHashes: ['h-odd'] });
+  assert.deepEqual(odd.rows.map((r) => r.id).sort(), ['ver_n1', 'ver_n3']);
+  assert.equal(odd.total, 2);
+  assert.equal((await s.listVerifications('a', { limit: 10, tagHashes: ['h-odd', 'h-none'] })).total, 0);
+  assert.equal((await s.listVerifications('b', { limit: 10, tagHashes: ['h-all'] })).total, 1);
+  const page = await s.listVerifications('a', {
+    limit: 2,
+    offset: 1,
+    tagHashes: ['h-all'],
+    order: { by: 'number', direction: 'asc' },
+  });
+  assert.deepEqual(
+    page.rows.map((r) => r.id),
+    ['ver_n1', 'ver_n2'],
+  );
+  assert.equal(page.hasMore, true);
+  // Deleting a verification drops its tags.
+  await s.deleteVerification('a', 'ver_n1');
+  assert.equal((await s.listVerifications('a', { limit: 10, tagHashes: ['h-odd'] })).total, 1);
   await s.close();
 });
 

@@ -24,6 +24,7 @@ import type {
   Store,
   StoreTx,
   Tenant,
+  UploadRecord,
   VerificationRow,
 } from '../../ports/stores.ts';
 import type { VerificationStatus } from '../../domain/verification.ts';
@@ -55,6 +56,17 @@ interface DB {
     created_at: string;
     updated_at: string;
     sealed: Buffer | null;
+    number: number | null;
+  };
+  verification_tags: { tenant_id: string; verification_id: string; tag_hash: string };
+  uploads: {
+    id: string;
+    tenant_id: string;
+    content_type: string;
+    byte_length: number;
+    state: string;
+    expires_at: string;
+    created_at: string;
   };
   checks: {
     verification_id: string;
@@ -201,6 +213,7 @@ function toVerification(r: DB['verifications']): VerificationRow {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     sealed: r.sealed ? Buffer.from(r.sealed) : null,
+    number: r.number ?? 0,
   };
 }
 
@@ -217,6 +230,7 @@ function fromVerification(v: VerificationRow): DB['verifications'] {
     created_at: v.createdAt,
     updated_at: v.updatedAt,
     sealed: v.sealed,
+    number: v.number,
   };
 }
 
@@ -407,11 +421,41 @@ class SqliteTx implements StoreTx {
     await this.q.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
   }
 
+  async allocateVerificationNumber() {
+    // Inside the caller's transaction: SQLite runs one writer at a time, and the unique index backs it.
+    const r = await this.q
+      .selectFrom('verifications')
+      .select((eb) => eb.fn.max('number').as('n'))
+      .executeTakeFirst();
+    return Number(r?.n ?? 0) + 1;
+  }
   async insertVerification(v: VerificationRow) {
     await this.q.insertInto('verifications').values(fromVerification(v)).execute();
   }
+  async getVerificationByNumber(tenantId: string, number: number) {
+    const r = await this.q
+      .selectFrom('verifications')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return r ? toVerification(r) : undefined;
+  }
+  async insertTags(tenantId: string, verificationId: string, tagHashes: readonly string[]) {
+    if (tagHashes.length === 0) return;
+    await this.q
+      .insertInto('verification_tags')
+      .values(
+        [...new Set(tagHashes)].map((h) => ({
+          tenant_id: tenantId,
+          verification_id: verificationId,
+          tag_hash: h,
+        })),
+      )
+      .execute();
+  }
   async updateVerification(tenantId: string, v: VerificationRow) {
-    const { id: _id, tenant_id: _t, created_at: _c, ...rest } = fromVerification(v);
+    const { id: _id, tenant_id: _t, created_at: _c, number: _n, ...rest } = fromVerification(v);
     await this.q
       .updateTable('verifications')
       .set(rest)
@@ -434,6 +478,14 @@ class SqliteTx implements StoreTx {
     if (f.documentType) base = base.where('document_type', '=', f.documentType);
     if (f.createdAfter) base = base.where('created_at', '>', f.createdAfter);
     if (f.createdBefore) base = base.where('created_at', '<', f.createdBefore);
+    for (const h of f.tagHashes ?? [])
+      base = base.where('id', 'in', (eb) =>
+        eb
+          .selectFrom('verification_tags')
+          .select('verification_id')
+          .where('tenant_id', '=', tenantId)
+          .where('tag_hash', '=', h),
+      );
     const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     let page = base.selectAll();
     // Newest first; ties on created_at broken by id so the order is total and cursors are exact.
@@ -469,10 +521,13 @@ class SqliteTx implements StoreTx {
         };
       }
     }
+    const by = f.order?.by ?? 'created_at';
+    const direction = f.order?.direction ?? 'desc';
     const rows = await page
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy(by, direction)
+      .orderBy('id', direction)
       .limit(f.limit + 1)
+      .offset(f.offset ?? 0)
       .execute();
     return {
       rows: rows.slice(0, f.limit).map(toVerification),
@@ -481,6 +536,11 @@ class SqliteTx implements StoreTx {
     };
   }
   async deleteVerification(tenantId: string, id: string) {
+    await this.q
+      .deleteFrom('verification_tags')
+      .where('tenant_id', '=', tenantId)
+      .where('verification_id', '=', id)
+      .execute();
     await this.q
       .deleteFrom('checks')
       .where('tenant_id', '=', tenantId)
@@ -844,6 +904,46 @@ class SqliteTx implements StoreTx {
       .where('id', '=', id)
       .executeTakeFirst();
     return r ? toSession(r) : undefined;
+  }
+  async insertUpload(u: UploadRecord) {
+    await this.q
+      .insertInto('uploads')
+      .values({
+        id: u.id,
+        tenant_id: u.tenantId,
+        content_type: u.contentType,
+        byte_length: u.byteLength,
+        state: u.state,
+        expires_at: u.expiresAt,
+        created_at: u.createdAt,
+      })
+      .execute();
+  }
+  async getUpload(id: string) {
+    const r = await this.q.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+    return r
+      ? {
+          id: r.id,
+          tenantId: r.tenant_id,
+          contentType: r.content_type,
+          byteLength: r.byte_length,
+          state: r.state as UploadRecord['state'],
+          expiresAt: r.expires_at,
+          createdAt: r.created_at,
+        }
+      : undefined;
+  }
+  async markUploaded(id: string) {
+    const r = await this.q
+      .updateTable('uploads')
+      .set({ state: 'uploaded' })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteUpload(id: string) {
+    await this.q.deleteFrom('uploads').where('id', '=', id).execute();
   }
   async getSessionForToken(id: string) {
     const r = await this.q.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();

@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { parse as parseYaml } from 'yaml';
 import { errorCatalogue } from '../../domain/errors.ts';
 import { NO_SHARED_DATA, SHARED_DATA, startTestServer, type TestServer } from '../../../test/helpers.ts';
+import { multipart } from '../../../test/multipart.ts';
 
 type Json = Record<string, any>;
 type Headers = Record<string, string>;
@@ -65,31 +66,6 @@ async function patternImage(): Promise<Buffer> {
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600" fill="#b4b4b4"/>${cells.join('')}</svg>`;
   return sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toBuffer();
-}
-
-interface Part {
-  name: string;
-  value: string | Buffer;
-  filename?: string;
-  contentType?: string;
-}
-
-/** A multipart/form-data body built by hand (no client library), with a random boundary. */
-function multipart(parts: Part[]): { payload: Buffer; headers: Headers } {
-  const boundary = `----huwiya${randomBytes(12).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
-    const type = p.filename ? `\r\nContent-Type: ${p.contentType ?? 'application/octet-stream'}` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`));
-    chunks.push(typeof p.value === 'string' ? Buffer.from(p.value) : p.value);
-    chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return {
-    payload: Buffer.concat(chunks),
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
 }
 
 function assertErrorEnvelope(res: { statusCode: number; json(): any }, status: number, code: string): Json {

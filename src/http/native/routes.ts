@@ -23,7 +23,7 @@ import {
   listVerifications,
 } from '../../app/manage-verifications.ts';
 import { presentVerification } from '../../app/verification-doc.ts';
-import { analyzeNow, createVerification, processVerification, type VerifyInput } from '../../app/verify.ts';
+import { createVerification, verifyNow, type VerifyInput } from '../../app/verify.ts';
 import { decodeBase64Image } from '../image-input.ts';
 import type { Scope } from '../../ports/stores.ts';
 import * as S from './schemas.ts';
@@ -115,22 +115,6 @@ function bodySchema(json: object, multipart: object) {
   return { content: { 'application/json': { schema: json }, 'multipart/form-data': { schema: multipart } } };
 }
 
-function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => resolve(undefined), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
 export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post(
     '/v1/identity/verify',
@@ -171,18 +155,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         const { doc } = await createVerification(deps, c, input);
         return reply.code(201).send(presentVerification(doc));
       }
-      // Sync: decode and analyse first (bounded by the sync time limit), then store and decide. Past the
-      // limit the verification is stored with a job, finishes in a worker, and the answer is the pending object.
-      const analysis = analyzeNow(deps, input);
-      analysis.catch(() => undefined);
-      const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
-      if (!ready) {
-        const { doc } = await createVerification(deps, c, input, { enqueue: true });
-        return reply.code(200).send(presentVerification(doc));
-      }
-      const { doc } = await createVerification(deps, c, input, { decoded: ready.decoded });
-      const done = await processVerification(deps, c.tenantId, doc.id, { outcome: ready.outcome });
-      return reply.code(200).send(presentVerification(done));
+      return reply.code(200).send(presentVerification(await verifyNow(deps, c, input)));
     },
   );
 

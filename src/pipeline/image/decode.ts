@@ -77,7 +77,14 @@ export async function decodeImage(
   }
   const format = sniffImageFormat(bytes);
   if (!format) {
-    throw new HuwiyaError('unsupported_media_type', `${param} is not a JPEG, PNG or WebP image.`, { param });
+    const pdf = Buffer.from(bytes.subarray(0, 5)).toString('latin1') === '%PDF-';
+    throw new HuwiyaError(
+      'unsupported_media_type',
+      pdf
+        ? `${param} is a PDF document; send the page as a JPEG, PNG or WebP image.`
+        : `${param} is not a JPEG, PNG or WebP image.`,
+      { param },
+    );
   }
   const maxSide = limits.maxSide ?? 1600;
   let meta: Metadata;
