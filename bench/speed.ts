@@ -8,7 +8,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InjectOptions } from 'fastify';
 import { createApiKey } from '../src/app/api-keys.ts';
+import { getVerification } from '../src/app/manage-verifications.ts';
+import { presentDeepidvVerify } from '../src/http/compat/deepidv/present.ts';
+import { presentDeepxl } from '../src/http/compat/deepxl/present.ts';
 import { parseConfig } from '../src/config.ts';
 import { createHttpServer, createRuntime } from '../src/main.ts';
 import { analyzeFace, type StageTimes } from '../src/pipeline/face/analyze-face.ts';
@@ -124,6 +128,135 @@ for (let i = 0; i < WARMUP + RUNS; i++) {
   }
 }
 
+// Dialects: the same work through the native API and through DeepXL and deepidv. The overhead of a
+// dialect is its request and response mapping; measured on its own (microseconds per call, on a stored
+// verification) and as the difference between the same request natively and through the dialect.
+const dialectRows: (string | number)[][] = [['measure', 'runs', 'native ms', 'dialect ms', 'overhead ms']];
+{
+  const auth = { authorization: `Bearer ${secret}` };
+  // A generated CNIE front (no MRZ on that side) whose portrait is the selfie's person: the native call
+  // declares it (cin, MA), the dialects cannot, and the engine finds its template either way.
+  const rng = createRng(7);
+  const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), {
+    rng,
+    portraitPath: path.join(faces, 'img1.jpg'),
+  });
+  const idCard = (await photograph(front.image, 'clean', rng)).jpeg;
+  const boundary = 'benchboundary7a1c';
+  const form = (parts: [string, Buffer | string, string?][]) => ({
+    headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload: Buffer.concat([
+      ...parts.flatMap(([name, value, file]) => [
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? `; filename="${file}"\r\nContent-Type: image/jpeg` : ''}\r\n\r\n`,
+        ),
+        Buffer.from(value),
+        Buffer.from('\r\n'),
+      ]),
+      Buffer.from(`--${boundary}--\r\n`),
+    ]),
+  });
+  const nativeForm = (checks: string) =>
+    form([
+      ['document_front', idCard, 'id.jpg'],
+      ['selfie', selfieBytes, 'selfie.jpg'],
+      ['document_type', 'cin'],
+      ['country', 'MA'],
+      ['checks', checks],
+    ]);
+  const timed = async (init: InjectOptions & { url: string }) => {
+    const t0 = performance.now();
+    const res = await app.inject(init);
+    const ms = performance.now() - t0;
+    if (res.statusCode !== 200)
+      throw new Error(
+        `${String((init as { url: string }).url)}: ${res.statusCode} ${res.body.slice(0, 200)}`,
+      );
+    return { ms, res };
+  };
+  const runs = Math.max(5, Math.round(RUNS / 5));
+  const pairs: Record<string, [number[], number[]]> = {};
+  const add = (k: string, native: number, dialect: number) => {
+    const p = (pairs[k] ??= [[], []]);
+    p[0].push(native);
+    p[1].push(dialect);
+  };
+  let deepxlNumber = 0;
+  let nativeId = '';
+  for (let i = 0; i < 1 + runs; i++) {
+    // Interleaved, so that the machine's drift falls on both sides alike.
+    const n1 = await timed({
+      method: 'POST',
+      url: '/v1/identity/verify',
+      ...nativeForm('ocr,face_match,liveness,fraud'),
+    });
+    const d1 = await timed({
+      method: 'POST',
+      url: '/compat/deepxl/v1/verification',
+      ...form([
+        ['idFile', idCard, 'id.jpg'],
+        ['selfieFile', selfieBytes, 'selfie.jpg'],
+        ['tags', '{"customerId":"9999"}'],
+      ]),
+    });
+    const n2 = await timed({ method: 'POST', url: '/v1/identity/verify', ...nativeForm('ocr,face_match') });
+    const d2 = await timed({
+      method: 'POST',
+      url: '/compat/deepidv/v1/identity/verify',
+      ...form([
+        ['documentImage', idCard, 'id.jpg'],
+        ['faceImage', selfieBytes, 'selfie.jpg'],
+        ['documentType', 'auto'],
+      ]),
+    });
+    nativeId = (n1.res.json() as { id: string }).id;
+    deepxlNumber = (d1.res.json() as { result: { verificationId: number } }).result.verificationId;
+    const n3 = await timed({ method: 'GET', url: `/v1/identity/verifications/${nativeId}`, headers: auth });
+    const d3 = await timed({
+      method: 'GET',
+      url: `/compat/deepxl/v1/verification/${deepxlNumber}`,
+      headers: auth,
+    });
+    if (i === 0) continue;
+    add('DeepXL POST /verification vs native verify (same 4 checks)', n1.ms, d1.ms);
+    add('deepidv POST /identity/verify vs native verify (ocr + face_match)', n2.ms, d2.ms);
+    add('DeepXL GET /verification/{id} vs native GET (no pipeline)', n3.ms, d3.ms);
+  }
+  const med = (v: number[]) =>
+    quantile(
+      [...v].sort((a, b) => a - b),
+      0.5,
+    );
+  for (const [k, [n, d]] of Object.entries(pairs))
+    dialectRows.push([k, n.length, med(n).toFixed(1), med(d).toFixed(1), (med(d) - med(n)).toFixed(1)]);
+  // The mappers alone, on a stored verification.
+  const doc = await getVerification(
+    deps,
+    { tenantId: 'bench', apiKeyId: 'bench', scopes: ['identity:read'], mode: 'test' },
+    nativeId,
+  );
+  const perCall = (f: () => unknown) => {
+    const n = 2000;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f();
+    return ((performance.now() - t0) / n) * 1000;
+  };
+  dialectRows.push([
+    'DeepXL response mapping alone (µs per call)',
+    2000,
+    '-',
+    perCall(() => JSON.stringify(presentDeepxl(doc, 'http://h/compat/deepxl/v1/files'))).toFixed(1),
+    '-',
+  ]);
+  dialectRows.push([
+    'deepidv response mapping alone (µs per call)',
+    2000,
+    '-',
+    perCall(() => JSON.stringify(presentDeepidvVerify(doc))).toFixed(1),
+    '-',
+  ]);
+}
+
 // Async throughput: a burst of submissions, each with a per-request webhook to a local receiver.
 const BURST = Number(process.env.BENCH_BURST ?? 200);
 const delivered = new Map<string, number>();
@@ -170,6 +303,8 @@ console.log(
   `\nHuwiya speed (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up)`,
 );
 console.log(table(rows));
+console.log('\nDialect overhead (medians; same images, interleaved runs)');
+console.log(table(dialectRows));
 console.log(
   `\nAsync burst of ${BURST} verifications (2 images, face_match + liveness, webhook per request; ${config.pipelineConcurrency} workers)`,
 );

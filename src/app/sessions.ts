@@ -290,6 +290,14 @@ export async function expireSession(deps: AppDeps, tenantId: string, id: string)
   return expired;
 }
 
+/** A tenant's sessions, newest first (expiry applied on the way, as on every access). */
+export async function listSessions(deps: AppDeps, caller: Caller, page: { limit: number; offset: number }) {
+  const { rows, total } = await deps.store.listSessions(caller.tenantId, page);
+  const data = [];
+  for (const row of rows) data.push(await getSession(deps, { kind: 'key', caller }, row.id));
+  return { data, total };
+}
+
 /** What the hosted page needs to render (no secrets, no metadata). */
 export async function sessionForPage(deps: AppDeps, id: string, token: string) {
   const s = await sessionFor(deps, { kind: 'client', sessionId: id, token }, id);

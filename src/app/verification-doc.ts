@@ -31,6 +31,8 @@ export interface VerificationDoc {
   model_versions: Record<string, string>;
   policy_version?: string;
   error?: { code: string; message: string };
+  /** A person's decision on a verification in review (app/review.ts). */
+  review?: { decision: 'verified' | 'rejected'; decided_at: string; decided_by: string; note?: string };
 }
 
 export interface InputFile {

@@ -332,6 +332,11 @@ export interface SessionStoreTx {
   getSession(tenantId: string, id: string): Promise<SessionRecord | undefined>;
   /** Look a session up by its id alone, for client-token requests (the token is then checked against it). */
   getSessionForToken(id: string): Promise<SessionRecord | undefined>;
+  /** A tenant's sessions, newest first. */
+  listSessions(
+    tenantId: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ rows: SessionRecord[]; total: number }>;
 }
 
 /** A file uploaded to a presigned URL; its bytes are in the blob store, sealed with the upload's own key. */

@@ -945,6 +945,18 @@ class SqliteTx implements StoreTx {
   async deleteUpload(id: string) {
     await this.q.deleteFrom('uploads').where('id', '=', id).execute();
   }
+  async listSessions(tenantId: string, page: { limit: number; offset: number }) {
+    const base = this.q.selectFrom('sessions').where('tenant_id', '=', tenantId);
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const rows = await base
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return { rows: rows.map(toSession), total: Number(total?.n ?? 0) };
+  }
   async getSessionForToken(id: string) {
     const r = await this.q.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? toSession(r) : undefined;

@@ -343,6 +343,120 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     assertDeepidvError(await postJson('/nowhere', {}), 404);
   });
 
+  test('sessions: create, list, the hosted page flow, then a manual decision on review', async () => {
+    // Declared French, the Moroccan card's country does not match: the policy sends it to review.
+    const created = await postJson('/sessions', {
+      documentType: 'passport',
+      country: 'FR',
+      metadata: { ref: 'abc' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const session = created.json() as Json;
+    assert.match(session.sessionUrl, /\/capture\/ses_[0-9a-z]+#token=cst_/);
+    assert.equal(session.status, 'pending');
+    assert.deepEqual(session.metadata, { ref: 'abc' });
+    const getOne = async () => {
+      const r = await s.app.inject({
+        method: 'GET',
+        url: `${PREFIX}/sessions/${session.id}`,
+        headers: { 'x-api-key': key },
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      return r.json() as Json;
+    };
+    const listed = await s.app.inject({
+      method: 'GET',
+      url: `${PREFIX}/sessions?limit=10`,
+      headers: { 'x-api-key': key },
+    });
+    assert.ok((listed.json().sessions as Json[]).some((x) => x.id === session.id));
+    const foreign = await s.app.inject({
+      method: 'GET',
+      url: `${PREFIX}/sessions/${session.id}`,
+      headers: { 'x-api-key': otherKey },
+    });
+    assertDeepidvError(foreign, 404);
+    assertDeepidvError(
+      await s.app.inject({
+        method: 'PATCH',
+        url: `${PREFIX}/sessions/${session.id}`,
+        headers: { 'x-api-key': key },
+        payload: { decision: 'approved' },
+      }),
+      400,
+      /pending/,
+    );
+    // What the hosted page does with the session's client token.
+    const token = /#token=(.+)$/.exec(session.sessionUrl)![1]!;
+    const native = (url: string, payload?: object) =>
+      s.app.inject({
+        method: 'POST',
+        url: `/v1/identity/sessions/${session.id}${url}`,
+        headers: { authorization: `Bearer ${token}` },
+        payload,
+      });
+    for (const [side, img] of [
+      ['front', idCard],
+      ['selfie', selfie],
+    ] as const) {
+      const up = await native('/documents', { side, image: img.toString('base64') });
+      assert.equal(up.statusCode, 200, up.body);
+    }
+    assert.equal((await getOne()).status, 'in_progress');
+    assert.equal((await native('/complete')).statusCode, 200);
+    let view = await getOne();
+    for (let i = 0; i < 120 && view.status === 'processing'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      view = await getOne();
+    }
+    assert.equal(view.status, 'review', JSON.stringify(view));
+    assert.equal(view.result.verified, false);
+    assertDeepidvError(
+      await s.app.inject({
+        method: 'PATCH',
+        url: `${PREFIX}/sessions/${session.id}`,
+        headers: { 'x-api-key': key },
+        payload: { decision: 'maybe' },
+      }),
+      400,
+    );
+    const decided = await s.app.inject({
+      method: 'PATCH',
+      url: `${PREFIX}/sessions/${session.id}`,
+      headers: { 'x-api-key': key },
+      payload: { decision: 'approved', note: 'checked the passport by hand' },
+    });
+    assert.equal(decided.statusCode, 200, decided.body);
+    assert.equal(decided.json().status, 'verified');
+    assert.equal(decided.json().decision.decision, 'approved');
+    assert.equal(decided.json().result.verified, true);
+    // Natively: verified, with the decision and its audit entry.
+    const v = await s.app.inject({
+      method: 'GET',
+      url: `/v1/identity/verifications/${view.verificationId}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(v.json().status, 'verified');
+    assert.equal(v.json().review.note, 'checked the passport by hand');
+    const audit = await s.app.inject({
+      method: 'GET',
+      url: `/v1/identity/verifications/${view.verificationId}/audit`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.ok(JSON.stringify(audit.json()).includes('"manual":true'));
+    // A decided verification takes no second decision.
+    assertDeepidvError(
+      await s.app.inject({
+        method: 'PATCH',
+        url: `${PREFIX}/sessions/${session.id}`,
+        headers: { 'x-api-key': key },
+        payload: { decision: 'rejected' },
+      }),
+      400,
+      /review/,
+    );
+  });
+
   test('429 carries Retry-After', async () => {
     const limited = await startTestServer({ HUWIYA_RATE_LIMIT_PER_MINUTE: '2' });
     try {

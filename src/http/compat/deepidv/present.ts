@@ -133,3 +133,62 @@ export function presentDeepidvVerify(doc: VerificationDoc): Record<string, unkno
     ),
   };
 }
+
+/** A native session as the presentSession use case answers it (the fields read here). */
+interface NativeSession {
+  id: string;
+  status: string;
+  document_type: string;
+  country: string;
+  required: string[];
+  missing: string[];
+  metadata: Record<string, unknown>;
+  verification_id?: string;
+  expires_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * A session in deepidv's words: `pending` until the user starts, `in_progress` while parts are missing
+ * or ready, then the verification's state (`processing`, `verified`, `rejected`, `review`, `error`), or
+ * `expired`. Once decided, `result` is the /identity/verify answer of its verification.
+ */
+export function presentDeepidvSession(
+  s: NativeSession,
+  verification: VerificationDoc | undefined,
+  url?: string,
+) {
+  const { dialect: _d, ...metadata } = s.metadata;
+  let status: string;
+  if (s.status === 'expired') status = 'expired';
+  else if (!verification) status = s.missing.length < s.required.length ? 'in_progress' : 'pending';
+  else if (verification.status === 'pending') status = 'processing';
+  else status = verification.status;
+  return {
+    id: s.id,
+    status,
+    ...(url ? { sessionUrl: url } : {}),
+    documentType: s.document_type,
+    ...(s.country ? { country: s.country } : {}),
+    missing: s.missing,
+    metadata,
+    ...(verification
+      ? {
+          verificationId: verification.id,
+          ...(verification.status !== 'pending' ? { result: presentDeepidvVerify(verification) } : {}),
+          ...(verification.review
+            ? {
+                decision: {
+                  decision: verification.review.decision === 'verified' ? 'approved' : 'rejected',
+                  decidedAt: verification.review.decided_at,
+                },
+              }
+            : {}),
+        }
+      : {}),
+    createdAt: s.created_at,
+    updatedAt: s.updated_at,
+    expiresAt: s.expires_at,
+  };
+}

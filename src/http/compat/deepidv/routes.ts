@@ -3,11 +3,20 @@ import type { AppDeps, Caller } from '../../../app/deps.ts';
 import { compareFaceImages, extractDocument, locateFace } from '../../../app/face-services.ts';
 import { acceptUpload, presignUploads, readUpload, UPLOAD_KEY } from '../../../app/uploads.ts';
 import { verifyNow } from '../../../app/verify.ts';
+import { getVerification } from '../../../app/manage-verifications.ts';
+import { decideVerification } from '../../../app/review.ts';
+import { createSession, getSession, listSessions } from '../../../app/sessions.ts';
 import { HuwiyaError, type ErrorCode } from '../../../domain/errors.ts';
 import { decodeBase64Image } from '../../image-input.ts';
 import { caller } from '../../native/routes.ts';
 import { messageInDialectTerms, requestError } from '../../request-error.ts';
-import { documentConfidence, documentFields, mrzData, presentDeepidvVerify } from './present.ts';
+import {
+  documentConfidence,
+  documentFields,
+  mrzData,
+  presentDeepidvSession,
+  presentDeepidvVerify,
+} from './present.ts';
 
 export const DEEPIDV_PREFIX = '/compat/deepidv/v1';
 
@@ -373,6 +382,144 @@ export async function registerDeepidv(
             bytes,
           );
           return reply.code(200).send();
+        },
+      );
+
+      // Sessions: native sessions and their hosted capture page, in deepidv's words.
+      const sessionView = async (
+        c: Caller,
+        session: Awaited<ReturnType<typeof getSession>>,
+        url?: string,
+      ) => {
+        const verification = session.verification_id
+          ? await getVerification(deps, c, session.verification_id)
+          : undefined;
+        return presentDeepidvSession(session, verification, url);
+      };
+      const sessionId = (req: FastifyRequest) => (req.params as { id: string }).id;
+
+      scope.post(
+        '/sessions',
+        {
+          config: write,
+          schema: {
+            tags,
+            summary: 'Create a verification session with a hosted capture page (deepidv)',
+            description:
+              '`documentType` passport | drivers_license | national_id (default national_id), optional `country` (ISO alpha-2), `redirectUrl`, `webhookUrl`, `metadata`, `expiresIn` (seconds), `locale` (en, fr, ar). Answers `sessionUrl`: send it to your user.',
+            body: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                documentType: { type: 'string', enum: ['passport', 'drivers_license', 'national_id'] },
+                country: { type: 'string', pattern: '^[A-Za-z]{2}$' },
+                redirectUrl: { type: 'string', format: 'uri', maxLength: 2048 },
+                webhookUrl: { type: 'string', format: 'uri', maxLength: 2048 },
+                metadata: { type: 'object', maxProperties: 50 },
+                expiresIn: { type: 'integer', minimum: 60, maximum: 86_400 },
+                locale: { type: 'string', enum: ['en', 'fr', 'ar'] },
+              },
+            },
+          },
+        },
+        async (req, reply) => {
+          const b = body(req);
+          const c = caller(req);
+          const created = await createSession(
+            deps,
+            c,
+            {
+              documentType: (b.documentType as string | undefined) ?? 'national_id',
+              country: typeof b.country === 'string' ? b.country.toUpperCase() : '',
+              metadata: {
+                ...((b.metadata as Record<string, unknown> | undefined) ?? {}),
+                dialect: 'deepidv',
+              },
+              expiresInSeconds: b.expiresIn as number | undefined,
+              redirectUrl: b.redirectUrl as string | undefined,
+              webhookUrl: b.webhookUrl as string | undefined,
+              locale: b.locale as string | undefined,
+            },
+            publicUrl ?? `${req.protocol}://${req.host}`,
+          );
+          return reply.code(201).send(await sessionView(c, created, created.url));
+        },
+      );
+
+      scope.get(
+        '/sessions',
+        {
+          config: { scope: 'identity:read' },
+          schema: {
+            tags,
+            summary: 'List sessions, newest first (deepidv)',
+            querystring: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
+                offset: { type: 'integer', minimum: 0, default: 0 },
+              },
+            },
+          },
+        },
+        async (req) => {
+          const q = req.query as { limit?: number; offset?: number };
+          const c = caller(req);
+          const { data, total } = await listSessions(deps, c, {
+            limit: q.limit ?? 25,
+            offset: q.offset ?? 0,
+          });
+          const sessions = [];
+          for (const session of data) sessions.push(await sessionView(c, session));
+          return { sessions, totalCount: total, count: sessions.length };
+        },
+      );
+
+      scope.get(
+        '/sessions/:id',
+        {
+          config: { scope: 'identity:read' },
+          schema: { tags, summary: 'Get a session and its result (deepidv)' },
+        },
+        async (req) => {
+          const c = caller(req);
+          return sessionView(c, await getSession(deps, { kind: 'key', caller: c }, sessionId(req)));
+        },
+      );
+
+      scope.patch(
+        '/sessions/:id',
+        {
+          config: write,
+          schema: {
+            tags,
+            summary: "Decide a session's verification by hand (deepidv)",
+            description:
+              '`decision` approved | rejected (also verified | declined), optional `note`. Only a completed session whose verification is in review takes a decision (400 otherwise).',
+            body: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['decision'],
+              properties: {
+                decision: { type: 'string', enum: ['approved', 'verified', 'rejected', 'declined'] },
+                note: { type: 'string', maxLength: 2000 },
+              },
+            },
+          },
+        },
+        async (req) => {
+          const b = body(req);
+          const c = caller(req);
+          const session = await getSession(deps, { kind: 'key', caller: c }, sessionId(req));
+          if (!session.verification_id)
+            throw new HuwiyaError(
+              'invalid_state',
+              `The session is ${session.status}: nothing to decide until it is completed.`,
+            );
+          const decision = b.decision === 'approved' || b.decision === 'verified' ? 'verified' : 'rejected';
+          await decideVerification(deps, c, session.verification_id, decision, b.note as string | undefined);
+          return sessionView(c, await getSession(deps, { kind: 'key', caller: c }, sessionId(req)));
         },
       );
     },

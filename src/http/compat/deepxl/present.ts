@@ -67,7 +67,7 @@ function technicalChecks(doc: VerificationDoc): TechnicalCheck[] {
   const out: TechnicalCheck[] = [];
   const fm = doc.checks.face_match;
   if (fm) {
-    const similarity = (fm as { similarity?: number }).similarity;
+    const { similarity, threshold = 0.7 } = fm as { similarity?: number; threshold?: number };
     out.push(
       fm.status === 'passed' || fm.status === 'failed'
         ? {
@@ -75,9 +75,11 @@ function technicalChecks(doc: VerificationDoc): TechnicalCheck[] {
             status: fm.status === 'passed' ? 'PASS' : 'FAIL',
             confidence: fm.confidence,
             details:
-              similarity !== undefined
-                ? `Face match confidence: ${percent(fm.confidence)} (similarity ${percent(similarity)})`
-                : `Face match failed: ${fm.reason ?? 'no match'}`,
+              similarity === undefined
+                ? `Face match failed: ${fm.reason ?? 'no match'}`
+                : fm.status === 'passed'
+                  ? `Face match confidence: ${percent(fm.confidence)} (similarity ${percent(similarity)}, threshold ${percent(threshold)})`
+                  : `Faces do not match: similarity ${percent(similarity)}, below the ${percent(threshold)} threshold`,
           }
         : notRun('FACE_MATCH', fm),
     );
@@ -111,7 +113,11 @@ function technicalChecks(doc: VerificationDoc): TechnicalCheck[] {
             confidence: ocr.confidence,
             details:
               ocr.status === 'passed'
-                ? 'ID document quality is acceptable: the document was read and its check digits hold'
+                ? `ID document quality is acceptable: ${
+                    (ocr.evidence as { mrz?: unknown } | undefined)?.mrz
+                      ? 'its machine-readable zone was read and its check digits hold'
+                      : 'its identity fields were read from the printed zone'
+                  }`
                 : `ID document quality is not acceptable: ${ocr.reason ?? 'unreadable'}`,
           }
         : notRun('ID_QUALITY', ocr),

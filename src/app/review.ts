@@ -1,0 +1,72 @@
+import { HuwiyaError } from '../domain/errors.ts';
+import { assertTransition } from '../domain/verification.ts';
+import type { AppDeps, Caller } from './deps.ts';
+import { newId } from './ids.ts';
+import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
+import { enqueueEvent, eventForStatus } from './webhooks.ts';
+
+export type ManualDecision = 'verified' | 'rejected';
+
+/**
+ * A person's decision on a verification the policy sent to `review`: the only way out of that state
+ * (domain transitions review → verified | rejected). The note stays inside the sealed record; the audit
+ * keeps who decided, when, and the outcome; the completion event goes out as for any decision.
+ */
+export async function decideVerification(
+  deps: AppDeps,
+  caller: Caller,
+  id: string,
+  decision: ManualDecision,
+  note?: string,
+): Promise<VerificationDoc> {
+  const key = await deps.keyring.get(deps.store, id);
+  const at = deps.now().toISOString();
+  const next = await deps.store.transaction(async (tx) => {
+    const row = await tx.getVerification(caller.tenantId, id);
+    if (!row?.sealed || !key)
+      throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
+    const doc = JSON.parse(
+      key.open(row.sealed, docAad(caller.tenantId, id)).toString('utf8'),
+    ) as VerificationDoc;
+    if (doc.status !== 'review')
+      throw new HuwiyaError(
+        'invalid_state',
+        `Only a verification in review takes a manual decision; this one is ${doc.status}.`,
+        { param: 'id' },
+      );
+    assertTransition(doc.status, decision);
+    const decided: VerificationDoc = {
+      ...doc,
+      status: decision,
+      updated_at: at,
+      review: { decision, decided_at: at, decided_by: caller.apiKeyId, ...(note ? { note } : {}) },
+    };
+    await tx.updateVerification(caller.tenantId, {
+      ...row,
+      status: decision,
+      updatedAt: at,
+      sealed: key.seal(Buffer.from(JSON.stringify(decided)), docAad(caller.tenantId, id)),
+    });
+    await tx.appendAudit({
+      id: newId('aud'),
+      tenantId: caller.tenantId,
+      verificationId: id,
+      at,
+      event: 'status.changed',
+      actor: caller.apiKeyId,
+      details: { from: doc.status, to: decision, manual: true },
+    });
+    const type = eventForStatus(decision);
+    if (type)
+      await enqueueEvent(deps, tx, {
+        tenantId: caller.tenantId,
+        type,
+        subjectId: id,
+        data: presentVerification(decided),
+        requestUrl: decided.webhook_url,
+      });
+    return decided;
+  });
+  deps.notifyJobs();
+  return next;
+}
