@@ -10,8 +10,10 @@ export interface Part {
 }
 
 /** A multipart/form-data body built by hand (no client library), with a random boundary. */
-export function multipart(parts: Part[]): { payload: Buffer; headers: Headers } {
-  const boundary = `----huwiya${randomBytes(12).toString('hex')}`;
+export function multipart(
+  parts: Part[],
+  boundary = `----huwiya${randomBytes(12).toString('hex')}`,
+): { payload: Buffer; headers: Headers } {
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;

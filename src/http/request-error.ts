@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HuwiyaError } from '../domain/errors.ts';
 import { toHuwiyaError } from './to-huwiya-error.ts';
 
@@ -39,4 +39,19 @@ export function messageInDialectTerms(err: HuwiyaError, names: Readonly<Record<s
   for (const [native, own] of Object.entries(names))
     message = message.replace(new RegExp(`\\b${native}\\b`, 'g'), own);
   return message;
+}
+
+/**
+ * A dialect's error handling within its own plugin scope: every error, and every unknown route under its
+ * prefix, answered in its envelope.
+ */
+export function useDialectErrors(
+  scope: FastifyInstance,
+  status: (e: HuwiyaError) => number,
+  send: (reply: FastifyReply, err: HuwiyaError) => FastifyReply,
+): void {
+  scope.setErrorHandler((error, req, reply) => send(reply, requestError(error, req, status)));
+  scope.setNotFoundHandler((req, reply) =>
+    send(reply, new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`)),
+  );
 }

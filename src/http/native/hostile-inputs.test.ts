@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { errorCatalogue, type ErrorCode } from '../../domain/errors.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers.ts';
+import { multipart as buildMultipart, type Part } from '../../../test/multipart.ts';
 
 type Json = Record<string, any>;
 type Headers = Record<string, string>;
@@ -87,30 +88,12 @@ async function expectError(
   return err;
 }
 
-interface Part {
-  name: string;
-  value: string | Buffer;
-  filename?: string;
-  contentType?: string;
-}
-
 function multipart(
   parts: Part[],
   boundary = 'huwiyaBoundary7MA4YWxkTrZu0gW',
 ): { payload: Buffer; headers: Headers } {
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
-    const type = p.filename ? `\r\nContent-Type: ${p.contentType ?? 'application/octet-stream'}` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`));
-    chunks.push(typeof p.value === 'string' ? Buffer.from(p.value) : p.value);
-    chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return {
-    payload: Buffer.concat(chunks),
-    headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` },
-  };
+  const body = buildMultipart(parts, boundary);
+  return { payload: body.payload, headers: { ...auth(), ...body.headers } };
 }
 
 function docParts(front: Buffer, extra: Part[] = []): Part[] {

@@ -9,7 +9,7 @@ import { createSession, getSession, listSessions } from '../../../app/sessions.t
 import { HuwiyaError, type ErrorCode } from '../../../domain/errors.ts';
 import { decodeBase64Image } from '../../image-input.ts';
 import { caller } from '../../native/routes.ts';
-import { messageInDialectTerms, requestError } from '../../request-error.ts';
+import { messageInDialectTerms, useDialectErrors } from '../../request-error.ts';
 import {
   documentConfidence,
   documentFields,
@@ -125,18 +125,7 @@ export async function registerDeepidv(
 ): Promise<void> {
   await app.register(
     async (scope) => {
-      scope.setErrorHandler((error, req, reply) =>
-        sendDeepidvError(
-          reply,
-          requestError(error, req, (e) => DEEPIDV_STATUS[e.code]),
-        ),
-      );
-      scope.setNotFoundHandler((req, reply) =>
-        sendDeepidvError(
-          reply,
-          new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`),
-        ),
-      );
+      useDialectErrors(scope, (e) => DEEPIDV_STATUS[e.code], sendDeepidvError);
       // The bytes of a presigned upload arrive raw, typed as the image they are.
       scope.addContentTypeParser(
         ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'],

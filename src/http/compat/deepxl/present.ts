@@ -57,6 +57,44 @@ function notRun(type: TechnicalCheck['type'], c: CheckResult): TechnicalCheck {
   return { type, status: 'FAIL', confidence: 0, details: `Check not run: ${c.reason ?? c.status}` };
 }
 
+/** One technical check from a native check: PASS or FAIL with its confidence, or a FAIL saying it did not run. */
+function technical(
+  type: TechnicalCheck['type'],
+  c: CheckResult | undefined,
+  details: (c: CheckResult) => string,
+): TechnicalCheck[] {
+  if (!c) return [];
+  if (c.status !== 'passed' && c.status !== 'failed') return [notRun(type, c)];
+  return [
+    { type, status: c.status === 'passed' ? 'PASS' : 'FAIL', confidence: c.confidence, details: details(c) },
+  ];
+}
+
+function faceMatchDetails(c: CheckResult): string {
+  const { similarity, threshold = 0.7 } = c as { similarity?: number; threshold?: number };
+  if (similarity === undefined) return `Face match failed: ${c.reason ?? 'no match'}`;
+  return c.status === 'passed'
+    ? `Face match confidence: ${percent(c.confidence)} (similarity ${percent(similarity)}, threshold ${percent(threshold)})`
+    : `Faces do not match: similarity ${percent(similarity)}, below the ${percent(threshold)} threshold`;
+}
+
+function livenessDetails(c: CheckResult): string {
+  const spoof = (c as { spoof_probability?: number }).spoof_probability;
+  if (c.status === 'passed') return 'Liveness check passed';
+  return spoof !== undefined
+    ? `Liveness check failed: spoof probability ${percent(spoof)}`
+    : `Liveness check failed: ${c.reason ?? 'not live'}`;
+}
+
+function documentDetails(c: CheckResult): string {
+  if (c.status !== 'passed') return `ID document quality is not acceptable: ${c.reason ?? 'unreadable'}`;
+  return `ID document quality is acceptable: ${
+    (c.evidence as { mrz?: unknown } | undefined)?.mrz
+      ? 'its machine-readable zone was read and its check digits hold'
+      : 'its identity fields were read from the printed zone'
+  }`;
+}
+
 /**
  * The technical checks DeepXL reports, from the native checks: FACE_MATCH (face_match), LIVENESS
  * (liveness), ID_QUALITY (the document read: ocr) and DOCUMENT_FRAUD when a fraud check ran. DeepXL
@@ -64,82 +102,17 @@ function notRun(type: TechnicalCheck['type'], c: CheckResult): TechnicalCheck {
  * saying so.
  */
 function technicalChecks(doc: VerificationDoc): TechnicalCheck[] {
-  const out: TechnicalCheck[] = [];
-  const fm = doc.checks.face_match;
-  if (fm) {
-    const { similarity, threshold = 0.7 } = fm as { similarity?: number; threshold?: number };
-    out.push(
-      fm.status === 'passed' || fm.status === 'failed'
-        ? {
-            type: 'FACE_MATCH',
-            status: fm.status === 'passed' ? 'PASS' : 'FAIL',
-            confidence: fm.confidence,
-            details:
-              similarity === undefined
-                ? `Face match failed: ${fm.reason ?? 'no match'}`
-                : fm.status === 'passed'
-                  ? `Face match confidence: ${percent(fm.confidence)} (similarity ${percent(similarity)}, threshold ${percent(threshold)})`
-                  : `Faces do not match: similarity ${percent(similarity)}, below the ${percent(threshold)} threshold`,
-          }
-        : notRun('FACE_MATCH', fm),
-    );
-  }
-  const live = doc.checks.liveness;
-  if (live) {
-    const spoof = (live as { spoof_probability?: number }).spoof_probability;
-    out.push(
-      live.status === 'passed' || live.status === 'failed'
-        ? {
-            type: 'LIVENESS',
-            status: live.status === 'passed' ? 'PASS' : 'FAIL',
-            confidence: live.confidence,
-            details:
-              live.status === 'passed'
-                ? 'Liveness check passed'
-                : spoof !== undefined
-                  ? `Liveness check failed: spoof probability ${percent(spoof)}`
-                  : `Liveness check failed: ${live.reason ?? 'not live'}`,
-          }
-        : notRun('LIVENESS', live),
-    );
-  }
-  const ocr = doc.checks.ocr;
-  if (ocr) {
-    out.push(
-      ocr.status === 'passed' || ocr.status === 'failed'
-        ? {
-            type: 'ID_QUALITY',
-            status: ocr.status === 'passed' ? 'PASS' : 'FAIL',
-            confidence: ocr.confidence,
-            details:
-              ocr.status === 'passed'
-                ? `ID document quality is acceptable: ${
-                    (ocr.evidence as { mrz?: unknown } | undefined)?.mrz
-                      ? 'its machine-readable zone was read and its check digits hold'
-                      : 'its identity fields were read from the printed zone'
-                  }`
-                : `ID document quality is not acceptable: ${ocr.reason ?? 'unreadable'}`,
-          }
-        : notRun('ID_QUALITY', ocr),
-    );
-  }
   const fraud = doc.checks.fraud;
-  if (fraud && fraud.status !== 'skipped') {
-    out.push(
-      fraud.status === 'passed' || fraud.status === 'failed'
-        ? {
-            type: 'DOCUMENT_FRAUD',
-            status: fraud.status === 'passed' ? 'PASS' : 'FAIL',
-            confidence: fraud.confidence,
-            details:
-              fraud.status === 'passed'
-                ? 'No document fraud detected'
-                : `Document fraud suspected: ${fraud.reason ?? 'see signals'}`,
-          }
-        : notRun('DOCUMENT_FRAUD', fraud),
-    );
-  }
-  return out;
+  return [
+    ...technical('FACE_MATCH', doc.checks.face_match, faceMatchDetails),
+    ...technical('LIVENESS', doc.checks.liveness, livenessDetails),
+    ...technical('ID_QUALITY', doc.checks.ocr, documentDetails),
+    ...technical('DOCUMENT_FRAUD', fraud?.status === 'skipped' ? undefined : fraud, (c) =>
+      c.status === 'passed'
+        ? 'No document fraud detected'
+        : `Document fraud suspected: ${c.reason ?? 'see signals'}`,
+    ),
+  ];
 }
 
 /** The tags a verification was created with (DeepXL keeps them in `metadata.tags`). */

@@ -10,7 +10,7 @@ import { tagHash, verifyNow, type VerifyInput } from '../../../app/verify.ts';
 import { HuwiyaError, type ErrorCode } from '../../../domain/errors.ts';
 import { DEFAULT_CHECKS } from '../../../domain/verification.ts';
 import { NATIVE_STATUS } from '../../error-status.ts';
-import { messageInDialectTerms, requestError } from '../../request-error.ts';
+import { messageInDialectTerms, useDialectErrors } from '../../request-error.ts';
 import { caller } from '../../native/routes.ts';
 import { contentTypeOf, DEEPXL_FILES, presentDeepxl, safeFileName, servedFileName } from './present.ts';
 import * as S from './schemas.ts';
@@ -116,18 +116,7 @@ export async function registerDeepxl(
 ): Promise<void> {
   await app.register(
     async (scope) => {
-      scope.setErrorHandler((error, req, reply) =>
-        sendDeepxlError(
-          reply,
-          requestError(error, req, (e) => DEEPXL_STATUS[e.code]),
-        ),
-      );
-      scope.setNotFoundHandler((req, reply) =>
-        sendDeepxlError(
-          reply,
-          new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`),
-        ),
-      );
+      useDialectErrors(scope, (e) => DEEPXL_STATUS[e.code], sendDeepxlError);
       const filesUrl = (req: FastifyRequest) =>
         `${publicUrl ?? `${req.protocol}://${req.host}`}${DEEPXL_PREFIX}/files`;
       const tags = ['DeepXL dialect'];
