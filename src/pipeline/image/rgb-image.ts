@@ -106,6 +106,35 @@ export function sampleBilinear(img: RgbImage, x: number, y: number, c: number): 
 }
 
 /**
+ * The three channels of `sampleBilinear` at (x, y), rounded, written to out[o..o+2]: the same values,
+ * with the position worked out once instead of once per channel (these loops run per output pixel of
+ * every rectified side and detector input).
+ */
+export function sampleBilinearRgbInto(img: RgbImage, x: number, y: number, out: Uint8Array, o: number): void {
+  const w = img.width;
+  const h = img.height;
+  const xf = Math.max(0, Math.min(w - 1, x));
+  const yf = Math.max(0, Math.min(h - 1, y));
+  const x0 = Math.floor(xf);
+  const y0 = Math.floor(yf);
+  const x1 = Math.min(w - 1, x0 + 1);
+  const y1 = Math.min(h - 1, y0 + 1);
+  const ax = xf - x0;
+  const ay = yf - y0;
+  const d = img.data;
+  const i00 = (y0 * w + x0) * 3;
+  const i01 = (y0 * w + x1) * 3;
+  const i10 = (y1 * w + x0) * 3;
+  const i11 = (y1 * w + x1) * 3;
+  for (let c = 0; c < 3; c++) {
+    out[o + c] = Math.round(
+      (d[i00 + c]! * (1 - ax) + d[i01 + c]! * ax) * (1 - ay) +
+        (d[i10 + c]! * (1 - ax) + d[i11 + c]! * ax) * ay,
+    );
+  }
+}
+
+/**
  * Crop and resize with plain bilinear sampling and no anti-aliasing (OpenCV INTER_LINEAR semantics).
  * For models trained on such crops — the liveness model reads print and screen texture that a
  * low-pass resize would erase.
@@ -117,9 +146,7 @@ export function cropBilinear(img: RgbImage, rect: Rect, width: number, height: n
   for (let v = 0; v < height; v++) {
     const y = rect.y + (v + 0.5) * sy - 0.5;
     for (let u = 0; u < width; u++) {
-      const x = rect.x + (u + 0.5) * sx - 0.5;
-      const o = (v * width + u) * 3;
-      for (let c = 0; c < 3; c++) out[o + c] = Math.round(sampleBilinear(img, x, y, c));
+      sampleBilinearRgbInto(img, rect.x + (u + 0.5) * sx - 0.5, y, out, (v * width + u) * 3);
     }
   }
   return { width, height, data: out };

@@ -13,6 +13,12 @@ const BOX_THRESHOLD = 0.6;
 const UNCLIP_RATIO = 1.5;
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
+/** (v/255 − mean)/std for every byte value, per input plane: a lookup instead of a division per sample. */
+const NORMALISED = [0, 1, 2].map((c) => {
+  const t = new Float32Array(256);
+  for (let v = 0; v < 256; v++) t[v] = (v / 255 - MEAN[c]!) / STD[c]!;
+  return t;
+});
 
 /**
  * Text lines with PP-OCRv4's DB detector: the image at its longest side ≤ `maxSide` (multiple of 32),
@@ -36,12 +42,12 @@ export async function detectText(
       : await resizeTo(img, w, h);
   const plane = w * h;
   const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    // BGR planes, as PaddleOCR reads images with OpenCV.
-    for (let c = 0; c < 3; c++) {
-      const v = small.data[i * 3 + (2 - c)]! / 255;
-      input[c * plane + i] = (v - MEAN[c]!) / STD[c]!;
-    }
+  const d = small.data;
+  // BGR planes, as PaddleOCR reads images with OpenCV: plane c holds colour channel 2 − c.
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    input[i] = NORMALISED[0]![d[j + 2]!]!;
+    input[plane + i] = NORMALISED[1]![d[j + 1]!]!;
+    input[2 * plane + i] = NORMALISED[2]![d[j]!]!;
   }
   const out = await deps.inference.run('text_detect', { data: input, dims: [1, 3, h, w] });
   const prob = Object.values(out)[0]!.data;

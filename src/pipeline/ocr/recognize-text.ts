@@ -28,6 +28,8 @@ export interface WordBreakEvidence {
 }
 
 const HEIGHT = 48;
+/** (v/255 − 0.5)/0.5 for every byte value. */
+const CENTRED = Float32Array.from({ length: 256 }, (_, v) => (v / 255 - 0.5) / 0.5);
 const MAX_WIDTH = 2048;
 
 /**
@@ -58,8 +60,11 @@ export async function recognizeText(
   const crop = options.upsideDown ? await rotateRight(upright, 180) : upright;
   const plane = width * HEIGHT;
   const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) input[c * plane + i] = (crop.data[i * 3 + (2 - c)]! / 255 - 0.5) / 0.5;
+  const d = crop.data;
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    input[i] = CENTRED[d[j + 2]!]!;
+    input[plane + i] = CENTRED[d[j + 1]!]!;
+    input[2 * plane + i] = CENTRED[d[j]!]!;
   }
   const out = Object.values(
     await deps.inference.run('text_recognize', { data: input, dims: [1, 3, HEIGHT, width] }),
