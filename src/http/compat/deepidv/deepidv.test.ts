@@ -8,11 +8,29 @@ import { multipart, type Part } from '../../../../test/multipart.ts';
 import { createRng, randomIdentity } from '../../../../test/synth/identities.ts';
 import { photograph } from '../../../../test/synth/photograph.ts';
 import { renderDocument } from '../../../../test/synth/render-document.ts';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { OVERALL_WEIGHTS } from './present.ts';
+import * as S from './schemas.ts';
 
 type Json = Record<string, any>;
 
 const PREFIX = '/compat/deepidv/v1';
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormatsModule.default(ajv);
+const shapes = {
+  verify: ajv.compile(S.DeepidvVerifyResult),
+  scan: ajv.compile(S.DeepidvScanResult),
+  detect: ajv.compile(S.DeepidvFaceDetectResult),
+  compare: ajv.compile(S.DeepidvFaceCompareResult),
+  presign: ajv.compile(S.DeepidvPresignResult),
+  error: ajv.compile(S.DeepidvError),
+};
+
+function assertShape(validate: ValidateFunction, body: unknown): void {
+  assert.ok(validate(body), `${JSON.stringify(validate.errors)}\n${JSON.stringify(body).slice(0, 2000)}`);
+}
 
 function assertDeepidvError(
   res: { statusCode: number; body: string },
@@ -21,7 +39,7 @@ function assertDeepidvError(
 ): void {
   assert.equal(res.statusCode, status, res.body);
   const body = JSON.parse(res.body) as Json;
-  assert.deepEqual(Object.keys(body), ['error']);
+  assertShape(shapes.error, body);
   assert.equal(typeof body.error, 'string');
   if (mention) assert.match(body.error, mention);
 }
@@ -61,6 +79,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
       k,
     );
     assert.equal(res.statusCode, 200, res.body);
+    assertShape(shapes.presign, res.json());
     const uploads = res.json().uploads as { uploadUrl: string; fileKey: string }[];
     for (const [i, u] of uploads.entries()) {
       const url = new URL(u.uploadUrl);
@@ -103,6 +122,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     const res = await postJson('/identity/verify', { documentImage: documentKey, faceImage: faceKey });
     assert.equal(res.statusCode, 200, res.body);
     const r = res.json() as Json;
+    assertShape(shapes.verify, r);
     assert.deepEqual(Object.keys(r).sort(), [
       'document',
       'faceDetection',
@@ -176,6 +196,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     });
     assert.equal(partial.statusCode, 200, partial.body);
     const p = partial.json() as Json;
+    assertShape(shapes.verify, p);
     assert.equal(p.faceDetection.faceDetected, false);
     assert.equal(p.faceDetection.confidence, 0);
     assert.equal(p.faceMatch.isMatch, false);
@@ -242,6 +263,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     ]);
     assert.equal(res.statusCode, 200, res.body);
     const r = res.json() as Json;
+    assertShape(shapes.scan, r);
     assert.equal(r.documentNumber, truth.transcribed_fields_fr.cin);
     assert.equal(r.lastName, truth.transcribed_fields_fr.surname);
     assert.equal(r.firstName, truth.transcribed_fields_fr.given_name);
@@ -253,6 +275,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     assert.equal(r.rawFields.last_name_arabic, truth.transcribed_fields_ar.surname);
     const passport = await postJson('/document/scan', { documentImage: idCard.toString('base64') });
     assert.equal(passport.statusCode, 200, passport.body);
+    assertShape(shapes.scan, passport.json());
     assert.equal(passport.json().mrzData.checkDigitsValid, true);
     assert.equal(passport.json().mrzData.lines.length, 2);
   });
@@ -270,7 +293,9 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     );
     const [le, re] = d.landmarks;
     assert.ok(le.x < re.x && le.x > d.boundingBox.left && re.x < d.boundingBox.left + d.boundingBox.width);
+    assertShape(shapes.detect, d);
     const none = await postJson('/face/detect', { image: noFace.toString('base64') });
+    assertShape(shapes.detect, none.json());
     assert.equal(none.statusCode, 200);
     assert.equal(none.json().faceDetected, false);
     const same = (
@@ -279,6 +304,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
         target: face('img1.jpg').toString('base64'),
       })
     ).json();
+    assertShape(shapes.compare, same);
     assert.equal(same.isMatch, true);
     assert.ok(same.confidence >= same.threshold && same.confidence <= 100);
     const other = (
@@ -287,6 +313,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
         target: stranger.toString('base64'),
       })
     ).json();
+    assertShape(shapes.compare, other);
     assert.equal(other.isMatch, false);
     assert.ok(other.confidence < other.threshold);
     const half = (

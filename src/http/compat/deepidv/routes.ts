@@ -10,6 +10,7 @@ import { HuwiyaError, type ErrorCode } from '../../../domain/errors.ts';
 import { decodeBase64Image } from '../../image-input.ts';
 import { caller } from '../../native/routes.ts';
 import { messageInDialectTerms, useDialectErrors } from '../../request-error.ts';
+import * as S from './schemas.ts';
 import {
   documentConfidence,
   documentFields,
@@ -143,6 +144,12 @@ export async function registerDeepidv(
           config: write,
           schema: {
             tags,
+            'x-responses': {
+              200: S.DeepidvVerifyResult,
+              400: S.DeepidvError,
+              401: S.DeepidvError,
+              403: S.DeepidvError,
+            },
             summary: 'Document scan, selfie face detection and face compare in one call (deepidv)',
             description:
               '`documentImage`, `faceImage` (multipart parts, or JSON strings: base64, base64url or a file key from /upload/presign, mixed freely), `documentType` passport | drivers_license | national_id | auto. Stored as a native verification. Confidences 0-100; overallConfidence = 0.4·document + 0.2·faceDetection + 0.4·faceMatch; a failed part is reported in its block.',
@@ -179,6 +186,12 @@ export async function registerDeepidv(
           config: write,
           schema: {
             tags,
+            'x-responses': {
+              200: S.DeepidvScanResult,
+              400: S.DeepidvError,
+              401: S.DeepidvError,
+              403: S.DeepidvError,
+            },
             summary: 'Read an identity document (deepidv); nothing is stored',
             description:
               '`documentImage` (and optionally `documentBackImage`), `documentType`. Confidence 0..1; `mrzData` is the MRZ as read (null without one); `rawFields` every field read, with `fieldConfidences`.',
@@ -218,6 +231,12 @@ export async function registerDeepidv(
           config: write,
           schema: {
             tags,
+            'x-responses': {
+              200: S.DeepidvFaceDetectResult,
+              400: S.DeepidvError,
+              401: S.DeepidvError,
+              403: S.DeepidvError,
+            },
             summary: 'Detect the most confident face (deepidv)',
             description:
               "`image`. No face is a 200 with `faceDetected: false`. `boundingBox` and landmark points are shares (0..1) of the image width and height; `leftEye` is the eye on the image's left.",
@@ -253,6 +272,12 @@ export async function registerDeepidv(
           config: write,
           schema: {
             tags,
+            'x-responses': {
+              200: S.DeepidvFaceCompareResult,
+              400: S.DeepidvError,
+              401: S.DeepidvError,
+              403: S.DeepidvError,
+            },
             summary: 'Compare the faces of two images (deepidv)',
             description:
               '`source`, `target`. Confidence and threshold 0-100; a face not found is a 200 saying so.',
@@ -306,6 +331,12 @@ export async function registerDeepidv(
           config: write,
           schema: {
             tags,
+            'x-responses': {
+              200: S.DeepidvPresignResult,
+              400: S.DeepidvError,
+              401: S.DeepidvError,
+              403: S.DeepidvError,
+            },
             summary: 'Presigned upload URLs for images (deepidv)',
             description:
               '`{files: [{contentType, byteLength}]}` → `{uploads: [{uploadUrl, fileKey}]}`. PUT the bytes to `uploadUrl` (this server; valid 15 min, signed for this key, type and length) with that Content-Type, then pass `fileKey` as any image field within the hour. A key of another organization, expired or never uploaded answers 403.',
