@@ -45,6 +45,27 @@ const deps = runtime.deps;
 const samples: Record<string, number[]> = {};
 const push = (k: string, v: number) => (samples[k] ??= []).push(v);
 
+// A machine reference, to compare figures taken on different machines: one text detection on a fixed
+// 1024×672 input (what a rectified ID-1 side costs onnxruntime), alone, and a fixed loop of plain
+// JavaScript. The same commit's document figures scale with these.
+{
+  for (let i = 0; i < WARMUP + 10; i++) {
+    // A new buffer each time: the inference threads take ownership of the one they are sent.
+    const input = { data: new Float32Array(3 * 672 * 1024).fill(0.5), dims: [1, 3, 672, 1024] };
+    const t0 = performance.now();
+    await deps.inference.run('text_detect', input);
+    if (i >= WARMUP)
+      push('machine reference: one text detection, 1024×672 (onnxruntime)', performance.now() - t0);
+  }
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    let x = 0;
+    for (let k = 0; k < 1e8; k++) x += k % 7;
+    if (x < 0) console.log(x);
+    push('machine reference: 1e8 iterations of a JavaScript loop', performance.now() - t0);
+  }
+}
+
 // Per stage, on the selfie: decode, then the face stages with liveness.
 for (let i = 0; i < WARMUP + RUNS; i++) {
   let t0 = performance.now();

@@ -61,6 +61,18 @@ describe('ThreadInferenceRunner (onnxruntime on a worker thread)', () => {
     const ok = await threaded.run('text_recognize', lineInput(32, 7));
     assert.ok(Object.values(ok)[0]!.data.length > 0);
   });
+
+  test('a tensor sent twice (its buffer handed over) or shaped wrong is refused at once', async () => {
+    const input = lineInput(32, 8);
+    await threaded.run('text_recognize', input);
+    await assert.rejects(threaded.run('text_recognize', input), /already handed over/);
+    await assert.rejects(
+      threaded.run('text_recognize', { data: new Float32Array(10), dims: [1, 3, 48, 32] }),
+      /10 values for dims \[1, 3, 48, 32\]/,
+    );
+    const ok = await threaded.run('text_recognize', lineInput(32, 9));
+    assert.ok(Object.values(ok)[0]!.data.length > 0);
+  });
 });
 
 test('closing fails the runs still in flight instead of leaving them waiting', async () => {

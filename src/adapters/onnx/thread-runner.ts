@@ -113,16 +113,29 @@ class InferenceThread {
 
   private async post(model: ModelName, input: Tensor): Promise<Record<string, Tensor>> {
     if (this.closed) throw new Error('inference runner is closed');
+    const data = input.data;
+    // A tensor already handed over (its buffer detached) or shaped wrong is the caller's error, here
+    // and now; sent on, it would fail on the thread or never be answered.
+    const size = input.dims.reduce((a, b) => a * b, 1);
+    if (data.length !== size)
+      throw new Error(
+        `${model}: the input holds ${data.length} values for dims [${input.dims.join(', ')}]${data.buffer.byteLength === 0 ? ' (its buffer was already handed over to an earlier run)' : ''}`,
+      );
     const w = await this.worker();
     const id = this.nextId++;
-    const data = input.data;
     // The whole buffer is handed over; a view into a larger buffer is copied first.
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     const req: RunRequest = { id, model, input: { data: own, dims: [...input.dims] } };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage(req, [own.buffer as ArrayBuffer]);
+      try {
+        w.postMessage(req, [own.buffer as ArrayBuffer]);
+      } catch (e) {
+        this.pending.delete(id);
+        if (this.pending.size === 0) w.unref();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
   }
 
