@@ -1,24 +1,17 @@
 import { HuwiyaError } from '../domain/errors.ts';
 import { assertTransition, type VerificationStatus } from '../domain/verification.ts';
-import type { DataKey } from '../ports/keyring.ts';
-import type { ListFilter, StoreTx, VerificationRow } from '../ports/stores.ts';
+import type { ListFilter, StoreTx } from '../ports/stores.ts';
 import type { AppDeps, Caller, ImageField } from './deps.ts';
 import { blobKey } from './verify.ts';
 import { newId } from './ids.ts';
-import { docAad, type VerificationDoc } from './verification-doc.ts';
+import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 
 export async function getVerification(deps: AppDeps, caller: Caller, id: string): Promise<VerificationDoc> {
   const row = await deps.store.getVerification(caller.tenantId, id);
   const key = row ? await deps.keyring.get(deps.store, id) : undefined;
   if (!row || !key || !row.sealed)
     throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
-  return openDoc(row, key, caller.tenantId);
-}
-
-/** The sealed doc, with its number (verifications stored before numbers existed have it only in the row). */
-function openDoc(row: VerificationRow, key: DataKey, tenantId: string): VerificationDoc {
-  const doc = JSON.parse(key.open(row.sealed!, docAad(tenantId, row.id)).toString('utf8')) as VerificationDoc;
-  return doc.number === undefined ? { ...doc, number: row.number } : doc;
+  return openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
 }
 
 /** A verification by its integer number (the DeepXL dialect's id). */
@@ -28,8 +21,10 @@ export async function getVerificationByNumber(
   number: number,
 ): Promise<VerificationDoc> {
   const row = await deps.store.getVerificationByNumber(caller.tenantId, number);
-  if (!row) throw new HuwiyaError('resource_not_found', `No verification ${number}.`, { param: 'id' });
-  return getVerification(deps, caller, row.id);
+  const key = row ? await deps.keyring.get(deps.store, row.id) : undefined;
+  if (!row || !key || !row.sealed)
+    throw new HuwiyaError('resource_not_found', `No verification ${number}.`, { param: 'id' });
+  return openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
 }
 
 export async function listVerifications(
@@ -50,7 +45,7 @@ export async function listVerifications(
   for (const row of rows) {
     const key = await deps.keyring.get(deps.store, row.id);
     if (!key || !row.sealed) continue;
-    data.push(openDoc(row, key, caller.tenantId));
+    data.push(openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId));
   }
   return { data, hasMore, total };
 }
@@ -134,9 +129,7 @@ async function transition(
       );
     }
     assertTransition(row.status, to);
-    const doc = JSON.parse(
-      key.open(row.sealed, docAad(caller.tenantId, id)).toString('utf8'),
-    ) as VerificationDoc;
+    const doc = openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
     const next: VerificationDoc = { ...doc, status: to, updated_at: now };
     if (to === 'pending') {
       // A retry starts from a clean slate: the previous outcome stays in the audit trail.

@@ -2,7 +2,12 @@ import { HuwiyaError } from '../domain/errors.ts';
 import { assertTransition } from '../domain/verification.ts';
 import type { AppDeps, Caller } from './deps.ts';
 import { newId } from './ids.ts';
-import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
+import {
+  docAad,
+  openVerificationDoc,
+  presentVerification,
+  type VerificationDoc,
+} from './verification-doc.ts';
 import { enqueueEvent, eventForStatus } from './webhooks.ts';
 
 export type ManualDecision = 'verified' | 'rejected';
@@ -25,9 +30,7 @@ export async function decideVerification(
     const row = await tx.getVerification(caller.tenantId, id);
     if (!row?.sealed || !key)
       throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
-    const doc = JSON.parse(
-      key.open(row.sealed, docAad(caller.tenantId, id)).toString('utf8'),
-    ) as VerificationDoc;
+    const doc = openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
     if (doc.status !== 'review')
       throw new HuwiyaError(
         'invalid_state',

@@ -155,10 +155,14 @@ async function sessionFor(deps: AppDeps, access: SessionAccess, id: string): Pro
       s = undefined;
   }
   if (!s) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
-  // Expiry is enforced on access too (the expiry job may not have run yet).
+  return withExpiry(deps, s);
+}
+
+/** Expiry is enforced on access too (the expiry job may not have run yet). */
+async function withExpiry(deps: AppDeps, s: SessionRecord): Promise<SessionRecord> {
   if ((s.status === 'pending' || s.status === 'ready') && new Date(s.expiresAt) <= deps.now()) {
     await expireSession(deps, s.tenantId, s.id);
-    s = (await deps.store.getSession(s.tenantId, s.id)) ?? s;
+    return (await deps.store.getSession(s.tenantId, s.id)) ?? s;
   }
   return s;
 }
@@ -294,7 +298,7 @@ export async function expireSession(deps: AppDeps, tenantId: string, id: string)
 export async function listSessions(deps: AppDeps, caller: Caller, page: { limit: number; offset: number }) {
   const { rows, total } = await deps.store.listSessions(caller.tenantId, page);
   const data = [];
-  for (const row of rows) data.push(await getSession(deps, { kind: 'key', caller }, row.id));
+  for (const row of rows) data.push(presentSession(deps, await withExpiry(deps, row)));
   return { data, total };
 }
 

@@ -1,5 +1,7 @@
 import type { FraudSignal, RiskFactor, RiskLevel } from '../domain/risk-policy.ts';
 import type { CheckName, CheckResult, VerificationStatus } from '../domain/verification.ts';
+import type { DataKey } from '../ports/keyring.ts';
+import type { VerificationRow } from '../ports/stores.ts';
 import type { ImageField } from './deps.ts';
 
 /**
@@ -43,6 +45,19 @@ export interface InputFile {
 
 export function docAad(tenantId: string, id: string): string {
   return `verification:${tenantId}:${id}`;
+}
+
+/**
+ * A stored verification's record, decrypted. Its number comes from the row when the record predates
+ * numbers (they were added with the DeepXL dialect).
+ */
+export function openVerificationDoc(
+  row: Pick<VerificationRow, 'id' | 'number'> & { sealed: Buffer },
+  key: DataKey,
+  tenantId: string,
+): VerificationDoc {
+  const doc = JSON.parse(key.open(row.sealed, docAad(tenantId, row.id)).toString('utf8')) as VerificationDoc;
+  return doc.number === undefined ? { ...doc, number: row.number } : doc;
 }
 
 /** What the API answers: the doc without internal-only fields. */

@@ -12,7 +12,12 @@ import {
   livenessCheck,
 } from './face-checks.ts';
 import { newId } from './ids.ts';
-import { docAad, presentVerification, type VerificationDoc } from './verification-doc.ts';
+import {
+  docAad,
+  openVerificationDoc,
+  presentVerification,
+  type VerificationDoc,
+} from './verification-doc.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { enqueueEvent, eventForStatus } from './webhooks.ts';
@@ -351,7 +356,7 @@ export async function processVerification(
   const row = await deps.store.getVerification(tenantId, id);
   const key = await deps.keyring.get(deps.store, id);
   if (!row || !key || !row.sealed) throw new HuwiyaError('resource_not_found');
-  const doc = JSON.parse(key.open(row.sealed, docAad(tenantId, id)).toString('utf8')) as VerificationDoc;
+  const doc = openVerificationDoc({ ...row, sealed: row.sealed }, key, tenantId);
   if (doc.status !== 'pending') return doc;
   let next: VerificationDoc;
   const t0 = performance.now();
@@ -462,7 +467,7 @@ export async function processVerification(
   if (!written) {
     const row = await deps.store.getVerification(tenantId, id);
     if (!row?.sealed) throw new HuwiyaError('resource_not_found');
-    return JSON.parse(key.open(row.sealed, docAad(tenantId, id)).toString('utf8')) as VerificationDoc;
+    return openVerificationDoc({ ...row, sealed: row.sealed }, key, tenantId);
   }
   return next;
 }

@@ -1,4 +1,4 @@
-import { cropResize, sampleBilinear, type RgbImage } from '../image/rgb-image.ts';
+import { cropResize, sampleBilinearRgbInto, type RgbImage } from '../image/rgb-image.ts';
 import type { Point } from './landmarks.ts';
 
 /** The standard ArcFace 112×112 five-point template (insightface), left eye, right eye, nose, mouth corners. */
@@ -92,7 +92,8 @@ export async function alignFace(img: RgbImage, five: readonly Point[]): Promise<
       const y = (-t.b * qx + t.a * qy) / det;
       const o = (v * ALIGNED_SIZE + u) * 3;
       const outside = x < -1 || y < -1 || x > src.width || y > src.height;
-      for (let c = 0; c < 3; c++) out[o + c] = outside ? 0 : Math.round(sampleBilinear(src, x, y, c));
+      // Outside the source the pixel stays black (the array starts zeroed).
+      if (!outside) sampleBilinearRgbInto(src, x, y, out, o);
     }
   }
   return { width: ALIGNED_SIZE, height: ALIGNED_SIZE, data: out };
