@@ -15,6 +15,9 @@ const ENTRY = new URL('./inference-thread.mjs', import.meta.url);
  * a document's many small text-line runs parallelise better across runs than within one.
  * Tensors are transferred, not copied: `run` takes ownership of `input.data`.
  */
+/** How long closing waits for the runs a thread is busy with before stopping it anyway. */
+const CLOSE_GRACE_MS = 5000;
+
 export class ThreadInferenceRunner implements InferenceRunner {
   private constructor(private readonly threads: InferenceThread[]) {}
 
@@ -143,8 +146,26 @@ class InferenceThread {
     this.closed = true;
     const t = this.thread;
     this.thread = undefined;
-    if (t) await (await t).terminate();
     // Runs still in flight (a reading dropped as not needed) fail rather than wait forever.
+    const unanswered = this.pending.size;
+    for (const p of this.pending.values()) p.reject(new Error('inference runner is closed'));
+    this.pending.clear();
+    if (!t) return;
+    const w = await t;
+    // The thread is stopped between runs: stopped inside onnxruntime's native run, its answer meets a
+    // dying environment and aborts the whole process ("terminate called after throwing Napi::Error").
+    if (unanswered > 0)
+      await new Promise<void>((resolve) => {
+        let answered = 0;
+        const timer = setTimeout(resolve, CLOSE_GRACE_MS);
+        w.on('message', () => {
+          if (++answered < unanswered) return;
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    await w.terminate();
+    // A run posted while closing (its thread was being awaited) fails too.
     for (const p of this.pending.values()) p.reject(new Error('inference runner is closed'));
     this.pending.clear();
   }
