@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ModelName, Tensor } from '../../ports/inference.ts';
+import type { ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { ModelManifest } from '../../pipeline/face/model-manifest.ts';
 import { OnnxRunner } from './onnx-runner.ts';
 
@@ -8,6 +8,7 @@ export interface RunRequest {
   id: number;
   model: ModelName;
   input: Tensor;
+  topClass?: TopClassReduction;
 }
 export type RunAnswer =
   | { id: number; outputs: Record<string, Tensor> }
@@ -20,7 +21,7 @@ const { manifest, threads } = workerData as { manifest: ModelManifest; threads: 
 try {
   const runner = await OnnxRunner.load(manifest, { threads });
   port.on('message', (req: RunRequest) => {
-    runner.run(req.model, req.input).then(
+    runner.run(req.model, req.input, req.topClass).then(
       (outputs) => {
         const answer: RunAnswer = { id: req.id, outputs };
         port.postMessage(

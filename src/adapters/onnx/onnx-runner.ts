@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import type { InferenceRunner, ModelName, Tensor } from '../../ports/inference.ts';
+import type { InferenceRunner, ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { ModelManifest } from '../../pipeline/face/model-manifest.ts';
+import { reduceTopClass } from './top-class.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -51,14 +52,15 @@ export class OnnxRunner implements InferenceRunner {
     return new OnnxRunner(sessions);
   }
 
-  async run(model: ModelName, input: Tensor): Promise<Record<string, Tensor>> {
+  async run(model: ModelName, input: Tensor, topClass?: TopClassReduction): Promise<Record<string, Tensor>> {
     const session = this.sessions.get(model);
     if (!session) throw new Error(`model ${model} is not loaded`);
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input.data, input.dims as number[]) };
     const out = await session.run(feeds);
     const result: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(out)) {
-      result[k] = { data: v.data as Float32Array, dims: v.dims };
+      const t = { data: v.data as Float32Array, dims: v.dims };
+      result[k] = topClass ? reduceTopClass(t, topClass) : t;
     }
     return result;
   }

@@ -43,6 +43,40 @@ describe('ThreadInferenceRunner (onnxruntime on a worker thread)', () => {
     }
   });
 
+  test('a top-class reduction gives each step the best allowed class, its score and the asked scores', async () => {
+    const input = lineInput(320, 11);
+    const full = Object.values(
+      await inProcess.run('text_recognize', { data: input.data.slice(), dims: input.dims }),
+    )[0]!;
+    const classes = full.dims[2]!;
+    const steps = full.dims[1]!;
+    // Every third class allowed, and the blank; the last class's score kept.
+    const allowed = Uint8Array.from({ length: classes }, (_, k) => (k === 0 || k % 3 === 0 ? 1 : 0));
+    const reduced = Object.values(
+      await threaded.run('text_recognize', input, { allowed, also: [classes - 1] }),
+    )[0]!;
+    assert.deepEqual(reduced.dims, [1, steps, 3]);
+    for (let t = 0; t < steps; t++) {
+      const row = full.data.subarray(t * classes, (t + 1) * classes);
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (allowed[k] && row[k]! > row[best]!) best = k;
+      assert.equal(reduced.data[t * 3], best, `step ${t}`);
+      assert.equal(reduced.data[t * 3 + 1], row[best]);
+      assert.equal(reduced.data[t * 3 + 2], row[classes - 1]);
+    }
+    // Without a mask, the overall best (the first of equal scores).
+    const any = Object.values(await threaded.run('text_recognize', lineInput(320, 11), {}))[0]!;
+    for (let t = 0; t < steps; t++) {
+      const row = full.data.subarray(t * classes, (t + 1) * classes);
+      const best = row.indexOf(Math.max(...row));
+      assert.equal(any.data[t * 2], best, `step ${t}`);
+    }
+    await assert.rejects(
+      threaded.run('text_recognize', lineInput(32, 12), { allowed: new Uint8Array(5) }),
+      /mask has 5 classes/,
+    );
+  });
+
   test('a thread that dies fails the runs in flight, and the next run starts a new one', async () => {
     const first = (threaded as unknown as { threads: { thread: Promise<Worker> }[] }).threads[0]!;
     const thread = await first.thread;

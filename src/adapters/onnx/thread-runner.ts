@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { InferenceRunner, ModelName, Tensor } from '../../ports/inference.ts';
+import type { InferenceRunner, ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { ModelManifest } from '../../pipeline/face/model-manifest.ts';
 import type { RunAnswer, RunRequest } from './inference-thread.ts';
 
@@ -34,9 +34,9 @@ export class ThreadInferenceRunner implements InferenceRunner {
     return new ThreadInferenceRunner(threads);
   }
 
-  run(model: ModelName, input: Tensor): Promise<Record<string, Tensor>> {
+  run(model: ModelName, input: Tensor, topClass?: TopClassReduction): Promise<Record<string, Tensor>> {
     const idlest = this.threads.reduce((a, t) => (t.inFlight < a.inFlight ? t : a));
-    return idlest.run(model, input);
+    return idlest.run(model, input, topClass);
   }
 
   async close(): Promise<void> {
@@ -105,16 +105,20 @@ class InferenceThread {
     else p.resolve(m.outputs);
   }
 
-  async run(model: ModelName, input: Tensor): Promise<Record<string, Tensor>> {
+  async run(model: ModelName, input: Tensor, topClass?: TopClassReduction): Promise<Record<string, Tensor>> {
     this.inFlight++;
     try {
-      return await this.post(model, input);
+      return await this.post(model, input, topClass);
     } finally {
       this.inFlight--;
     }
   }
 
-  private async post(model: ModelName, input: Tensor): Promise<Record<string, Tensor>> {
+  private async post(
+    model: ModelName,
+    input: Tensor,
+    topClass?: TopClassReduction,
+  ): Promise<Record<string, Tensor>> {
     if (this.closed) throw new Error('inference runner is closed');
     const data = input.data;
     // A tensor already handed over (its buffer detached) or shaped wrong is the caller's error, here
@@ -128,7 +132,7 @@ class InferenceThread {
     const id = this.nextId++;
     // The whole buffer is handed over; a view into a larger buffer is copied first.
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-    const req: RunRequest = { id, model, input: { data: own, dims: [...input.dims] } };
+    const req: RunRequest = { id, model, input: { data: own, dims: [...input.dims] }, topClass };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();

@@ -66,10 +66,17 @@ export async function recognizeText(
     input[plane + i] = CENTRED[d[j + 1]!]!;
     input[2 * plane + i] = CENTRED[d[j]!]!;
   }
+  // The charset's classes after CTC's blank (0), and the space last.
+  const classes = deps.charset.length + 2;
   const out = Object.values(
-    await deps.inference.run('text_recognize', { data: input, dims: [1, 3, HEIGHT, width] }),
+    await deps.inference.run(
+      'text_recognize',
+      { data: input, dims: [1, 3, HEIGHT, width] },
+      { allowed: allowed && allowedMask(deps.charset, allowed), also: [classes - 1] },
+    ),
   )[0]!;
-  const [, steps, classes] = out.dims as [number, number, number];
+  // Per CTC step: the best class (among `allowed`), its probability, the space class's probability.
+  const steps = out.dims[1]!;
   const label = (k: number) => (k === 0 ? '' : k === classes - 1 ? ' ' : (deps.charset[k - 1] ?? ''));
   const chars: string[] = [];
   const positions: number[] = [];
@@ -77,15 +84,8 @@ export async function recognizeText(
   let sum = 0;
   let n = 0;
   for (let t = 0; t < steps; t++) {
-    let best = 0;
-    let bestP = -1;
-    for (let k = 0; k < classes; k++) {
-      const p = out.data[t * classes + k]!;
-      if (p <= bestP) continue;
-      if (allowed && k !== 0 && !allowed.has(label(k))) continue;
-      best = k;
-      bestP = p;
-    }
+    const best = out.data[t * 3]!;
+    const bestP = out.data[t * 3 + 1]!;
     if (best !== 0 && best !== prev) {
       chars.push(label(best));
       positions.push(t);
@@ -104,13 +104,28 @@ export async function recognizeText(
           gaps: blankRuns(crop, positions, width / steps),
           spaceBefore: positions.map((t, k) => {
             let m = 0;
-            for (let u = k ? positions[k - 1]! + 1 : 0; u < t; u++)
-              m = Math.max(m, out.data[u * classes + classes - 1]!);
+            for (let u = k ? positions[k - 1]! + 1 : 0; u < t; u++) m = Math.max(m, out.data[u * 3 + 2]!);
             return m;
           }),
         }
       : undefined,
   };
+}
+
+/** Per charset and allowed set, which classes may win: blank always, the space only if allowed. */
+const masks = new WeakMap<readonly string[], WeakMap<ReadonlySet<string>, Uint8Array>>();
+function allowedMask(charset: readonly string[], allowed: ReadonlySet<string>): Uint8Array {
+  let byCharset = masks.get(charset);
+  if (!byCharset) masks.set(charset, (byCharset = new WeakMap()));
+  let mask = byCharset.get(allowed);
+  if (!mask) {
+    mask = new Uint8Array(charset.length + 2);
+    mask[0] = 1;
+    for (let k = 1; k <= charset.length; k++) mask[k] = allowed.has(charset[k - 1]!) ? 1 : 0;
+    mask[charset.length + 1] = allowed.has(' ') ? 1 : 0;
+    byCharset.set(allowed, mask);
+  }
+  return mask;
 }
 
 /**
