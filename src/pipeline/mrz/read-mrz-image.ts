@@ -63,8 +63,11 @@ async function rereadInHalves(
   const right = { ...rect, x: rect.x + rect.width - half, width: half };
   // Upside down, the crop is turned after cutting: the image's right half holds the line's start.
   const [first, second] = upsideDown ? [right, left] : [left, right];
-  const a = await recognizeText(img, first, deps, MRZ_ALPHABET, { upsideDown });
-  const b = await recognizeText(img, second, deps, MRZ_ALPHABET, { upsideDown });
+  // Both at once: on two inference threads the halves cost the time of one.
+  const [a, b] = await Promise.all([
+    recognizeText(img, first, deps, MRZ_ALPHABET, { upsideDown }),
+    recognizeText(img, second, deps, MRZ_ALPHABET, { upsideDown }),
+  ]);
   let joined = joinOverlap(a.text, b.text, 3);
   // A half made only of fillers reads as nothing at all: the line then ends in fillers up to its length.
   if (joined.length < n && joined.endsWith('<') && b.text.replace(/</g, '') === '')

@@ -53,7 +53,9 @@ export async function detectText(
   const prob = Object.values(out)[0]!.data;
   const seen = new Uint8Array(plane);
   const boxes: TextBox[] = [];
-  const stack: number[] = [];
+  // One flood fill at a time: its stack and its pixels fit in buffers the size of the map.
+  const stack = new Int32Array(plane);
+  const pixels = new Int32Array(plane);
   for (let start = 0; start < plane; start++) {
     if (seen[start] || prob[start]! < BIN_THRESHOLD) continue;
     let x0 = w;
@@ -62,31 +64,39 @@ export async function detectText(
     let y1 = 0;
     let sum = 0;
     let n = 0;
-    const pixels: number[] = [];
-    stack.push(start);
+    let top = 0;
+    stack[top++] = start;
     seen[start] = 1;
-    while (stack.length) {
-      const p = stack.pop()!;
-      const x = p % w;
-      const y = (p - x) / w;
+    while (top) {
+      const p = stack[--top]!;
+      const y = (p / w) | 0;
+      const x = p - y * w;
       sum += prob[p]!;
-      n++;
-      pixels.push(p);
+      pixels[n++] = p;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      // The 4-neighbours, without allocating (this runs once per text pixel).
-      for (let k = 0; k < 4; k++) {
-        if ((k === 0 && x === 0) || (k === 1 && x === w - 1)) continue;
-        const q = k === 0 ? p - 1 : k === 1 ? p + 1 : k === 2 ? p - w : p + w;
-        if (q < 0 || q >= plane || seen[q] || prob[q]! < BIN_THRESHOLD) continue;
-        seen[q] = 1;
-        stack.push(q);
+      // The 4-neighbours.
+      if (x > 0 && !seen[p - 1] && prob[p - 1]! >= BIN_THRESHOLD) {
+        seen[p - 1] = 1;
+        stack[top++] = p - 1;
+      }
+      if (x < w - 1 && !seen[p + 1] && prob[p + 1]! >= BIN_THRESHOLD) {
+        seen[p + 1] = 1;
+        stack[top++] = p + 1;
+      }
+      if (y > 0 && !seen[p - w] && prob[p - w]! >= BIN_THRESHOLD) {
+        seen[p - w] = 1;
+        stack[top++] = p - w;
+      }
+      if (y < h - 1 && !seen[p + w] && prob[p + w]! >= BIN_THRESHOLD) {
+        seen[p + w] = 1;
+        stack[top++] = p + w;
       }
     }
     if (sum / n < BOX_THRESHOLD) continue;
-    for (const band of splitBands(pixels, w, y0, y1)) {
+    for (const band of splitBands(pixels.subarray(0, n), w, y0, y1)) {
       const bw = band.x1 - band.x0 + 1;
       const bh = band.y1 - band.y0 + 1;
       if (Math.min(bw, bh) < 3) continue;
@@ -107,17 +117,21 @@ export async function detectText(
  * A component that spans several text lines (tightly spaced lines touch in the probability map, as MRZ
  * lines often do) is cut at the rows where it thins out to under 15 % of its widest row.
  */
-function splitBands(pixels: readonly number[], w: number, y0: number, y1: number) {
+function splitBands(pixels: Int32Array, w: number, y0: number, y1: number) {
   const rows = y1 - y0 + 1;
   const count = new Int32Array(rows);
-  for (const p of pixels) count[Math.floor(p / w) - y0]!++;
-  const peak = Math.max(...count);
+  for (const p of pixels) count[((p / w) | 0) - y0]!++;
+  let peak = 0;
+  for (const c of count) if (c > peak) peak = c;
   const bands: { y0: number; y1: number; x0: number; x1: number }[] = [];
+  // Each row's band (−1: between bands).
+  const bandOfRow = new Int32Array(rows).fill(-1);
   let start = -1;
   for (let r = 0; r <= rows; r++) {
     const on = r < rows && count[r]! > 0.15 * peak;
     if (on && start < 0) start = r;
     if (!on && start >= 0) {
+      bandOfRow.fill(bands.length, start, r);
       bands.push({ y0: y0 + start, y1: y0 + r - 1, x0: Infinity, x1: -Infinity });
       start = -1;
     }
@@ -133,10 +147,11 @@ function splitBands(pixels: readonly number[], w: number, y0: number, y1: number
     return [{ y0, y1, x0, x1 }];
   }
   for (const p of pixels) {
-    const y = Math.floor(p / w);
-    const band = bands.find((b) => y >= b.y0 && y <= b.y1);
-    if (!band) continue;
-    const x = p % w;
+    const y = (p / w) | 0;
+    const b = bandOfRow[y - y0]!;
+    if (b < 0) continue;
+    const band = bands[b]!;
+    const x = p - y * w;
     if (x < band.x0) band.x0 = x;
     if (x > band.x1) band.x1 = x;
   }
