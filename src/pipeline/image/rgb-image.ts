@@ -121,17 +121,30 @@ export function sampleBilinearRgbInto(img: RgbImage, x: number, y: number, out: 
   const y1 = Math.min(h - 1, y0 + 1);
   const ax = xf - x0;
   const ay = yf - y0;
+  const bx = 1 - ax;
+  const by = 1 - ay;
   const d = img.data;
   const i00 = (y0 * w + x0) * 3;
   const i01 = (y0 * w + x1) * 3;
   const i10 = (y1 * w + x0) * 3;
   const i11 = (y1 * w + x1) * 3;
-  for (let c = 0; c < 3; c++) {
-    out[o + c] = Math.round(
-      (d[i00 + c]! * (1 - ax) + d[i01 + c]! * ax) * (1 - ay) +
-        (d[i10 + c]! * (1 - ax) + d[i11 + c]! * ax) * ay,
-    );
-  }
+  out[o] = roundSample((d[i00]! * bx + d[i01]! * ax) * by + (d[i10]! * bx + d[i11]! * ax) * ay);
+  out[o + 1] = roundSample(
+    (d[i00 + 1]! * bx + d[i01 + 1]! * ax) * by + (d[i10 + 1]! * bx + d[i11 + 1]! * ax) * ay,
+  );
+  out[o + 2] = roundSample(
+    (d[i00 + 2]! * bx + d[i01 + 2]! * ax) * by + (d[i10 + 2]! * bx + d[i11 + 2]! * ax) * ay,
+  );
+}
+
+/**
+ * Math.round of a non-negative sample below 2^31, without its branch on the fraction (which a CPU
+ * mispredicts half the time on image data: rectifying a side took twice as long). floor(x + 0.5) equals
+ * Math.round(x) for every double from 0.5 up; below 0.5 both give 0 (x + 0.5 would round up for the
+ * double just under 0.5).
+ */
+function roundSample(x: number): number {
+  return x >= 0.5 ? (x + 0.5) | 0 : 0;
 }
 
 /**
