@@ -77,6 +77,8 @@ export async function recognizeText(
   )[0]!;
   // Per CTC step: the best class (among `allowed`), its probability, the space class's probability.
   const steps = out.dims[1]!;
+  if (out.dims.length !== 3 || out.dims[2] !== 3)
+    throw new Error(`text_recognize answered dims [${out.dims.join(', ')}], not the reduction asked for`);
   const label = (k: number) => (k === 0 ? '' : k === classes - 1 ? ' ' : (deps.charset[k - 1] ?? ''));
   const chars: string[] = [];
   const positions: number[] = [];
