@@ -114,9 +114,9 @@ function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): F
     acc.fill(0);
     for (let i = -r; i <= r; i++) {
       const ki = k[i + r]!;
-      for (let x = 0; x < inner0; x++) acc[x] += ki * src[row + Math.min(w - 1, Math.max(0, x + i))]!;
-      for (let x = inner0, j = row + inner0 + i; x < inner1; x++, j++) acc[x] += ki * src[j]!;
-      for (let x = inner1; x < w; x++) acc[x] += ki * src[row + Math.min(w - 1, Math.max(0, x + i))]!;
+      for (let x = 0; x < inner0; x++) acc[x]! += ki * src[row + Math.min(w - 1, Math.max(0, x + i))]!;
+      for (let x = inner0, j = row + inner0 + i; x < inner1; x++, j++) acc[x]! += ki * src[j]!;
+      for (let x = inner1; x < w; x++) acc[x]! += ki * src[row + Math.min(w - 1, Math.max(0, x + i))]!;
     }
     tmp.set(acc, row);
   }
@@ -125,7 +125,7 @@ function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): F
     for (let i = -r; i <= r; i++) {
       const ki = k[i + r]!;
       const from = Math.min(h - 1, Math.max(0, y + i)) * w;
-      for (let x = 0; x < w; x++) acc[x] += ki * tmp[from + x]!;
+      for (let x = 0; x < w; x++) acc[x]! += ki * tmp[from + x]!;
     }
     out.set(acc, y * w);
   }
