@@ -101,6 +101,9 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A presigned URL that cannot be used (403, whatever the reason, said in the message). */
+const denied = (why: string) => new HuwiyaError('upload_key_forbidden', `This upload URL ${why}.`);
+
 /**
  * The PUT on a presigned URL: the signature, its expiry, the declared type and length must all hold,
  * and the bytes must be an image of that type. One PUT per key.
@@ -112,7 +115,28 @@ export async function acceptUpload(
   contentType: string | undefined,
   bytes: Buffer,
 ): Promise<void> {
-  const denied = (why: string) => new HuwiyaError('upload_key_forbidden', `This upload URL ${why}.`);
+  const u = await checkUploadUrl(deps, id, query, contentType, bytes.length);
+  if (sniffImageFormat(bytes) !== FORMAT_OF[u.contentType as keyof typeof FORMAT_OF])
+    throw new HuwiyaError('unsupported_media_type', `The upload is not a ${u.contentType} image.`);
+  const key = await deps.keyring.get(deps.store, u.id);
+  if (!key) throw denied('has expired');
+  await deps.blobs.put(blobKeyOf(u), key.seal(bytes, `blob:${blobKeyOf(u)}`));
+  if (!(await deps.store.markUploaded(u.id))) throw denied('was already used');
+}
+
+/**
+ * What a presigned URL's PUT can be judged on before its body: the key, signature, expiry and state, the
+ * type, and the length (`length`: the bytes received, or the declared Content-Length when called before
+ * the body is read; undefined when it is not declared). The route calls it as the request arrives, so a
+ * forged, expired or used URL is refused without reading up to 15 MB; `acceptUpload` calls it again.
+ */
+export async function checkUploadUrl(
+  deps: AppDeps,
+  id: string,
+  query: { expires?: unknown; signature?: unknown },
+  contentType: string | undefined,
+  length: number | undefined,
+): Promise<UploadRecord> {
   const u = UPLOAD_KEY.test(id) ? await deps.store.getUpload(id) : undefined;
   const expires = Number(query.expires);
   if (!u || typeof query.signature !== 'string' || !Number.isFinite(expires)) throw denied('is not valid');
@@ -121,17 +145,12 @@ export async function acceptUpload(
   if (u.state !== 'pending') throw denied('was already used');
   if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() !== u.contentType)
     throw new HuwiyaError('unsupported_media_type', `The upload must be sent as ${u.contentType}.`);
-  if (bytes.length !== u.byteLength)
+  if (length !== undefined && length !== u.byteLength)
     throw new HuwiyaError(
       'invalid_request',
-      `The upload is ${bytes.length} bytes; ${u.byteLength} were presigned.`,
+      `The upload is ${length} bytes; ${u.byteLength} were presigned.`,
     );
-  if (sniffImageFormat(bytes) !== FORMAT_OF[u.contentType as keyof typeof FORMAT_OF])
-    throw new HuwiyaError('unsupported_media_type', `The upload is not a ${u.contentType} image.`);
-  const key = await deps.keyring.get(deps.store, u.id);
-  if (!key) throw denied('has expired');
-  await deps.blobs.put(blobKeyOf(u), key.seal(bytes, `blob:${blobKeyOf(u)}`));
-  if (!(await deps.store.markUploaded(u.id))) throw denied('was already used');
+  return u;
 }
 
 /**

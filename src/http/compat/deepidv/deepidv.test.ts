@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -248,6 +249,49 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     } finally {
       s.runtime.deps.now = realNow;
     }
+  });
+
+  test('an upload URL is judged before its body is read', async () => {
+    const address = await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    const res = await postJson('/upload/presign', {
+      files: [{ contentType: 'image/jpeg', byteLength: selfie.length }],
+    });
+    const url = new URL(res.json().uploads[0].uploadUrl as string);
+    const forged = url.pathname + url.search.replace(/signature=[0-9a-f]+/, `signature=${'0'.repeat(64)}`);
+    /** Send a PUT's headers only, declaring `length` bytes, and read the answer (or time out). */
+    const headersOnly = (target: string, length: number) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let got = '';
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no answer before the body: ${got}`));
+        }, 10_000);
+        socket.on('data', (d) => {
+          got += d.toString('latin1');
+          if (!got.includes('\r\n\r\n')) return;
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(got.split('\r\n')[0]!);
+        });
+        socket.on('error', reject);
+        socket.write(
+          `PUT ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\n\r\n`,
+        );
+      });
+    // A forged URL, and a valid one declaring another length than presigned: refused at once, with
+    // up to 15 MB announced and none of it sent.
+    assert.match(await headersOnly(forged, 14_000_000), / 403 /);
+    assert.match(await headersOnly(url.pathname + url.search, 14_000_000), / 400 /);
+    // The URL is still unused: the real upload goes through.
+    const ok = await s.app.inject({
+      method: 'PUT',
+      url: url.pathname + url.search,
+      headers: { 'content-type': 'image/jpeg' },
+      payload: selfie,
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
   });
 
   test('document scan reads the Moroccan specimen without being told what it is', async () => {

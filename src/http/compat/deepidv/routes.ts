@@ -1,7 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps, Caller } from '../../../app/deps.ts';
 import { compareFaceImages, extractDocument, locateFace } from '../../../app/face-services.ts';
-import { acceptUpload, presignUploads, readUpload, UPLOAD_KEY } from '../../../app/uploads.ts';
+import {
+  acceptUpload,
+  checkUploadUrl,
+  presignUploads,
+  readUpload,
+  UPLOAD_KEY,
+} from '../../../app/uploads.ts';
 import { verifyNow } from '../../../app/verify.ts';
 import { getVerification } from '../../../app/manage-verifications.ts';
 import { decideVerification } from '../../../app/review.ts';
@@ -384,6 +390,17 @@ export async function registerDeepidv(
             tags,
             summary: 'Receive the bytes of a presigned upload (the signature is the authorization)',
             security: [],
+          },
+          // The URL is judged before the body is read: a forged, expired or used one costs no upload.
+          onRequest: async (req) => {
+            const declared = req.headers['content-length'];
+            await checkUploadUrl(
+              deps,
+              (req.params as { fileKey: string }).fileKey,
+              req.query as Record<string, unknown>,
+              req.headers['content-type'],
+              declared === undefined ? undefined : Number(declared),
+            );
           },
         },
         async (req, reply) => {
