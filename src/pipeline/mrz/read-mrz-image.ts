@@ -108,15 +108,29 @@ async function readBand(
   );
   const ordered = upsideDown ? rows : [...rows].reverse();
   const lines: { rect: Rect; text: string; confidence: number }[] = [];
-  for (const rect of ordered.slice(0, MAX_ROWS_READ)) {
+  const first = (rect: Rect) => {
     const padY = rect.height * 0.15;
-    let r = await recognizeText(
+    return recognizeText(
       img,
       { x: rect.x, y: rect.y - padY, width: rect.width, height: rect.height + 2 * padY },
       deps,
       MRZ_ALPHABET,
       { upsideDown },
     );
+  };
+  const candidates = ordered.slice(0, MAX_ROWS_READ);
+  const started: ReturnType<typeof first>[] = [];
+  for (const [i, rect] of candidates.entries()) {
+    // The loop stops only after a row that is not a line once two lines are taken, or at the third
+    // line: with L lines taken, rows i to i + 2 − L are read whatever they hold, so they are recognised
+    // at once, on both inference threads (the first three rows of every band, all six of a band
+    // without an MRZ).
+    for (let k = started.length; k <= Math.min(i + 2 - lines.length, candidates.length - 1); k++) {
+      const p = first(candidates[k]!);
+      p.catch(() => undefined);
+      started.push(p);
+    }
+    let r = await started[i]!;
     // Inside the band, a row that does not read as an MRZ line is read once more cut tight: on a small
     // scan with close lines the margin takes in its neighbours' glyphs (the middle line of PassportEye's
     // 100_id-si, 20 px high, read "00790807271"; cut tight, "606079F080727691<<<<<<<<<<<<0").
