@@ -18,10 +18,11 @@ export interface PreparedSide {
 }
 
 /**
- * When to trust an outline. A large one is the document. A smaller one must have a document's shape
- * (landscape aspect between a TD3 page seen at an angle, 1.3, and an ID-1 card, 1.59, stretched by
- * perspective) and hold most of the photo's text: the outlines found inside documents are printed boxes
- * (a portrait frame, a column), with the document's text around them, not in them.
+ * When to trust an outline. A large one with a document's shape (landscape aspect between a TD3 page
+ * seen at an angle, 1.3, and an ID-1 card, 1.59, stretched by perspective) is the document. A smaller
+ * one must have that shape and hold most of the photo's text, and so must a large one of another shape:
+ * the outlines found inside documents are printed boxes (a portrait frame, a column, a block of fields),
+ * with the document's text around them, not in them.
  */
 const LARGE_SHARE = 0.3;
 const MIN_SHARE = 0.04;
@@ -39,9 +40,13 @@ function plausibleDocument(
   text: () => Promise<TextBox[]>,
 ): Promise<boolean> | boolean {
   const share = quadArea(q) / (frame.width * frame.height);
-  if (share >= LARGE_SHARE) return true;
   const aspect = landscapeAspect(orientLandscape(q.corners));
-  if (share < MIN_SHARE || aspect < DOCUMENT_ASPECT[0] || aspect > DOCUMENT_ASPECT[1]) return false;
+  const documentShaped = aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
+  if (share >= LARGE_SHARE && documentShaped) return true;
+  // A large outline of another shape may still be the document (a card seen at a steep angle), or a
+  // printed box of a scanned page (the fields' block of a passport page filling the frame, 2.1 wide):
+  // the text tells.
+  if (share < MIN_SHARE || (share < LARGE_SHARE && !documentShaped)) return false;
   return text().then((boxes) => {
     const total = boxes.reduce((a, b) => a + b.width * b.height, 0);
     const inside = boxes
