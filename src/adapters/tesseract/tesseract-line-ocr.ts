@@ -19,6 +19,9 @@ const LANGS: Record<OcrScript, { lang: string; dir: string }> = {
   arabic: { lang: 'ara', dir: '4.0.0' },
 };
 
+/** How long closing waits for the readings in flight before stopping the workers anyway. */
+const CLOSE_GRACE_MS = 5000;
+
 function langPath(lang: string, dir: string): string {
   return path.join(path.dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`)), dir);
 }
@@ -31,6 +34,7 @@ function langPath(lang: string, dir: string): string {
  */
 export class TesseractLineOcr implements LineOcr {
   private readonly workers = new Map<string, Promise<Worker>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
   /** One worker per script and page-segmentation mode (a worker's mode is global to it). */
@@ -69,11 +73,21 @@ export class TesseractLineOcr implements LineOcr {
       .png({ compressionLevel: 1 })
       .toBuffer();
     const read = async (m: 'line' | 'block' | 'word') => {
-      const r = await (await this.worker(script, m)).recognize(png);
-      return {
-        text: r.data.text.replace(/\s+/g, ' ').trim(),
-        confidence: Math.max(0, r.data.confidence) / 100,
-      };
+      const worker = await this.worker(script, m);
+      // Closed while the worker was awaited: recognising on a terminated tesseract.js worker never
+      // settles, and its failed send surfaces as an unhandled rejection.
+      if (this.closed) throw new Error('line OCR is closed');
+      const job = worker.recognize(png);
+      this.inFlight.add(job);
+      try {
+        const r = await job;
+        return {
+          text: r.data.text.replace(/\s+/g, ' ').trim(),
+          confidence: Math.max(0, r.data.confidence) / 100,
+        };
+      } finally {
+        this.inFlight.delete(job);
+      }
     };
     if (mode === 'word') return read('word');
     const line = await read('line');
@@ -84,6 +98,13 @@ export class TesseractLineOcr implements LineOcr {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A reading in flight (one dropped as not needed) finishes first: tesseract.js terminated under a
+    // job it is starting throws from a promise nobody holds (seen in a test as "Cannot read properties
+    // of null (reading 'postMessage')" after the test ended).
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref()),
+    ]);
     const all = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(all.map(async (w) => (await w).terminate()));
