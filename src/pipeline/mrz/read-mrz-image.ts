@@ -108,16 +108,8 @@ async function readBand(
   );
   const ordered = upsideDown ? rows : [...rows].reverse();
   const lines: { rect: Rect; text: string; confidence: number }[] = [];
-  const first = (rect: Rect) => {
-    const padY = rect.height * 0.15;
-    return recognizeText(
-      img,
-      { x: rect.x, y: rect.y - padY, width: rect.width, height: rect.height + 2 * padY },
-      deps,
-      MRZ_ALPHABET,
-      { upsideDown },
-    );
-  };
+  const first = (rect: Rect) =>
+    recognizeText(img, withMargin(rect, ROW_MARGIN), deps, MRZ_ALPHABET, { upsideDown });
   const candidates = ordered.slice(0, MAX_ROWS_READ);
   const started: ReturnType<typeof first>[] = [];
   for (const [i, rect] of candidates.entries()) {
@@ -135,14 +127,7 @@ async function readBand(
     // scan with close lines the margin takes in its neighbours' glyphs (the middle line of PassportEye's
     // 100_id-si, 20 px high, read "00790807271"; cut tight, "606079F080727691<<<<<<<<<<<<0").
     if (!mrzLike(r.text) && lines.length > 0) {
-      const tight = rect.height * TIGHT_PADDING;
-      r = await recognizeText(
-        img,
-        { x: rect.x, y: rect.y - tight, width: rect.width, height: rect.height + 2 * tight },
-        deps,
-        MRZ_ALPHABET,
-        { upsideDown },
-      );
+      r = await recognizeText(img, withMargin(rect, TIGHT_PADDING), deps, MRZ_ALPHABET, { upsideDown });
     }
     if (mrzLike(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
     else if (lines.length >= 2) break;
@@ -158,8 +143,7 @@ async function readBand(
   const right = Math.max(...lines.map((l) => l.rect.x + l.rect.width));
   for (const l of lines) {
     if (l.rect.width >= 0.9 * (right - left)) continue;
-    const padY = l.rect.height * 0.15;
-    const wide = { x: left, y: l.rect.y - padY, width: right - left, height: l.rect.height + 2 * padY };
+    const wide = withMargin({ ...l.rect, x: left, width: right - left }, ROW_MARGIN);
     const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
     if (mrzLike(r.text) && r.text.length > l.text.length) {
       l.text = r.text;
@@ -178,15 +162,9 @@ async function readBand(
       .find((k) => k > l.text.length && l.rect.width + pitch * (k - l.text.length) <= img.width);
     if (!n) continue;
     const width = Math.min(img.width, l.rect.width + pitch * (n - l.text.length + 1));
-    const padY = l.rect.height * 0.15;
     // Upside down, the line starts at the image's right: it grows to the left.
     const x = upsideDown ? Math.max(0, l.rect.x + l.rect.width - width) : l.rect.x;
-    const wide = {
-      x,
-      y: l.rect.y - padY,
-      width: Math.min(width, img.width - x),
-      height: l.rect.height + 2 * padY,
-    };
+    const wide = withMargin({ ...l.rect, x, width: Math.min(width, img.width - x) }, ROW_MARGIN);
     const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
     // Near the longer length is enough: a letter dropped in the wider reading is the halves' job.
     if (mrzLike(r.text) && r.text.length > l.text.length && Math.abs(r.text.length - n) <= 2) {
@@ -216,9 +194,7 @@ async function readBand(
   const hypotheses = inOrder.map((l) => new Set([l.text]));
   let changed = false;
   for (const l of reading.checkDigitsValid ? [names] : inOrder) {
-    const padY = l.rect.height * 0.15;
-    const rect = { x: l.rect.x, y: l.rect.y - padY, width: l.rect.width, height: l.rect.height + 2 * padY };
-    const r = await rereadInHalves(img, rect, deps, upsideDown, l);
+    const r = await rereadInHalves(img, withMargin(l.rect, ROW_MARGIN), deps, upsideDown, l);
     hypotheses[inOrder.indexOf(l)]!.add(r.text);
     if (r.text !== l.text) {
       l.text = r.text;
@@ -242,14 +218,10 @@ async function readBand(
     hypotheses[inOrder.indexOf(names)] = new Set([names.text]);
     for (const [i, l] of inOrder.entries())
       for (const { pad, stretch } of l === names ? [] : ALTERNATIVE_READINGS) {
-        const padY = l.rect.height * pad;
-        const rect = {
-          x: l.rect.x,
-          y: l.rect.y - padY,
-          width: l.rect.width,
-          height: l.rect.height + 2 * padY,
-        };
-        const r = await recognizeText(img, rect, deps, MRZ_ALPHABET, { upsideDown, stretch });
+        const r = await recognizeText(img, withMargin(l.rect, pad), deps, MRZ_ALPHABET, {
+          upsideDown,
+          stretch,
+        });
         if (mrzLike(r.text)) hypotheses[i]!.add(r.text);
       }
     const valid = combinations(hypotheses.map((h) => [...h]))
@@ -277,6 +249,14 @@ const ALTERNATIVE_READINGS = [
 ] as const;
 /** Vertical margin of the in-band re-read of a row the first reading did not take for an MRZ line. */
 const TIGHT_PADDING = 0.02;
+/** Vertical margin of a row's usual reading, a share of its height above and below. */
+const ROW_MARGIN = 0.15;
+
+/** The row with `share` of its height added above and below (the recogniser wants some paper around). */
+function withMargin(rect: Rect, share: number): Rect {
+  const pad = rect.height * share;
+  return { x: rect.x, y: rect.y - pad, width: rect.width, height: rect.height + 2 * pad };
+}
 /** Bound on the combinations of line readings tried against the check digits. */
 const MAX_COMBINATIONS = 81;
 
