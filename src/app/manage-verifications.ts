@@ -1,17 +1,26 @@
 import { HuwiyaError } from '../domain/errors.ts';
 import { assertTransition, type VerificationStatus } from '../domain/verification.ts';
-import type { ListFilter, StoreTx } from '../ports/stores.ts';
+import type { ListFilter, StoreTx, VerificationRow } from '../ports/stores.ts';
 import type { AppDeps, Caller, ImageField } from './deps.ts';
 import { blobKey } from './verify.ts';
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 
 export async function getVerification(deps: AppDeps, caller: Caller, id: string): Promise<VerificationDoc> {
-  const row = await deps.store.getVerification(caller.tenantId, id);
-  const key = row ? await deps.keyring.get(deps.store, id) : undefined;
+  return openOrNotFound(deps, caller, await deps.store.getVerification(caller.tenantId, id), id);
+}
+
+/** A row read for the caller, decrypted; missing, without a record or without its key, not found. */
+async function openOrNotFound(
+  deps: AppDeps,
+  caller: Caller,
+  row: VerificationRow | undefined,
+  asked: string | number,
+): Promise<VerificationDoc> {
+  const key = row ? await deps.keyring.get(deps.store, row.id) : undefined;
   if (!row || !key || !row.sealed)
-    throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
-  return openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
+    throw new HuwiyaError('resource_not_found', `No verification ${asked}.`, { param: 'id' });
+  return openVerificationDoc(row, row.sealed, key, caller.tenantId);
 }
 
 /** A verification by its integer number (the DeepXL dialect's id). */
@@ -20,11 +29,12 @@ export async function getVerificationByNumber(
   caller: Caller,
   number: number,
 ): Promise<VerificationDoc> {
-  const row = await deps.store.getVerificationByNumber(caller.tenantId, number);
-  const key = row ? await deps.keyring.get(deps.store, row.id) : undefined;
-  if (!row || !key || !row.sealed)
-    throw new HuwiyaError('resource_not_found', `No verification ${number}.`, { param: 'id' });
-  return openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
+  return openOrNotFound(
+    deps,
+    caller,
+    await deps.store.getVerificationByNumber(caller.tenantId, number),
+    number,
+  );
 }
 
 export async function listVerifications(
@@ -45,7 +55,7 @@ export async function listVerifications(
   for (const row of rows) {
     const key = await deps.keyring.get(deps.store, row.id);
     if (!key || !row.sealed) continue;
-    data.push(openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId));
+    data.push(openVerificationDoc(row, row.sealed, key, caller.tenantId));
   }
   return { data, hasMore, total };
 }
@@ -129,7 +139,7 @@ async function transition(
       );
     }
     assertTransition(row.status, to);
-    const doc = openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
+    const doc = openVerificationDoc(row, row.sealed, key, caller.tenantId);
     const next: VerificationDoc = { ...doc, status: to, updated_at: now };
     if (to === 'pending') {
       // A retry starts from a clean slate: the previous outcome stays in the audit trail.

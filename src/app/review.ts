@@ -30,7 +30,7 @@ export async function decideVerification(
     const row = await tx.getVerification(caller.tenantId, id);
     if (!row?.sealed || !key)
       throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
-    const doc = openVerificationDoc({ ...row, sealed: row.sealed }, key, caller.tenantId);
+    const doc = openVerificationDoc(row, row.sealed, key, caller.tenantId);
     if (doc.status !== 'review')
       throw new HuwiyaError(
         'invalid_state',

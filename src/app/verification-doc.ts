@@ -52,11 +52,12 @@ export function docAad(tenantId: string, id: string): string {
  * numbers (they were added with the DeepXL dialect).
  */
 export function openVerificationDoc(
-  row: Pick<VerificationRow, 'id' | 'number'> & { sealed: Buffer },
+  row: Pick<VerificationRow, 'id' | 'number'>,
+  sealed: Buffer,
   key: DataKey,
   tenantId: string,
 ): VerificationDoc {
-  const doc = JSON.parse(key.open(row.sealed, docAad(tenantId, row.id)).toString('utf8')) as VerificationDoc;
+  const doc = JSON.parse(key.open(sealed, docAad(tenantId, row.id)).toString('utf8')) as VerificationDoc;
   return doc.number === undefined ? { ...doc, number: row.number } : doc;
 }
 

@@ -356,7 +356,7 @@ export async function processVerification(
   const row = await deps.store.getVerification(tenantId, id);
   const key = await deps.keyring.get(deps.store, id);
   if (!row || !key || !row.sealed) throw new HuwiyaError('resource_not_found');
-  const doc = openVerificationDoc({ ...row, sealed: row.sealed }, key, tenantId);
+  const doc = openVerificationDoc(row, row.sealed, key, tenantId);
   if (doc.status !== 'pending') return doc;
   let next: VerificationDoc;
   const t0 = performance.now();
@@ -467,7 +467,7 @@ export async function processVerification(
   if (!written) {
     const row = await deps.store.getVerification(tenantId, id);
     if (!row?.sealed) throw new HuwiyaError('resource_not_found');
-    return openVerificationDoc({ ...row, sealed: row.sealed }, key, tenantId);
+    return openVerificationDoc(row, row.sealed, key, tenantId);
   }
   return next;
 }
