@@ -11,7 +11,8 @@ export type Point = [x: number, y: number];
 /** Top-left, top-right, bottom-right, bottom-left corners of the document, in output pixels. */
 export type Quad = [Point, Point, Point, Point];
 
-export type PhotoLevel = 'clean' | 'hard';
+/** `medium` sits between the two (same draws as `hard`, milder ranges). */
+export type PhotoLevel = 'clean' | 'medium' | 'hard';
 
 export interface PhotographOptions {
   /** Default: landscape mostly, portrait sometimes. */
@@ -244,7 +245,11 @@ export async function photograph(
   rng: Rng,
   opts: PhotographOptions = {},
 ): Promise<Photograph> {
-  const hard = level === 'hard';
+  const medium = level === 'medium';
+  const hard = level === 'hard' || medium;
+  /** A hard range, narrowed toward the clean one for `medium`. */
+  const mid = (lo: number, hi: number, cleanLo: number, cleanHi: number): number =>
+    medium ? rng.float((lo + cleanLo) / 2, (hi + cleanHi) / 2) : rng.float(lo, hi);
   const meta = await sharp(image).metadata();
   if (!meta.width || !meta.height) throw new Error('unreadable document image');
   const aspect = meta.width / meta.height;
@@ -255,8 +260,8 @@ export async function photograph(
   const short = Math.round((long * 3) / 4);
   const frame = orientation === 'landscape' ? { width: long, height: short } : { width: short, height: long };
   const quarter = hard && rng.chance(0.25) ? rng.pick([90, 180, 270]) : 0;
-  const rotation = opts.rotation ?? quarter + (hard ? rng.float(-15, 15) : rng.float(-5, 5));
-  const jitter = hard ? rng.float(0.02, 0.08) : rng.float(0, 0.03);
+  const rotation = opts.rotation ?? quarter + (hard ? mid(-15, 15, -5, 5) : rng.float(-5, 5));
+  const jitter = hard ? mid(0.02, 0.08, 0, 0.03) : rng.float(0, 0.03);
   const cover = rng.float(0.6, 0.85);
   const quad = placeQuad(rng, aspect, frame, rotation, jitter, cover);
 
@@ -303,7 +308,7 @@ export async function photograph(
             y: rng.float(0.15, 0.85) * dh,
             sx: sigma * Math.sqrt(elong),
             sy: sigma / Math.sqrt(elong),
-            strength: hard ? rng.float(0.55, 0.9) : rng.float(0.2, 0.4),
+            strength: hard ? mid(0.55, 0.9, 0.2, 0.4) : rng.float(0.2, 0.4),
           };
         })()
       : undefined;
@@ -311,15 +316,15 @@ export async function photograph(
 
   warp(out, frame, doc, dw, dh, quad, radius, glare, shadow);
 
-  const blur = hard ? rng.float(0.6, 1.5) : 0;
-  const contrast = hard ? rng.float(0.7, 1.2) : rng.float(0.95, 1.05);
-  const brightness = hard ? rng.float(-35, 25) : rng.float(-8, 8);
-  const noise = hard ? rng.float(4, 10) : rng.float(0.8, 2);
+  const blur = hard ? mid(0.6, 1.5, 0.3, 0.6) : 0;
+  const contrast = hard ? mid(0.7, 1.2, 0.95, 1.05) : rng.float(0.95, 1.05);
+  const brightness = hard ? mid(-35, 25, -8, 8) : rng.float(-8, 8);
+  const noise = hard ? mid(4, 10, 0.8, 2) : rng.float(0.8, 2);
   const light = {
     angle: rng.float(0, 2 * Math.PI),
-    amount: hard ? rng.float(0.05, 0.25) : rng.float(0, 0.08),
+    amount: hard ? mid(0.05, 0.25, 0, 0.08) : rng.float(0, 0.08),
   };
-  const quality = hard ? rng.int(55, 75) : 90;
+  const quality = hard ? (medium ? rng.int(70, 85) : rng.int(55, 75)) : 90;
 
   let pixels: Uint8Array = out;
   if (blur > 0) {

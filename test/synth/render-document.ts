@@ -28,6 +28,11 @@ export interface RenderOptions {
   /** A face photo for the portrait; a drawn silhouette without it. */
   portraitPath?: string;
   /**
+   * The photo of the small secondary ("ghost") portrait when it differs from the main one: a card whose
+   * main portrait was replaced keeps its holder's ghost (a portrait-substitution attack).
+   */
+  ghostPortraitPath?: string;
+  /**
    * The part of the photo to use, `[x, y, width, height]` as shares of it (e.g. a face detector's box,
    * widened to head and shoulders). Without it the photo is cut to the portrait's aspect around its most
    * salient region (sharp's `attention`), which misses the face on wide group or stage photos.
@@ -783,7 +788,7 @@ export async function renderDocument(
     Promise.all(
       portraitJobs.map((p) =>
         portraitOverlay(
-          opts.portraitPath,
+          p.ghost && opts.ghostPortraitPath ? opts.ghostPortraitPath : opts.portraitPath,
           opts.portraitCrop,
           side,
           p.box,
