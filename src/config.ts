@@ -30,6 +30,8 @@ export interface Config {
   webhookScheduleMs: number[];
   webhookTimeoutMs: number;
   publicUrl: string | undefined;
+  /** Youngest document holder the risk policy accepts (years). */
+  minAgeYears: number;
 }
 
 export class ConfigError extends Error {
@@ -87,6 +89,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   // 50 MP covers every phone camera in use; larger images are decompression bombs or scans we downscale anyway.
   const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
   const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);
+  const minAgeYears = intKey(env, 'HUWIYA_MIN_AGE', 18, 0, 99, problems);
   // Threads running onnxruntime sessions, each with its intra-op threads (see adapters/onnx/thread-runner).
   const inferenceWorkers = intKey(
     env,
@@ -167,6 +170,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImageBytes,
     maxImagePixels,
     syncTimeoutMs,
+    minAgeYears,
     inferenceThreads,
     inferenceWorkers,
     pipelineConcurrency,

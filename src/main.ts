@@ -72,6 +72,7 @@ export async function createRuntime(
     charset,
     lineOcr,
     now: overrides.now ?? (() => new Date()),
+    policy: { minAgeYears: config.minAgeYears },
     limits: {
       maxImageBytes: config.maxImageBytes,
       maxImagePixels: config.maxImagePixels,

@@ -1,3 +1,4 @@
+import type { PolicySettings } from '../domain/risk-policy.ts';
 import type { ModelManifest } from '../pipeline/face/model-manifest.ts';
 import type { InferenceRunner } from '../ports/inference.ts';
 import type { Keyring } from '../ports/keyring.ts';
@@ -17,6 +18,8 @@ export interface AppDeps {
   /** Line reader for the visual zone (Latin and Arabic). */
   lineOcr: LineOcr;
   now: () => Date;
+  /** Risk policy settings of this deployment. */
+  policy: PolicySettings;
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
   /** Slots for decode + inference work in this process. */
   pipelineSlots: Semaphore;

@@ -1,5 +1,5 @@
 import { HuwiyaError } from '../domain/errors.ts';
-import { assessRisk } from '../domain/risk-policy.ts';
+import { decide, type RiskAssessment } from '../domain/risk-policy.ts';
 import { assertTransition, skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
 import type { StageTimes } from '../pipeline/face/analyze-face.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
@@ -18,6 +18,7 @@ import {
   presentVerification,
   type VerificationDoc,
 } from './verification-doc.ts';
+import { fraudCheck } from './fraud-check.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { enqueueEvent, eventForStatus } from './webhooks.ts';
@@ -38,7 +39,7 @@ export interface VerifyInput {
 }
 
 /** Checks this build cannot run yet; reported honestly rather than guessed. */
-const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['fraud', 'duplicate']);
+const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['duplicate']);
 const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie'];
 
 export type Decoded = Partial<Record<ImageField, DecodedImage>>;
@@ -267,7 +268,9 @@ export async function runChecks(
   const checks: Checks = {};
   const wantFace = requested.includes('face_match');
   const wantLive = requested.includes('liveness');
-  const wantOcr = requested.includes('ocr');
+  const wantFraud = requested.includes('fraud');
+  // The fraud check reads the document as the ocr check does (located, rectified, template found).
+  const wantOcr = requested.includes('ocr') || wantFraud;
   const hasSelfie = images.selfie !== undefined;
   // The selfie, the document portrait and the document text are analysed concurrently, each as soon as
   // its image is decoded.
@@ -290,22 +293,48 @@ export async function runChecks(
   // With the document read, the portrait is looked for where its template puts it on the rectified
   // front (MODELS.md: much better than the whole photo); otherwise, or when that finds no face, on the
   // whole photo in its four rotations.
+  const templatePortraitP =
+    ((hasSelfie && wantFace) || wantFraud) && images.document_front
+      ? ocrP.then((ocr) => (ocr ? templatePortrait(deps, ocr, times) : undefined))
+      : Promise.resolve(undefined);
   const portraitP =
     hasSelfie && wantFace && images.document_front
-      ? Promise.all([images.document_front, ocrP]).then(async ([d, ocr]) => {
-          const fromTemplate = ocr ? await templatePortrait(deps, ocr, times) : undefined;
-          return fromTemplate ?? analyzeDocumentPortrait(deps, d!.image, times);
-        })
+      ? Promise.all([images.document_front, templatePortraitP]).then(
+          async ([d, fromTemplate]) => fromTemplate ?? analyzeDocumentPortrait(deps, d!.image, times),
+        )
       : Promise.resolve(undefined);
-  const [selfie, portrait, ocr] = await Promise.all([selfieP, portraitP, ocrP]);
+  // Document forensics on the rectified card, beside the face match (the main portrait is shared).
+  const fraudP = wantFraud
+    ? Promise.all([ocrP, templatePortraitP]).then(([ocr, main]) => fraudCheck(deps, ocr, main, times))
+    : Promise.resolve(undefined);
+  const [selfie, portrait, ocr, fraud] = await Promise.all([selfieP, portraitP, ocrP, fraudP]);
   if (wantFace)
     checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
   if (wantLive) checks.liveness = hasSelfie ? livenessCheck(deps, selfie) : skipped('selfie_missing');
-  if (ocr) checks.ocr = ocr.check;
+  if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
+  if (fraud) checks.fraud = fraud;
   for (const name of requested) {
     if (NOT_AVAILABLE.has(name)) checks[name] = skipped('not_available');
   }
-  return { checks, extracted: ocr?.extracted };
+  return { checks, extracted: requested.includes('ocr') ? ocr?.extracted : undefined };
+}
+
+/**
+ * The decision on a pipeline outcome: the one policy call for the API, the worker and the CLI, with the
+ * deployment's settings and the service's clock.
+ */
+export function decideOutcome(
+  deps: Pick<AppDeps, 'now' | 'policy'>,
+  requested: readonly CheckName[],
+  outcome: CheckOutcome,
+): RiskAssessment {
+  return decide({
+    requested,
+    checks: outcome.checks,
+    extracted: outcome.extracted,
+    today: deps.now(),
+    settings: deps.policy,
+  });
 }
 
 async function templatePortrait(deps: AppDeps, ocr: OcrOutcome, times?: StageTimes) {
@@ -371,7 +400,7 @@ export async function processVerification(
           decoded,
         );
       }));
-    const risk = assessRisk(checks);
+    const risk = decideOutcome(deps, doc.checks_requested, { checks, extracted });
     next = {
       ...doc,
       ...(extracted ? { extracted_data: extracted } : {}),

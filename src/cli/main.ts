@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../app/api-keys.ts';
 import { faceModelVersions } from '../app/face-checks.ts';
-import { decodeAll, runChecks } from '../app/verify.ts';
+import { decideOutcome, decodeAll, runChecks } from '../app/verify.ts';
 import { ConfigError, parseConfig, type Config } from '../config.ts';
 import { HuwiyaError } from '../domain/errors.ts';
-import { assessRisk } from '../domain/risk-policy.ts';
 import { CHECK_NAMES, DEFAULT_CHECKS, type CheckName } from '../domain/verification.ts';
 import { createRuntime, openStore, serve } from '../main.ts';
 import { SCOPES, type Scope } from '../ports/stores.ts';
@@ -114,7 +113,7 @@ async function verify(config: Config, args: string[]): Promise<void> {
       decoded,
       times,
     );
-    const risk = assessRisk(results);
+    const risk = decideOutcome(runtime.deps, checks, { checks: results, extracted });
     const now = new Date().toISOString();
     const out = {
       id: null,

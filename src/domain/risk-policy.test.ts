@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decideFaceMatch, decideLiveness } from './face-match-policy.ts';
-import { assessRisk, levelOf } from './risk-policy.ts';
+import { ageOn, decide, impossibleDates, levelOf } from './risk-policy.ts';
+import type { CheckName, CheckResult } from './verification.ts';
+
+const TODAY = new Date('2026-12-05T12:00:00Z');
+type Checks = Partial<Record<CheckName, CheckResult>>;
+/** The policy on these results, every check present requested unless said otherwise. */
+const assessRisk = (checks: Checks, requested = Object.keys(checks) as CheckName[], extracted = {}) =>
+  decide({ requested, checks, extracted, today: TODAY });
 import { assertTransition, InvalidTransitionError } from './verification.ts';
 
 const passedFace = { status: 'passed' as const, confidence: 1, match: true };
 const passedLive = { status: 'passed' as const, confidence: 1, is_live: true, spoof_probability: 0.01 };
 
 test('clear match and live selfie: verified, low risk, every factor explained', () => {
-  const r = assessRisk({
-    face_match: passedFace,
-    liveness: passedLive,
-    ocr: { status: 'skipped', confidence: 0, reason: 'not_available' },
-  });
+  const r = assessRisk({ face_match: passedFace, liveness: passedLive });
   assert.equal(r.decision, 'verified');
+  assert.ok(r.risk_factors.every((f) => f.message.length > 10));
   assert.equal(r.risk_level, 'low');
   assert.equal(
     r.risk_score,
@@ -24,10 +28,11 @@ test('clear match and live selfie: verified, low risk, every factor explained', 
 
 test('face mismatch: rejected with a critical signal', () => {
   const r = assessRisk({
-    face_match: { status: 'failed', confidence: 0.9, match: false },
+    face_match: { status: 'failed', confidence: 0.9, match: false, similarity_score: 0.3 },
     liveness: passedLive,
   });
   assert.equal(r.decision, 'rejected');
+  assert.match(r.risk_factors.find((f) => f.code === 'face_mismatch')!.message, /similarity 0\.30/);
   assert.ok(r.risk_score >= 500);
   assert.ok(['high', 'critical'].includes(r.risk_level));
   assert.ok(r.fraud_signals.some((s) => s.code === 'face_mismatch' && s.severity === 'critical'));
@@ -136,4 +141,122 @@ test('document signals from the MRZ: expired rejects, mismatches and bad check d
   }
   const clean = assessRisk({ face_match: face, ocr: { status: 'passed', confidence: 0.95, signals: [] } });
   assert.equal(clean.decision, 'verified');
+});
+
+test('a mismatch close to the threshold reviews when everything else agrees; a clear one rejects alone', () => {
+  const weak = assessRisk({
+    face_match: { status: 'failed', confidence: 0.6, match: false },
+    liveness: { ...passedLive, spoof_probability: 0.49 },
+    ocr: { status: 'passed', confidence: 0.95, signals: [] },
+  });
+  assert.equal(weak.decision, 'review');
+  const clear = assessRisk({
+    face_match: { status: 'failed', confidence: 0.95, match: false },
+    liveness: passedLive,
+    ocr: { status: 'passed', confidence: 0.95, signals: [] },
+  });
+  assert.equal(clear.decision, 'rejected');
+});
+
+test('nothing requested is passed by absence: a missing selfie or an unread document reviews', () => {
+  const noSelfie = assessRisk(
+    {
+      face_match: { status: 'skipped', confidence: 0, reason: 'selfie_missing' },
+      liveness: { status: 'skipped', confidence: 0, reason: 'selfie_missing' },
+      ocr: { status: 'passed', confidence: 0.95, signals: [] },
+    },
+    ['ocr', 'face_match', 'liveness'],
+  );
+  assert.equal(noSelfie.decision, 'review');
+  const f = noSelfie.risk_factors.find((x) => x.code === 'selfie_missing');
+  assert.ok(f && /face_match and liveness/.test(f.message));
+  const unread = assessRisk(
+    { face_match: passedFace, ocr: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' } },
+    ['ocr', 'face_match'],
+  );
+  assert.equal(unread.decision, 'review');
+  assert.ok(unread.risk_factors.some((x) => x.code === 'document_unreadable'));
+  // A requested check the build cannot run is not a pass either; one not requested does not count.
+  const missing = assessRisk({ face_match: passedFace }, ['face_match', 'duplicate']);
+  assert.equal(missing.decision, 'review');
+  assert.equal(assessRisk({ face_match: passedFace }, ['face_match']).decision, 'verified');
+  // However much could not be checked, absence alone reviews and never rejects.
+  const nothing = assessRisk(
+    {
+      face_match: { status: 'skipped', confidence: 0, reason: 'selfie_missing' },
+      ocr: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' },
+      fraud: { status: 'skipped', confidence: 0, reason: 'no_signal_applicable' },
+    },
+    ['ocr', 'face_match', 'fraud', 'duplicate'],
+  );
+  assert.equal(nothing.risk_level, 'high');
+  assert.equal(nothing.risk_score, 749);
+  assert.equal(nothing.decision, 'review');
+});
+
+test('minimum age: a holder under it is rejected, the setting moves the line', () => {
+  const checks: Checks = { face_match: passedFace, ocr: { status: 'passed', confidence: 0.95, signals: [] } };
+  const minor = assessRisk(checks, undefined, { date_of_birth: '2009-12-06' });
+  assert.equal(minor.decision, 'rejected');
+  assert.match(minor.risk_factors.find((f) => f.code === 'under_minimum_age')!.message, /is 16, under/);
+  assert.equal(assessRisk(checks, undefined, { date_of_birth: '2008-12-05' }).decision, 'verified');
+  const at16 = decide({
+    requested: ['face_match', 'ocr'],
+    checks,
+    extracted: { date_of_birth: '2009-12-05' },
+    today: TODAY,
+    settings: { minAgeYears: 16 },
+  });
+  assert.equal(at16.decision, 'verified');
+  assert.equal(ageOn('2008-12-06', TODAY), 17);
+  assert.equal(ageOn('2008-12-05', TODAY), 18);
+});
+
+test('impossible dates are named and review', () => {
+  assert.deepEqual(
+    impossibleDates(
+      { date_of_birth: '1990-01-01', issue_date: '1989-01-01', expiry_date: '1988-01-01' },
+      TODAY,
+    ).map((i) => i.field),
+    ['issue_date', 'expiry_date', 'expiry_date'],
+  );
+  assert.deepEqual(impossibleDates({ date_of_birth: '2030-01-01' }, TODAY)[0]?.field, 'date_of_birth');
+  assert.deepEqual(impossibleDates({ date_of_birth: '1990-01-01', issue_date: '2020-01-01' }, TODAY), []);
+  const r = assessRisk(
+    { face_match: passedFace, ocr: { status: 'passed', confidence: 0.95, signals: [] } },
+    undefined,
+    { date_of_birth: '1990-01-01', issue_date: '2030-01-01' },
+  );
+  assert.equal(r.decision, 'review');
+});
+
+test('document fraud signals: a clear one rejects, a weaker one reviews', () => {
+  const base: Checks = { face_match: passedFace, ocr: { status: 'passed', confidence: 0.95, signals: [] } };
+  const clear = assessRisk({
+    ...base,
+    fraud: {
+      status: 'failed',
+      confidence: 0.9,
+      assessments: { printed_copy: { score: 0.95, flagged: true } },
+    },
+  });
+  assert.equal(clear.decision, 'rejected');
+  const weak = assessRisk({
+    ...base,
+    fraud: {
+      status: 'failed',
+      confidence: 0.6,
+      assessments: { screen_replay: { score: 0.55, flagged: true } },
+    },
+  });
+  assert.equal(weak.decision, 'review');
+  const none = assessRisk({
+    ...base,
+    fraud: {
+      status: 'passed',
+      confidence: 0.9,
+      assessments: { screen_replay: { score: 0.2, flagged: false } },
+    },
+  });
+  assert.equal(none.decision, 'verified');
 });

@@ -77,6 +77,11 @@ export interface DocumentTemplate {
   /** Words printed on every copy (upper case, accents removed); two found on a side identify it. */
   anchors: readonly { side: 'front' | 'back'; words: readonly string[] }[];
   portrait?: { side: 'front' | 'back'; box: Box };
+  /**
+   * The small secondary ("ghost") portrait some cards print beside the main one: it must show the same
+   * person (a replaced main portrait keeps the holder's ghost).
+   */
+  ghostPortrait?: { side: 'front' | 'back'; box: Box };
   fields: readonly FieldRegion[];
   /** Fields found by their caption, wherever the issuer prints them (generic templates). */
   captioned?: readonly CaptionedField[];

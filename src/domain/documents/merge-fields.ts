@@ -28,10 +28,19 @@ const comparable = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
  * The MRZ holds names truncated to the line's width and transliterated; the visual zone holds them in
  * full. They agree when one is the other, or when the MRZ's is a prefix of the visual zone's.
  */
+/**
+ * What is left of a number's printed caption when OCR glues it to the value: `N°` read `N`, `NO`, `N0`,
+ * `Nº` folded, `NR`, `NUM` (the Moroccan CNIE prints `N° U1234567`; issue 13 measured `NG7215901` for
+ * `G7215901`).
+ */
+const NUMBER_CAPTION_REMNANT = /^(N|NO|N0|NR|NUM|NO0)$/;
+
 function agree(field: string, mrz: string, vz: string): boolean {
   const a = comparable(mrz);
   const b = comparable(vz);
   if (a === b) return true;
+  if (field === 'document_number' && a.length >= 5 && b.endsWith(a))
+    return NUMBER_CAPTION_REMNANT.test(b.slice(0, b.length - a.length));
   return (field === 'first_name' || field === 'last_name') && a.length >= 10 && b.startsWith(a);
 }
 
@@ -62,7 +71,10 @@ export function mergeFields(
     else if (m && v) {
       if (agree(name, m.value, v.value)) {
         // Keep the fuller spelling (the visual zone's for names), and combine as independent errors.
-        const value = comparable(v.value).length > comparable(m.value).length ? v.value : m.value;
+        const value =
+          name !== 'document_number' && comparable(v.value).length > comparable(m.value).length
+            ? v.value
+            : m.value;
         const confidence = 1 - (1 - m.confidence) * (1 - v.confidence);
         fields[name] = { value, confidence: Math.min(0.999, confidence), provenance: 'mrz+visual_zone' };
       } else {

@@ -162,3 +162,25 @@ test('what is left of a blurred label in front of the value goes', () => {
   assert.equal(normaliseField(father, 'FE DE NABIL')?.value, 'NABIL');
   assert.equal(normaliseField(father, 'AHMED BEN ALI')?.value, 'AHMED BEN ALI');
 });
+
+test('merge: a number caption glued to the printed number is not a disagreement; another number is', () => {
+  for (const printed of ['NG7215901', 'NOG7215901', 'N0G7215901']) {
+    const m = mergeFields(
+      { document_number: { value: 'G7215901', confidence: 0.99 } },
+      { document_number: { value: printed, confidence: 0.9 } },
+      true,
+    );
+    assert.equal(m.fields.document_number!.value, 'G7215901', printed);
+    assert.equal(m.fields.document_number!.provenance, 'mrz+visual_zone', printed);
+    assert.deepEqual(m.disagreements, [], printed);
+  }
+  // A different letter before the number, or a changed digit, still disagrees.
+  for (const printed of ['XG7215901', 'G7215907']) {
+    const m = mergeFields(
+      { document_number: { value: 'G7215901', confidence: 0.99 } },
+      { document_number: { value: printed, confidence: 0.9 } },
+      true,
+    );
+    assert.equal(m.disagreements.length, 1, printed);
+  }
+});

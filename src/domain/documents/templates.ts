@@ -22,6 +22,9 @@ const MAR_CNIE_2020: DocumentTemplate = {
     { side: 'back', words: ['ADRESSE', 'FILS', 'FILLE', 'SEXE', 'ETAT', 'CIVIL'] },
   ],
   portrait: { side: 'front', box: [0.045, 0.27, 0.3, 0.6] },
+  // The DGSN specimen's ghost portrait: right of the flag, above the CAN (its box with room for the
+  // rectification's error).
+  ghostPortrait: { side: 'front', box: [0.735, 0.52, 0.15, 0.3] },
   // shared/data/mrz/morocco_cnie_mrz.json: card number in positions 6-14, CIN in optional data 1.
   documentNumberInMrz: 'personal_number',
   fields: [

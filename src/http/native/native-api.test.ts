@@ -204,18 +204,24 @@ describe('native API', () => {
       },
     );
 
-    test('fraud is reported skipped (not_available); ocr finds no MRZ on a face photo and says so', async () => {
+    test('on a face photo: no document, so nothing is assessed, each says why, and the case reviews', async () => {
       const v = await verify(doc({ checks: undefined }));
       assert.deepEqual(v.checks_requested, ['ocr', 'face_match', 'liveness', 'fraud']);
       assert.equal(v.checks.fraud.status, 'skipped');
-      assert.equal(v.checks.fraud.reason, 'not_available');
+      assert.equal(v.checks.fraud.reason, 'no_signal_applicable');
+      assert.equal(v.checks.fraud.assessments.printed_copy.assessed, false);
       assert.equal(v.checks.ocr.status, 'skipped');
       assert.equal(v.checks.ocr.reason, 'no_document_text_found');
       // No selfie: the face checks are skipped too, and an unverifiable case is never `verified`.
       assert.equal(v.checks.face_match.status, 'skipped');
       assert.equal(v.checks.face_match.reason, 'selfie_missing');
       assert.equal(v.checks.liveness.status, 'skipped');
-      assert.notEqual(v.status, 'verified');
+      assert.equal(v.status, 'review');
+      for (const code of ['selfie_missing', 'document_unreadable'])
+        assert.ok(
+          v.risk_factors.some((f: Json) => f.code === code),
+          code,
+        );
       assertRiskConsistent(v);
       assert.ok(v.model_versions && Object.keys(v.model_versions).length > 0);
       assert.equal(typeof v.policy_version, 'string');
@@ -878,7 +884,8 @@ test('GET /v1/capabilities lists checks, limits and model versions', async () =>
     };
     assert.equal(body.checks.face_match, 'available');
     assert.equal(body.checks.ocr, 'partial'); // the visual zone is read only where a template exists
-    assert.equal(body.checks.fraud, 'not_available');
+    assert.equal(body.checks.fraud, 'partial');
+    assert.equal(body.checks.duplicate, 'not_available');
     assert.ok(body.model_versions.face_embed);
     assert.ok(body.policy_version);
     assert.equal((await s.app.inject({ method: 'GET', url: '/v1/capabilities' })).statusCode, 401);

@@ -372,7 +372,8 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
 function capabilities(deps: AppDeps) {
   const available: CheckName[] = ['face_match', 'liveness'];
   // OCR: the MRZ of any ICAO document, the visual zone only where a template exists (see /countries).
-  const partial: CheckName[] = ['ocr'];
+  // Fraud: portrait substitution on cards with a ghost portrait; recapture signals not built yet.
+  const partial: CheckName[] = ['ocr', 'fraud'];
   return {
     object: 'capabilities',
     checks: Object.fromEntries(

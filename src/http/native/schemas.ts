@@ -148,7 +148,12 @@ const CheckResult = T.Object(
   },
   { additionalProperties: true },
 );
-const RiskFactor = T.Object({ code: T.String(), weight: T.Integer(), contribution: T.Integer() });
+const RiskFactor = T.Object({
+  code: T.String(),
+  weight: T.Integer(),
+  contribution: T.Integer(),
+  message: T.Optional(T.String({ description: 'What was seen, in one sentence.' })),
+});
 const FraudSignal = T.Object({
   code: T.String(),
   severity: T.Union(['low', 'medium', 'high', 'critical'].map((s) => T.Literal(s))),

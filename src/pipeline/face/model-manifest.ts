@@ -18,6 +18,11 @@ export interface ModelManifest {
     face_match_cosine: number;
     /** softmax[0] at or above which a selfie is live. */
     liveness_live_probability: number;
+    /**
+     * Cosine between a card's main and ghost portraits below which they are taken for two people
+     * (calibration: `node --import tsx bench/eval-ghost.ts`).
+     */
+    ghost_portrait_cosine?: number;
   };
   calibration: Record<string, unknown>;
   /** Data files the models need (the recogniser's character set). */

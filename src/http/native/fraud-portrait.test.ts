@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NO_SHARED_DATA, startTestServer } from '../../../test/helpers.ts';
+import { buildCase } from '../../../test/synth/cases.ts';
+
+type Json = Record<string, any>;
+
+/**
+ * Portrait substitution on generated, photographed CNIE cards (clean photographs, tune-split people):
+ * a card whose main portrait was replaced keeps its holder's ghost portrait and fails the fraud check;
+ * the holder's own card passes it. Seeds are fixed; the decision harness measures the rates.
+ */
+test(
+  'fraud: a replaced main portrait is caught through the ghost portrait; a genuine card passes',
+  { skip: NO_SHARED_DATA, timeout: 300_000 },
+  async () => {
+    const s = await startTestServer();
+    try {
+      const key = await s.key();
+      const today = s.runtime.deps.now();
+      const run = async (kind: 'genuine' | 'portrait_swap', seed: number) => {
+        const c = await buildCase(kind, 'clean', 'tune', seed, today);
+        const r = await s.app.inject({
+          method: 'POST',
+          url: '/v1/identity/verify',
+          headers: { authorization: `Bearer ${key}` },
+          payload: {
+            document_front: c.images.document_front.toString('base64'),
+            document_back: c.images.document_back.toString('base64'),
+            selfie: c.images.selfie!.toString('base64'),
+            document_type: 'cin',
+            country: 'MA',
+          },
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        return r.json() as Json;
+      };
+      for (const seed of [41_002, 41_003]) {
+        const v = await run('portrait_swap', seed);
+        const signal = v.checks.fraud.assessments.portrait_substitution;
+        assert.equal(signal.assessed, true, JSON.stringify(signal));
+        assert.equal(signal.flagged, true, JSON.stringify(signal));
+        assert.ok(signal.evidence.cosine < signal.evidence.cosine_threshold);
+        assert.equal(v.checks.fraud.status, 'failed');
+        assert.notEqual(v.status, 'verified');
+        const f = v.risk_factors.find((x: Json) => x.code === 'portrait_substitution');
+        assert.ok(f?.message.includes('ghost'), JSON.stringify(v.risk_factors));
+      }
+      for (const seed of [1_002, 1_003]) {
+        const v = await run('genuine', seed);
+        const signal = v.checks.fraud.assessments.portrait_substitution;
+        assert.equal(signal.assessed, true, JSON.stringify(signal));
+        assert.equal(signal.flagged, false, JSON.stringify(signal));
+        assert.equal(v.checks.fraud.status, 'passed');
+        assert.equal(v.checks.fraud.assessments.printed_copy.assessed, false);
+      }
+    } finally {
+      await s.close();
+    }
+  },
+);
