@@ -405,7 +405,7 @@ export async function ocrCheck(
   if (expiry && expiry < today.toISOString().slice(0, 10)) signals.push('document_expired');
   const mrzValid = found?.reading.checkDigitsValid;
   if (found && !mrzValid) signals.push('mrz_check_digits_invalid');
-  if (disagreements.length) signals.push('mrz_visual_zone_mismatch');
+  if (disagreements.some((d) => !d.minor)) signals.push('mrz_visual_zone_mismatch');
   if (!found && !vzComplete) signals.push('document_unreadable');
 
   const passed = found ? Boolean(mrzValid) : vzComplete;

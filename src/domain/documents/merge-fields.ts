@@ -17,10 +17,38 @@ export interface Disagreement {
   field: string;
   mrz: string;
   visual_zone: string;
+  /**
+   * A name that differs by one glyph OCR confuses (J read I, O read D…) or by one dropped letter: a
+   * misread, not an alteration. Kept in the evidence, not a risk factor. Numbers and dates are never
+   * minor: their check digits make any difference meaningful.
+   */
+  minor?: true;
+}
+
+/** Latin capitals OCR takes for one another (each pair both ways). */
+const CONFUSABLE = new Set(
+  ['IJ', 'IL', 'IT', 'OD', 'OQ', 'DQ', 'UV', 'EF', 'CG', 'MN', 'HN', 'KX', 'RP', 'BE', 'CO', 'YV'].flatMap(
+    (p) => [p, p[1]! + p[0]!],
+  ),
+);
+
+/** Whether two names differ by one confusable glyph, or by one letter left out of one of them. */
+export function minorNameDifference(a: string, b: string): boolean {
+  if (a.length < 4 || b.length < 4) return false;
+  if (a.length === b.length) {
+    const diff = [...a].map((c, i) => (c === b[i] ? '' : c + b[i]!)).filter(Boolean);
+    return diff.length === 1 && CONFUSABLE.has(diff[0]!);
+  }
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  if (long.length - short.length !== 1) return false;
+  for (let i = 0; i < long.length; i++) if (long.slice(0, i) + long.slice(i + 1) === short) return true;
+  return false;
 }
 
 /** Fields an MRZ check digit protects: on a disagreement the MRZ wins when its digits hold. */
 const CHECKED = new Set(['document_number', 'date_of_birth', 'expiry_date']);
+
+const NAME_FIELDS = new Set(['last_name', 'first_name']);
 
 const comparable = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
 
@@ -93,7 +121,8 @@ export function mergeFields(
           confidence: w.confidence * 0.6,
           provenance: mrzWins ? 'mrz' : 'visual_zone',
         };
-        disagreements.push({ field: name, mrz: m.value, visual_zone: v.value });
+        const minor = !CHECKED.has(name) && NAME_FIELDS.has(name) && minorNameDifference(a, b);
+        disagreements.push({ field: name, mrz: m.value, visual_zone: v.value, ...(minor ? { minor } : {}) });
       }
     }
   }

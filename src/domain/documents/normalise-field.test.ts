@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FieldRegion } from './document-template.ts';
-import { mergeFields } from './merge-fields.ts';
+import { mergeFields, minorNameDifference } from './merge-fields.ts';
 import { cleanArabic, normaliseField, parseDmyDate } from './normalise-field.ts';
 import { DOCUMENT_TEMPLATES, templateById } from './templates.ts';
 
@@ -183,4 +183,30 @@ test('merge: a number caption glued to the printed number is not a disagreement;
     );
     assert.equal(m.disagreements.length, 1, printed);
   }
+});
+
+test('merge: a name one confusable glyph or one dropped letter away is a minor disagreement', () => {
+  assert.ok(minorNameDifference('KABBAJ', 'KABBAI'));
+  assert.ok(minorNameDifference('BENJELLOUN', 'BENJELOUN'));
+  assert.ok(!minorNameDifference('KABBAJ', 'KABBAZ'), 'J and Z are not confused');
+  assert.ok(!minorNameDifference('ALAMI', 'ALAOUI'));
+  assert.ok(!minorNameDifference('TAZI', 'FASSI'));
+  const m = mergeFields(
+    {
+      last_name: { value: 'KABBAJ', confidence: 0.9 },
+      document_number: { value: 'G7215901', confidence: 0.99 },
+    },
+    {
+      last_name: { value: 'KABBAI', confidence: 0.8 },
+      document_number: { value: 'G7215907', confidence: 0.9 },
+    },
+    true,
+  );
+  assert.deepEqual(
+    m.disagreements.map((d) => [d.field, d.minor ?? false]),
+    [
+      ['last_name', true],
+      ['document_number', false],
+    ],
+  );
 });
