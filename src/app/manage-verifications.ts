@@ -1,10 +1,11 @@
 import { HuwiyaError } from '../domain/errors.ts';
-import { assertTransition, type VerificationStatus } from '../domain/verification.ts';
+import type { VerificationStatus } from '../domain/verification.ts';
 import type { ListFilter, StoreTx, VerificationRow } from '../ports/stores.ts';
 import type { AppDeps, Caller, ImageField } from './deps.ts';
+import { applyTransition } from './apply-transition.ts';
 import { blobKey } from './verify.ts';
 import { newId } from './ids.ts';
-import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
+import { openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 
 export async function getVerification(deps: AppDeps, caller: Caller, id: string): Promise<VerificationDoc> {
   return openOrNotFound(deps, caller, await deps.store.getVerification(caller.tenantId, id), id);
@@ -138,7 +139,6 @@ async function transition(
         },
       );
     }
-    assertTransition(row.status, to);
     const doc = openVerificationDoc(row, row.sealed, key, caller.tenantId);
     const next: VerificationDoc = { ...doc, status: to, updated_at: now };
     if (to === 'pending') {
@@ -151,24 +151,15 @@ async function transition(
       delete next.error;
       delete next.policy_version;
     }
-    await tx.updateVerification(caller.tenantId, {
-      ...row,
-      status: to,
-      updatedAt: now,
-      riskScore: next.risk_score ?? null,
-      riskLevel: next.risk_level ?? null,
-      sealed: key.seal(Buffer.from(JSON.stringify(next)), docAad(caller.tenantId, id)),
+    await applyTransition(deps, tx, {
+      tenantId: caller.tenantId,
+      from: doc,
+      next,
+      key,
+      actor: caller.apiKeyId,
+      event,
     });
     await effects(tx, now);
-    await tx.appendAudit({
-      id: newId('aud'),
-      tenantId: caller.tenantId,
-      verificationId: id,
-      at: now,
-      event,
-      actor: caller.apiKeyId,
-      details: { from: row.status, to },
-    });
     return next;
   });
 }

@@ -1,14 +1,7 @@
 import { HuwiyaError } from '../domain/errors.ts';
-import { assertTransition } from '../domain/verification.ts';
 import type { AppDeps, Caller } from './deps.ts';
-import { newId } from './ids.ts';
-import {
-  docAad,
-  openVerificationDoc,
-  presentVerification,
-  type VerificationDoc,
-} from './verification-doc.ts';
-import { enqueueEvent, eventForStatus } from './webhooks.ts';
+import { applyTransition } from './apply-transition.ts';
+import { openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 
 export type ManualDecision = 'verified' | 'rejected';
 
@@ -37,37 +30,20 @@ export async function decideVerification(
         `Only a verification in review takes a manual decision; this one is ${doc.status}.`,
         { param: 'id' },
       );
-    assertTransition(doc.status, decision);
     const decided: VerificationDoc = {
       ...doc,
       status: decision,
       updated_at: at,
       review: { decision, decided_at: at, decided_by: caller.apiKeyId, ...(note ? { note } : {}) },
     };
-    await tx.updateVerification(caller.tenantId, {
-      ...row,
-      status: decision,
-      updatedAt: at,
-      sealed: key.seal(Buffer.from(JSON.stringify(decided)), docAad(caller.tenantId, id)),
-    });
-    await tx.appendAudit({
-      id: newId('aud'),
+    await applyTransition(deps, tx, {
       tenantId: caller.tenantId,
-      verificationId: id,
-      at,
-      event: 'status.changed',
+      from: doc,
+      next: decided,
+      key,
       actor: caller.apiKeyId,
-      details: { from: doc.status, to: decision, manual: true },
+      details: { manual: true },
     });
-    const type = eventForStatus(decision);
-    if (type)
-      await enqueueEvent(deps, tx, {
-        tenantId: caller.tenantId,
-        type,
-        subjectId: id,
-        data: presentVerification(decided),
-        requestUrl: decided.webhook_url,
-      });
     return decided;
   });
   deps.notifyJobs();

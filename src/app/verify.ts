@@ -1,6 +1,6 @@
 import { HuwiyaError } from '../domain/errors.ts';
 import { decide, type RiskAssessment } from '../domain/risk-policy.ts';
-import { assertTransition, skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
+import { skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
 import type { StageTimes } from '../pipeline/face/analyze-face.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import type { Caller, AppDeps, ImageField } from './deps.ts';
@@ -11,18 +11,12 @@ import {
   faceModelVersions,
   livenessCheck,
 } from './face-checks.ts';
+import { applyTransition, rowOf } from './apply-transition.ts';
 import { newId } from './ids.ts';
-import {
-  docAad,
-  openVerificationDoc,
-  presentVerification,
-  type VerificationDoc,
-} from './verification-doc.ts';
+import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 import { fraudCheck } from './fraud-check.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
-import { enqueueEvent, eventForStatus } from './webhooks.ts';
-import type { VerificationRow } from '../ports/stores.ts';
 
 export interface VerifyInput {
   images: Partial<Record<ImageField, Uint8Array>>;
@@ -102,23 +96,6 @@ export async function analyzeNow(
 
 export function blobKey(tenantId: string, verificationId: string, field: string): string {
   return `${tenantId}/${verificationId}/${field}`;
-}
-
-function rowOf(doc: VerificationDoc, tenantId: string, sealed: Buffer): VerificationRow {
-  return {
-    id: doc.id,
-    tenantId,
-    status: doc.status,
-    documentType: doc.document_type,
-    country: doc.country,
-    mode: doc.mode,
-    riskScore: doc.risk_score ?? null,
-    riskLevel: doc.risk_level ?? null,
-    createdAt: doc.created_at,
-    updatedAt: doc.updated_at,
-    sealed,
-    number: doc.number ?? 0,
-  };
 }
 
 /** Blind index of one tag, as stored and as looked up by a list filter. */
@@ -425,16 +402,11 @@ export async function processVerification(
       },
     };
   }
-  assertTransition(doc.status, next.status);
   const elapsedMs = Math.round(performance.now() - t0);
   const written = await deps.store.transaction(async (tx) => {
     // Decided elsewhere meanwhile (cancelled, or another worker whose lease overlapped): keep that outcome.
     const current = await tx.getVerification(tenantId, id);
     if (!current || current.status !== 'pending') return false;
-    await tx.updateVerification(
-      tenantId,
-      rowOf(next, tenantId, key.seal(Buffer.from(JSON.stringify(next)), docAad(tenantId, id))),
-    );
     await tx.replaceChecks(
       tenantId,
       id,
@@ -466,29 +438,13 @@ export async function processVerification(
         error: next.error?.code,
       },
     });
-    const type = eventForStatus(next.status);
-    if (type) {
-      await enqueueEvent(deps, tx, {
-        tenantId,
-        type,
-        subjectId: id,
-        data: presentVerification(next),
-        requestUrl: next.webhook_url,
-      });
-    }
-    await tx.appendAudit({
-      id: newId('aud'),
+    await applyTransition(deps, tx, {
       tenantId,
-      verificationId: id,
-      at: next.updated_at,
-      event: 'status.changed',
+      from: doc,
+      next,
+      key,
       actor,
-      details: {
-        from: doc.status,
-        to: next.status,
-        risk_score: next.risk_score,
-        risk_level: next.risk_level,
-      },
+      details: { risk_score: next.risk_score, risk_level: next.risk_level },
     });
     return true;
   });
