@@ -35,6 +35,8 @@ export interface Transition {
   /** Audit event name (default `status.changed`) and what it records beside `from` and `to`. */
   event?: string;
   details?: Record<string, unknown>;
+  /** The record is not stored yet (a sync verification decided before its first write): insert it. */
+  insert?: boolean;
 }
 
 /**
@@ -43,10 +45,25 @@ export interface Transition {
  * client is told about, its webhook event enqueued, all in the caller's transaction.
  */
 export async function applyTransition(deps: AppDeps, tx: StoreTx, t: Transition): Promise<void> {
+  await writeTransition(tx, t);
+  await announceTransition(deps, tx, t);
+}
+
+/** The first half of a transition: the domain rule checked, the record sealed and its row written. */
+export async function writeTransition(tx: StoreTx, t: Transition): Promise<void> {
   assertTransition(t.from.status, t.next.status);
   const { tenantId, next } = t;
   const sealed = t.key.seal(Buffer.from(JSON.stringify(next)), docAad(tenantId, next.id));
-  await tx.updateVerification(tenantId, rowOf(next, tenantId, sealed));
+  if (t.insert) await tx.insertVerification(rowOf(next, tenantId, sealed));
+  else await tx.updateVerification(tenantId, rowOf(next, tenantId, sealed));
+}
+
+/**
+ * The second half: the change appended to the audit trail and, for an outcome a client is told about,
+ * its webhook event enqueued. (A pipeline outcome records its checks between the two halves.)
+ */
+export async function announceTransition(deps: AppDeps, tx: StoreTx, t: Transition): Promise<void> {
+  const { tenantId, next } = t;
   await tx.appendAudit({
     id: newId('aud'),
     tenantId,

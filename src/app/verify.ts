@@ -2,6 +2,7 @@ import { HuwiyaError } from '../domain/errors.ts';
 import { decide, type RiskAssessment } from '../domain/risk-policy.ts';
 import { skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
 import type { StageTimes } from '../pipeline/face/analyze-face.ts';
+import type { StoreTx } from '../ports/stores.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import type { Caller, AppDeps, ImageField } from './deps.ts';
 import {
@@ -11,7 +12,7 @@ import {
   faceModelVersions,
   livenessCheck,
 } from './face-checks.ts';
-import { applyTransition, rowOf } from './apply-transition.ts';
+import { announceTransition, rowOf, writeTransition, type Transition } from './apply-transition.ts';
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 import { fraudCheck } from './fraud-check.ts';
@@ -111,7 +112,12 @@ export async function createVerification(
   deps: AppDeps,
   caller: Caller,
   input: VerifyInput,
-  options: { decoded?: Decoded; enqueue?: boolean } = {},
+  options: {
+    decoded?: Decoded;
+    enqueue?: boolean;
+    /** A sync request's outcome, already computed: the verification is written decided, in one go. */
+    outcome?: { outcome: CheckOutcome; elapsedMs: number };
+  } = {},
 ): Promise<{ doc: VerificationDoc; decoded: Decoded }> {
   const preDecoded = options.decoded;
   const enqueue = options.enqueue ?? input.mode === 'async';
@@ -152,6 +158,7 @@ export async function createVerification(
     model_versions: faceModelVersions(deps),
   };
   const written: string[] = [];
+  let decided: VerificationDoc | undefined;
   try {
     await deps.store.transaction(async (tx) => {
       const key = await deps.keyring.create(tx, id, caller.tenantId);
@@ -173,8 +180,11 @@ export async function createVerification(
         });
       }
       doc.number = await tx.allocateVerificationNumber();
-      const sealed = key.seal(Buffer.from(JSON.stringify(doc)), docAad(caller.tenantId, id));
-      await tx.insertVerification(rowOf(doc, caller.tenantId, sealed));
+      // A sync outcome is decided before the first write: the row is inserted as decided (below).
+      if (!options.outcome) {
+        const sealed = key.seal(Buffer.from(JSON.stringify(doc)), docAad(caller.tenantId, id));
+        await tx.insertVerification(rowOf(doc, caller.tenantId, sealed));
+      }
       await tx.insertTags(
         caller.tenantId,
         id,
@@ -202,13 +212,25 @@ export async function createVerification(
           ),
         },
       });
+      if (options.outcome) {
+        decided = decidedDoc(deps, doc, options.outcome.outcome);
+        await recordOutcome(deps, tx, {
+          tenantId: caller.tenantId,
+          from: doc,
+          next: decided,
+          key,
+          actor: 'pipeline',
+          elapsedMs: options.outcome.elapsedMs,
+          insert: true,
+        });
+      }
     });
   } catch (e) {
     if (written.length > 0) await deps.blobs.deletePrefix(`${caller.tenantId}/${id}`).catch(() => undefined);
     throw e;
   }
-  if (enqueue) deps.notifyJobs();
-  return { doc, decoded };
+  if (enqueue || decided) deps.notifyJobs();
+  return { doc: decided ?? doc, decoded };
 }
 
 /** Load a verification's decoded images back from the encrypted store (async path, retries). */
@@ -345,10 +367,77 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
   const analysis = analyzeNow(deps, input);
   analysis.catch(() => undefined);
+  const t0 = performance.now();
   const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
   if (!ready) return (await createVerification(deps, caller, input, { enqueue: true })).doc;
-  const { doc } = await createVerification(deps, caller, input, { decoded: ready.decoded });
-  return processVerification(deps, caller.tenantId, doc.id, { outcome: ready.outcome });
+  const elapsedMs = Math.round(performance.now() - t0);
+  const { doc } = await createVerification(deps, caller, input, {
+    decoded: ready.decoded,
+    outcome: { outcome: ready.outcome, elapsedMs },
+  });
+  return doc;
+}
+
+/** The record once decided on an outcome (checks, extracted data, the policy's score and decision). */
+function decidedDoc(deps: AppDeps, doc: VerificationDoc, outcome: CheckOutcome): VerificationDoc {
+  const { checks, extracted } = outcome;
+  const risk = decideOutcome(deps, doc.checks_requested, { checks, extracted });
+  return {
+    ...doc,
+    ...(extracted ? { extracted_data: extracted } : {}),
+    status: risk.decision,
+    updated_at: deps.now().toISOString(),
+    checks,
+    risk_score: risk.risk_score,
+    risk_level: risk.risk_level,
+    fraud_signals: risk.fraud_signals,
+    risk_factors: risk.risk_factors,
+    policy_version: risk.policy_version,
+  };
+}
+
+/** Store a decided (or errored) outcome: its checks, their audit entry, then the status transition. */
+async function recordOutcome(
+  deps: AppDeps,
+  tx: StoreTx,
+  t: Transition & { elapsedMs: number },
+): Promise<void> {
+  const { tenantId, next } = t;
+  const id = next.id;
+  const transition = { ...t, details: { risk_score: next.risk_score, risk_level: next.risk_level } };
+  await writeTransition(tx, transition);
+  await tx.replaceChecks(
+    tenantId,
+    id,
+    Object.entries(next.checks).map(([name, c]) => ({
+      verificationId: id,
+      name,
+      status: c.status,
+      confidence: c.confidence,
+      details: { reason: c.reason ?? null, model_version: c.model_version ?? null },
+    })),
+  );
+  await tx.appendAudit({
+    id: newId('aud'),
+    tenantId,
+    verificationId: id,
+    at: next.updated_at,
+    event: 'checks.completed',
+    actor: t.actor,
+    details: {
+      elapsed_ms: t.elapsedMs,
+      checks: Object.fromEntries(
+        Object.entries(next.checks).map(([n, c]) => [
+          n,
+          { status: c.status, confidence: c.confidence, reason: c.reason },
+        ]),
+      ),
+      model_versions: next.model_versions,
+      policy_version: next.policy_version,
+      error: next.error?.code,
+    },
+  });
+  await announceTransition(deps, tx, transition);
 }
 
 /** Run the pipeline on a pending verification and store its outcome through a transition. */
@@ -356,7 +445,7 @@ export async function processVerification(
   deps: AppDeps,
   tenantId: string,
   id: string,
-  pre: { decoded?: Decoded; outcome?: CheckOutcome } = {},
+  pre: { decoded?: Decoded } = {},
   actor = 'pipeline',
 ): Promise<VerificationDoc> {
   const row = await deps.store.getVerification(tenantId, id);
@@ -367,29 +456,15 @@ export async function processVerification(
   let next: VerificationDoc;
   const t0 = performance.now();
   try {
-    const { checks, extracted } =
-      pre.outcome ??
-      (await deps.pipelineSlots.run(async () => {
-        const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
-        return runChecks(
-          deps,
-          { checks: doc.checks_requested, documentType: doc.document_type, country: doc.country },
-          decoded,
-        );
-      }));
-    const risk = decideOutcome(deps, doc.checks_requested, { checks, extracted });
-    next = {
-      ...doc,
-      ...(extracted ? { extracted_data: extracted } : {}),
-      status: risk.decision,
-      updated_at: deps.now().toISOString(),
-      checks,
-      risk_score: risk.risk_score,
-      risk_level: risk.risk_level,
-      fraud_signals: risk.fraud_signals,
-      risk_factors: risk.risk_factors,
-      policy_version: risk.policy_version,
-    };
+    const { checks, extracted } = await deps.pipelineSlots.run(async () => {
+      const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
+      return runChecks(
+        deps,
+        { checks: doc.checks_requested, documentType: doc.document_type, country: doc.country },
+        decoded,
+      );
+    });
+    next = decidedDoc(deps, doc, { checks, extracted });
   } catch (e) {
     const code = e instanceof HuwiyaError ? e.code : 'internal_error';
     next = {
@@ -407,45 +482,7 @@ export async function processVerification(
     // Decided elsewhere meanwhile (cancelled, or another worker whose lease overlapped): keep that outcome.
     const current = await tx.getVerification(tenantId, id);
     if (!current || current.status !== 'pending') return false;
-    await tx.replaceChecks(
-      tenantId,
-      id,
-      Object.entries(next.checks).map(([name, c]) => ({
-        verificationId: id,
-        name,
-        status: c.status,
-        confidence: c.confidence,
-        details: { reason: c.reason ?? null, model_version: c.model_version ?? null },
-      })),
-    );
-    await tx.appendAudit({
-      id: newId('aud'),
-      tenantId,
-      verificationId: id,
-      at: next.updated_at,
-      event: 'checks.completed',
-      actor,
-      details: {
-        elapsed_ms: elapsedMs,
-        checks: Object.fromEntries(
-          Object.entries(next.checks).map(([n, c]) => [
-            n,
-            { status: c.status, confidence: c.confidence, reason: c.reason },
-          ]),
-        ),
-        model_versions: next.model_versions,
-        policy_version: next.policy_version,
-        error: next.error?.code,
-      },
-    });
-    await applyTransition(deps, tx, {
-      tenantId,
-      from: doc,
-      next,
-      key,
-      actor,
-      details: { risk_score: next.risk_score, risk_level: next.risk_level },
-    });
+    await recordOutcome(deps, tx, { tenantId, from: doc, next, key, actor, elapsedMs });
     return true;
   });
   if (written) deps.notifyJobs();
