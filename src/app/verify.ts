@@ -15,6 +15,7 @@ import {
 import { announceTransition, rowOf, writeTransition, type Transition } from './apply-transition.ts';
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
+import { documentNumberIndex, duplicateCheck } from './duplicate-check.ts';
 import { fraudCheck } from './fraud-check.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
@@ -33,7 +34,10 @@ export interface VerifyInput {
   tags?: Record<string, string>;
 }
 
-/** Checks this build cannot run yet; reported honestly rather than guessed. */
+/**
+ * Checks the pipeline alone cannot run: `duplicate` needs the tenant's store, so the use cases that have
+ * one (verifyNow, processVerification) replace this answer; the CLI, with no tenant, keeps it.
+ */
 const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['duplicate']);
 const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie'];
 
@@ -370,6 +374,13 @@ export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInpu
   const t0 = performance.now();
   const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
   if (!ready) return (await createVerification(deps, caller, input, { enqueue: true })).doc;
+  if (input.checks.includes('duplicate'))
+    ready.outcome.checks.duplicate = await duplicateCheck(
+      deps,
+      caller.tenantId,
+      undefined,
+      ready.outcome.extracted,
+    );
   const elapsedMs = Math.round(performance.now() - t0);
   const { doc } = await createVerification(deps, caller, input, {
     decoded: ready.decoded,
@@ -406,6 +417,9 @@ async function recordOutcome(
   const id = next.id;
   const transition = { ...t, details: { risk_score: next.risk_score, risk_level: next.risk_level } };
   await writeTransition(tx, transition);
+  // Every decided verification's document number is indexed (keyed hash), so later ones can find it.
+  const numberIndex = documentNumberIndex(deps, next.extracted_data);
+  if (numberIndex) await tx.insertTags(tenantId, id, [numberIndex]);
   await tx.replaceChecks(
     tenantId,
     id,
@@ -464,6 +478,8 @@ export async function processVerification(
         decoded,
       );
     });
+    if (doc.checks_requested.includes('duplicate'))
+      checks.duplicate = await duplicateCheck(deps, tenantId, id, extracted);
     next = decidedDoc(deps, doc, { checks, extracted });
   } catch (e) {
     const code = e instanceof HuwiyaError ? e.code : 'internal_error';

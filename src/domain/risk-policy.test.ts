@@ -260,3 +260,17 @@ test('document fraud signals: a clear one rejects, a weaker one reviews', () => 
   });
   assert.equal(none.decision, 'verified');
 });
+
+test('a document number seen before reviews, naming how often', () => {
+  const r = assessRisk({
+    face_match: passedFace,
+    ocr: { status: 'passed', confidence: 0.95, signals: [] },
+    duplicate: {
+      status: 'failed',
+      confidence: 1,
+      matches: [{ verification_id: 'ver_a' }, { verification_id: 'ver_b' }],
+    },
+  });
+  assert.equal(r.decision, 'review');
+  assert.match(r.risk_factors.find((f) => f.code === 'duplicate_document_number')!.message, /2 times/);
+});

@@ -357,6 +357,15 @@ export function decide(input: DecisionInput): RiskAssessment {
     }
   }
 
+  const duplicate = checks.duplicate;
+  if (duplicate?.status === 'failed') {
+    const n = Array.isArray(duplicate.matches) ? duplicate.matches.length : 1;
+    // A returning customer verifies again: a match is for a person to look at, not a rejection.
+    const message = `This document number was already verified ${n} time${n > 1 ? 's' : ''} for this account (see the duplicate check's matches).`;
+    add('duplicate_document_number', 300, 300, message);
+    signal('duplicate_document_number', 'medium', message);
+  }
+
   let errored = false;
   for (const [name, result] of Object.entries(checks) as [CheckName, CheckResult][]) {
     if (result.status === 'error') {

@@ -452,6 +452,8 @@ class SqliteTx implements StoreTx {
           tag_hash: h,
         })),
       )
+      // A retried verification indexes its document number again.
+      .onConflict((oc) => oc.doNothing())
       .execute();
   }
   async updateVerification(tenantId: string, v: VerificationRow) {

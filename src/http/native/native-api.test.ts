@@ -885,7 +885,7 @@ test('GET /v1/capabilities lists checks, limits and model versions', async () =>
     assert.equal(body.checks.face_match, 'available');
     assert.equal(body.checks.ocr, 'partial'); // the visual zone is read only where a template exists
     assert.equal(body.checks.fraud, 'partial');
-    assert.equal(body.checks.duplicate, 'not_available');
+    assert.equal(body.checks.duplicate, 'partial');
     assert.ok(body.model_versions.face_embed);
     assert.ok(body.policy_version);
     assert.equal((await s.app.inject({ method: 'GET', url: '/v1/capabilities' })).statusCode, 401);

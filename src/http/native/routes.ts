@@ -373,7 +373,8 @@ function capabilities(deps: AppDeps) {
   const available: CheckName[] = ['face_match', 'liveness'];
   // OCR: the MRZ of any ICAO document, the visual zone only where a template exists (see /countries).
   // Fraud: portrait substitution on cards with a ghost portrait; recapture signals not built yet.
-  const partial: CheckName[] = ['ocr', 'fraud'];
+  // Duplicate: the same document number seen before; face duplicates not built yet.
+  const partial: CheckName[] = ['ocr', 'fraud', 'duplicate'];
   return {
     object: 'capabilities',
     checks: Object.fromEntries(
