@@ -14,6 +14,8 @@ import { cosine } from '../src/pipeline/face/embed.ts';
 import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
 import { evaluateGeneratedDocuments } from './eval-documents.ts';
+import { decisionTables, evaluateDecisions } from './eval-decisions.ts';
+import { CASE_KINDS } from '../test/synth/cases.ts';
 import { templateById } from '../src/domain/documents/templates.ts';
 import { portraitCrop } from '../src/pipeline/document/portrait-crop.ts';
 import { prepareSide, turnSide } from '../src/pipeline/document/prepare-side.ts';
@@ -406,11 +408,30 @@ if (evalDocuments > 0) {
   console.log(`\nextract latency per document, median: ${Math.round(r.medianMs)} ms`);
 }
 
+// ---------- Decisions on generated labelled cases (bench/eval-decisions.ts) ----------
+const evalDecisions = Number(process.env.EVAL_DECISIONS ?? 7);
+if (evalDecisions > 0) {
+  const rows = await evaluateDecisions({
+    perCell: evalDecisions,
+    splits: ['tune', 'heldout'],
+    kinds: CASE_KINDS,
+    levels: ['clean', 'medium', 'hard'],
+  });
+  for (const split of ['tune', 'heldout'] as const) {
+    console.log(
+      `\n## Decisions on generated CNIE cases, ${split} split (${rows.filter((r) => r.split === split).length} cases, EVAL_DECISIONS=${evalDecisions} per kind, difficulty and split)\n`,
+    );
+    console.log(decisionTables(rows, split));
+  }
+}
+
 if (WRITE) {
   const m = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8'));
   m.thresholds.face_match_cosine = faceThreshold;
   m.thresholds.liveness_live_probability = liveThreshold;
   m.calibration = {
+    // Calibrations made by other harnesses (the ghost portrait's) are kept.
+    ...m.calibration,
     status: 'calibrated',
     date: new Date().toISOString().slice(0, 10),
     command: 'npm run eval -- --write',
