@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/eval-decisions.ts [perCell] [--split tune|heldout|both] [--kinds k1,k2]
  *                                             [--levels clean,medium,hard] [--out file.json]
+ *                                             [--heldout-seed-offset 100000·k] (a fresh held-out draw)
  *
  * `perCell` cases per (kind, level, split). Prints, per split, the confusion matrix of `status` by case
  * kind and the share of each attack wrongly `verified`; `--out` keeps every case's answer for diagnosis.
@@ -32,8 +33,8 @@ export interface DecisionRow {
 const STATUSES = ['verified', 'review', 'rejected', 'error', 'pending'] as const;
 
 /** Seeds never shared between the splits: held-out cases start at a million. */
-export function seedOf(split: Split, kind: CaseKind, level: PhotoLevel, i: number): number {
-  const base = split === 'tune' ? 1 : 1_000_000;
+export function seedOf(split: Split, kind: CaseKind, level: PhotoLevel, i: number, offset = 0): number {
+  const base = (split === 'tune' ? 1 : 1_000_000) + offset;
   return base + CASE_KINDS.indexOf(kind) * 10_000 + ['clean', 'medium', 'hard'].indexOf(level) * 1_000 + i;
 }
 
@@ -42,6 +43,8 @@ export async function evaluateDecisions(opts: {
   splits: Split[];
   kinds: readonly CaseKind[];
   levels: readonly PhotoLevel[];
+  /** Added to the held-out seeds: a fresh draw of held-out cases (multiple of 100 000, below 1 000 000). */
+  heldoutSeedOffset?: number;
   onRow?: (r: DecisionRow) => void;
 }): Promise<DecisionRow[]> {
   const s = await startTestServer({ HUWIYA_RATE_LIMIT_PER_MINUTE: '100000' });
@@ -53,7 +56,13 @@ export async function evaluateDecisions(opts: {
       for (let i = 0; i < opts.perCell; i++)
         for (const level of opts.levels)
           for (const kind of opts.kinds) {
-            const seed = seedOf(split, kind, level, i);
+            const seed = seedOf(
+              split,
+              kind,
+              level,
+              i,
+              split === 'heldout' ? (opts.heldoutSeedOffset ?? 0) : 0,
+            );
             const c = await buildCase(kind, level, split, seed, today);
             const t0 = performance.now();
             const r = await s.app.inject({
@@ -167,12 +176,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const splits: Split[] = split === 'both' ? ['tune', 'heldout'] : [split as Split];
   const kinds = (opt('kinds')?.split(',') as CaseKind[] | undefined) ?? CASE_KINDS;
   const levels = (opt('levels')?.split(',') as PhotoLevel[] | undefined) ?? ['clean', 'medium', 'hard'];
+  const heldoutSeedOffset = Number(opt('heldout-seed-offset') ?? 0);
   const t0 = performance.now();
   const rows = await evaluateDecisions({
     perCell,
     splits,
     kinds,
     levels,
+    heldoutSeedOffset,
     onRow: (r) =>
       process.stderr.write(
         `${r.split} ${r.kind} ${r.level} ${r.seed}: ${r.status} ${r.risk_score ?? ''} ${r.factors.join(' ')} (${r.ms} ms)\n`,

@@ -274,3 +274,17 @@ test('a document number seen before reviews, naming how often', () => {
   assert.equal(r.decision, 'review');
   assert.match(r.risk_factors.find((f) => f.code === 'duplicate_document_number')!.message, /2 times/);
 });
+
+test('a weak fraud signal with passing checks reviews, not rejects', () => {
+  const r = assessRisk({
+    face_match: { status: 'passed', confidence: 0.86, match: true },
+    liveness: passedLive,
+    ocr: { status: 'passed', confidence: 0.95, signals: [] },
+    fraud: {
+      status: 'failed',
+      confidence: 0.77,
+      assessments: { portrait_substitution: { score: 0.77, flagged: true } },
+    },
+  });
+  assert.equal(r.decision, 'review');
+});
