@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildCase, CASE_KINDS, type CaseKind, type Split } from '../test/synth/cases.ts';
+import { buildCase, CASE_KINDS, verifyBody, type CaseKind, type Split } from '../test/synth/cases.ts';
 import type { PhotoLevel } from '../test/synth/photograph.ts';
 import { SHARED_DATA, startTestServer } from '../test/helpers.ts';
 import { pct, table } from './metrics.ts';
@@ -69,13 +69,7 @@ export async function evaluateDecisions(opts: {
               method: 'POST',
               url: '/v1/identity/verify',
               headers: { authorization: `Bearer ${key}` },
-              payload: {
-                document_front: c.images.document_front.toString('base64'),
-                document_back: c.images.document_back.toString('base64'),
-                ...(c.images.selfie ? { selfie: c.images.selfie.toString('base64') } : {}),
-                document_type: 'cin',
-                country: 'MA',
-              },
+              payload: verifyBody(c),
             });
             const ms = performance.now() - t0;
             const body = r.json() as {

@@ -8,12 +8,6 @@ import type { AppDeps } from './deps.ts';
 import { analyzeDocumentPortrait } from './face-checks.ts';
 import type { OcrOutcome } from './ocr-check.ts';
 
-/**
- * Cosine between main and ghost portraits below which they are two people, when the manifest has no
- * calibrated value (models/calibration-report.md, "Ghost portrait").
- */
-const DEFAULT_GHOST_COSINE = 0.3;
-
 export interface FraudSignalResult {
   assessed: boolean;
   flagged?: boolean;
@@ -73,7 +67,7 @@ async function portraitSubstitution(
     times,
   );
   if (!ghost) return { assessed: false, reason: 'ghost_portrait_not_found' };
-  const threshold = deps.manifest.thresholds.ghost_portrait_cosine ?? DEFAULT_GHOST_COSINE;
+  const threshold = deps.manifest.thresholds.ghost_portrait_cosine;
   const c = cosine(main.embedding, ghost.embedding);
   // Below the threshold: two people. The score grows from 0.5 at the threshold to 1 at 0.2 below it.
   const score =

@@ -34,11 +34,6 @@ export interface VerifyInput {
   tags?: Record<string, string>;
 }
 
-/**
- * Checks the pipeline alone cannot run: `duplicate` needs the tenant's store, so the use cases that have
- * one (verifyNow, processVerification) replace this answer; the CLI, with no tenant, keeps it.
- */
-const NOT_AVAILABLE: ReadonlySet<CheckName> = new Set(['duplicate']);
 const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie'];
 
 export type Decoded = Partial<Record<ImageField, DecodedImage>>;
@@ -84,7 +79,7 @@ export async function decodeAll(
  */
 export async function analyzeNow(
   deps: AppDeps,
-  input: VerifyInput,
+  input: VerifyInput & Pick<CheckRequest, 'tenant'>,
   times?: StageTimes,
 ): Promise<{ decoded: Decoded; outcome: CheckOutcome }> {
   if (!input.images.document_front) {
@@ -254,6 +249,11 @@ export interface CheckRequest {
   checks: CheckName[];
   documentType: string;
   country: string;
+  /**
+   * Whose store the `duplicate` check looks in, and the verification itself (not its own duplicate).
+   * Without it (the CLI has no tenant) that check answers `not_available`.
+   */
+  tenant?: { id: string; verificationId?: string };
 }
 
 export interface CheckOutcome {
@@ -316,10 +316,12 @@ export async function runChecks(
   if (wantLive) checks.liveness = hasSelfie ? livenessCheck(deps, selfie) : skipped('selfie_missing');
   if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
   if (fraud) checks.fraud = fraud;
-  for (const name of requested) {
-    if (NOT_AVAILABLE.has(name)) checks[name] = skipped('not_available');
-  }
-  return { checks, extracted: requested.includes('ocr') ? ocr?.extracted : undefined };
+  const extracted = requested.includes('ocr') ? ocr?.extracted : undefined;
+  if (requested.includes('duplicate'))
+    checks.duplicate = request.tenant
+      ? await duplicateCheck(deps, request.tenant.id, request.tenant.verificationId, extracted)
+      : skipped('not_available');
+  return { checks, extracted };
 }
 
 /**
@@ -369,18 +371,11 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * finishes in a worker, and the answer is the pending verification.
  */
 export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
-  const analysis = analyzeNow(deps, input);
+  const analysis = analyzeNow(deps, { ...input, tenant: { id: caller.tenantId } });
   analysis.catch(() => undefined);
   const t0 = performance.now();
   const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
   if (!ready) return (await createVerification(deps, caller, input, { enqueue: true })).doc;
-  if (input.checks.includes('duplicate'))
-    ready.outcome.checks.duplicate = await duplicateCheck(
-      deps,
-      caller.tenantId,
-      undefined,
-      ready.outcome.extracted,
-    );
   const elapsedMs = Math.round(performance.now() - t0);
   const { doc } = await createVerification(deps, caller, input, {
     decoded: ready.decoded,
@@ -474,12 +469,15 @@ export async function processVerification(
       const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
       return runChecks(
         deps,
-        { checks: doc.checks_requested, documentType: doc.document_type, country: doc.country },
+        {
+          checks: doc.checks_requested,
+          documentType: doc.document_type,
+          country: doc.country,
+          tenant: { id: tenantId, verificationId: id },
+        },
         decoded,
       );
     });
-    if (doc.checks_requested.includes('duplicate'))
-      checks.duplicate = await duplicateCheck(deps, tenantId, id, extracted);
     next = decidedDoc(deps, doc, { checks, extracted });
   } catch (e) {
     const code = e instanceof HuwiyaError ? e.code : 'internal_error';

@@ -199,10 +199,15 @@ export function decide(input: DecisionInput): RiskAssessment {
   const factors: RiskFactor[] = [];
   const signals: FraudSignal[] = [];
   let hardFail = false;
-  const add = (code: string, weight: number, contribution: number, message: string) =>
-    factors.push({ code, weight, contribution: Math.round(contribution), message });
+  const add = (code: string, weight: number, contribution: number, message: string): RiskFactor => {
+    const f = { code, weight, contribution: Math.round(contribution), message };
+    factors.push(f);
+    return f;
+  };
   // Factors that say something could not be checked: they send a case to a person, never reject it.
-  const absence = new Set<string>();
+  const absence = new Set<RiskFactor>();
+  const addAbsent = (code: string, weight: number, message: string) =>
+    absence.add(add(code, weight, weight, message));
   const signal = (code: string, severity: Severity, message: string) =>
     signals.push({ code, severity, message });
 
@@ -280,10 +285,8 @@ export function decide(input: DecisionInput): RiskAssessment {
   });
   const selfieMissing = notRun.filter((n) => checks[n]?.reason === 'selfie_missing');
   if (selfieMissing.length) {
-    absence.add('selfie_missing');
-    add(
+    addAbsent(
       'selfie_missing',
-      400,
       400,
       `No selfie was sent, so the requested ${selfieMissing.join(' and ')} check${selfieMissing.length > 1 ? 's' : ''} could not run.`,
     );
@@ -292,23 +295,19 @@ export function decide(input: DecisionInput): RiskAssessment {
   for (const name of notRun) {
     if (selfieMissing.includes(name)) continue;
     const reason = checks[name]?.reason ?? 'not_run';
-    absence.add(
-      name === 'fraud' ? 'fraud_not_assessed' : name === 'ocr' ? 'document_unreadable' : `${name}_not_run`,
-    );
     if (name === 'fraud' && reason === 'no_signal_applicable') {
       // Not a pass: named, but light, since no forensic signal of this build applies to this document
       // (the recapture signals, which apply to every document, are not built yet).
-      add(
+      addAbsent(
         'fraud_not_assessed',
-        50,
         50,
         'No document-fraud signal of this build applies to this document, so none was assessed.',
       );
     } else if (name === 'ocr') {
-      add('document_unreadable', 300, 300, `No text was found on the document (${reason}).`);
+      addAbsent('document_unreadable', 300, `No text was found on the document (${reason}).`);
       signal('document_unreadable', 'medium', 'The document could not be read.');
     } else {
-      add(`${name}_not_run`, 300, 300, `The requested ${name} check did not run (${reason}).`);
+      addAbsent(`${name}_not_run`, 300, `The requested ${name} check did not run (${reason}).`);
     }
   }
 
@@ -383,7 +382,7 @@ export function decide(input: DecisionInput): RiskAssessment {
   // Only evidence reaches the critical band (and rejects through it): what could not be checked adds up
   // to `high` at most, so it sends a case to a person and never rejects it.
   const total = factors.reduce((s, f) => s + f.contribution, 0);
-  const evidence = factors.filter((f) => !absence.has(f.code)).reduce((s, f) => s + f.contribution, 0);
+  const evidence = factors.filter((f) => !absence.has(f)).reduce((s, f) => s + f.contribution, 0);
   const score = Math.min(1000, evidence >= 750 ? total : Math.min(total, 749));
   const level = levelOf(score);
   const ran = Object.values(checks).filter((c) => c && (c.status === 'passed' || c.status === 'failed'));

@@ -225,3 +225,14 @@ export async function buildCase(
     notes,
   };
 }
+
+/** A case as a client sends it to `POST /v1/identity/verify` (JSON, base64 images, a declared CNIE). */
+export function verifyBody(c: LabelledCase): Record<string, string> {
+  return {
+    document_front: c.images.document_front.toString('base64'),
+    document_back: c.images.document_back.toString('base64'),
+    ...(c.images.selfie ? { selfie: c.images.selfie.toString('base64') } : {}),
+    document_type: 'cin',
+    country: 'MA',
+  };
+}

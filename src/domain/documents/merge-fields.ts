@@ -53,23 +53,24 @@ const NAME_FIELDS = new Set(['last_name', 'first_name']);
 const comparable = (s: string) => foldLatin(s).replace(/[^A-Z0-9]/g, '');
 
 /**
- * The MRZ holds names truncated to the line's width and transliterated; the visual zone holds them in
- * full. They agree when one is the other, or when the MRZ's is a prefix of the visual zone's.
- */
-/**
  * What is left of a number's printed caption when OCR glues it to the value: `N°` read `N`, `NO`, `N0`,
  * `Nº` folded, `NR`, `NUM` (the Moroccan CNIE prints `N° U1234567`; issue 13 measured `NG7215901` for
  * `G7215901`).
  */
 const NUMBER_CAPTION_REMNANT = /^(N|NO|N0|NR|NUM|NO0)$/;
 
+/**
+ * The MRZ holds names truncated to the line's width and transliterated; the visual zone holds them in
+ * full. They agree when one is the other, or when the MRZ's is a prefix of the visual zone's. A card
+ * number agrees with the caption's remnant glued before it.
+ */
 function agree(field: string, mrz: string, vz: string): boolean {
   const a = comparable(mrz);
   const b = comparable(vz);
   if (a === b) return true;
   if (field === 'document_number' && a.length >= 5 && b.endsWith(a))
     return NUMBER_CAPTION_REMNANT.test(b.slice(0, b.length - a.length));
-  return (field === 'first_name' || field === 'last_name') && a.length >= 10 && b.startsWith(a);
+  return NAME_FIELDS.has(field) && a.length >= 10 && b.startsWith(a);
 }
 
 /**
@@ -121,7 +122,7 @@ export function mergeFields(
           confidence: w.confidence * 0.6,
           provenance: mrzWins ? 'mrz' : 'visual_zone',
         };
-        const minor = !CHECKED.has(name) && NAME_FIELDS.has(name) && minorNameDifference(a, b);
+        const minor = NAME_FIELDS.has(name) && minorNameDifference(a, b);
         disagreements.push({ field: name, mrz: m.value, visual_zone: v.value, ...(minor ? { minor } : {}) });
       }
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { NO_SHARED_DATA, startTestServer } from '../../../test/helpers.ts';
-import { buildCase } from '../../../test/synth/cases.ts';
+import { buildCase, verifyBody } from '../../../test/synth/cases.ts';
 
 type Json = Record<string, any>;
 
@@ -20,14 +20,7 @@ test(
           method: 'POST',
           url: '/v1/identity/verify',
           headers: { authorization: `Bearer ${k}` },
-          payload: {
-            document_front: c.images.document_front.toString('base64'),
-            document_back: c.images.document_back.toString('base64'),
-            document_type: 'cin',
-            country: 'MA',
-            checks: ['ocr', 'duplicate'],
-            mode,
-          },
+          payload: { ...verifyBody(c), checks: ['ocr', 'duplicate'], mode },
         });
         assert.ok(r.statusCode === 200 || r.statusCode === 201, r.body);
         return r.json() as Json;

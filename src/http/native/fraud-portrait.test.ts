@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NO_SHARED_DATA, startTestServer } from '../../../test/helpers.ts';
-import { buildCase } from '../../../test/synth/cases.ts';
+import { buildCase, verifyBody } from '../../../test/synth/cases.ts';
 
 type Json = Record<string, any>;
 
@@ -24,13 +24,7 @@ test(
           method: 'POST',
           url: '/v1/identity/verify',
           headers: { authorization: `Bearer ${key}` },
-          payload: {
-            document_front: c.images.document_front.toString('base64'),
-            document_back: c.images.document_back.toString('base64'),
-            selfie: c.images.selfie!.toString('base64'),
-            document_type: 'cin',
-            country: 'MA',
-          },
+          payload: verifyBody(c),
         });
         assert.equal(r.statusCode, 200, r.body);
         return r.json() as Json;

@@ -20,9 +20,9 @@ export interface ModelManifest {
     liveness_live_probability: number;
     /**
      * Cosine between a card's main and ghost portraits below which they are taken for two people
-     * (calibration: `node --import tsx bench/eval-ghost.ts`).
+     * (manifest `calibration.ghost_portrait`: tune-split pairs of `bench/eval-decisions.ts`).
      */
-    ghost_portrait_cosine?: number;
+    ghost_portrait_cosine: number;
   };
   calibration: Record<string, unknown>;
   /** Data files the models need (the recogniser's character set). */
