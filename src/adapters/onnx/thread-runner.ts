@@ -129,6 +129,9 @@ class InferenceThread {
         `${model}: the input holds ${data.length} values for dims [${input.dims.join(', ')}]${data.buffer.byteLength === 0 ? ' (its buffer was already handed over to an earlier run)' : ''}`,
       );
     const w = await this.worker();
+    // Closed while the thread was awaited: posted now, the run would start inside onnxruntime on a thread
+    // about to be terminated (close counted no run to wait for), and abort the process.
+    if (this.closed) throw new Error('inference runner is closed');
     const id = this.nextId++;
     // The whole buffer is handed over; a view into a larger buffer is copied first.
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
