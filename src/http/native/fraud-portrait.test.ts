@@ -46,7 +46,10 @@ test(
         assert.equal(signal.assessed, true, JSON.stringify(signal));
         assert.equal(signal.flagged, false, JSON.stringify(signal));
         assert.equal(v.checks.fraud.status, 'passed');
-        assert.equal(v.checks.fraud.assessments.printed_copy.assessed, false);
+        // The genuine card's colours: not a printed copy.
+        const copy = v.checks.fraud.assessments.printed_copy;
+        assert.equal(copy.assessed, true, JSON.stringify(copy));
+        assert.equal(copy.flagged, false, JSON.stringify(copy));
       }
     } finally {
       await s.close();
