@@ -15,6 +15,7 @@ import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
 import { evaluateGeneratedDocuments } from './eval-documents.ts';
 import { decisionTables, evaluateDecisions } from './eval-decisions.ts';
+import { evaluatePrintedCopy } from './eval-printed-copy.ts';
 import { CASE_KINDS } from '../test/synth/cases.ts';
 import { templateById } from '../src/domain/documents/templates.ts';
 import { portraitCrop } from '../src/pipeline/document/portrait-crop.ts';
@@ -423,6 +424,15 @@ if (evalDecisions > 0) {
     );
     console.log(decisionTables(rows, split));
   }
+}
+
+// ---------- Printed copy (bench/eval-printed-copy.ts) ----------
+const evalPrintedCopy = Number(process.env.EVAL_PRINTED_COPY ?? 8);
+if (evalPrintedCopy > 0) {
+  console.log(
+    `\n## Printed copy: colour spread of the front (EVAL_PRINTED_COPY=${evalPrintedCopy} seeds per difficulty)\n`,
+  );
+  console.log(await evaluatePrintedCopy(evalPrintedCopy));
 }
 
 if (WRITE) {
