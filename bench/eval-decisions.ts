@@ -11,9 +11,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildCase, CASE_KINDS, verifyBody, type CaseKind, type Split } from '../test/synth/cases.ts';
+import { buildCase, CASE_KINDS, type CaseKind, type Split } from '../test/synth/cases.ts';
 import type { PhotoLevel } from '../test/synth/photograph.ts';
-import { SHARED_DATA, startTestServer } from '../test/helpers.ts';
+import { postCase, SHARED_DATA, startTestServer } from '../test/helpers.ts';
 import { pct, table } from './metrics.ts';
 
 export interface DecisionRow {
@@ -65,12 +65,7 @@ export async function evaluateDecisions(opts: {
             );
             const c = await buildCase(kind, level, split, seed, today);
             const t0 = performance.now();
-            const r = await s.app.inject({
-              method: 'POST',
-              url: '/v1/identity/verify',
-              headers: { authorization: `Bearer ${key}` },
-              payload: verifyBody(c),
-            });
+            const r = await postCase(s, key, c);
             const ms = performance.now() - t0;
             const body = r.json() as {
               status?: string;

@@ -3,11 +3,12 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApiKey } from '../src/app/api-keys.ts';
 import { parseConfig, type Config } from '../src/config.ts';
 import { createHttpServer, createRuntime, type Runtime } from '../src/main.ts';
 import type { Scope } from '../src/ports/stores.ts';
+import { verifyBody, type LabelledCase } from './synth/cases.ts';
 
 /** ../shared/data beside the repository, or undefined (tests that need it skip with a message). */
 export const SHARED_DATA = (() => {
@@ -56,4 +57,19 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A labelled case posted to `POST /v1/identity/verify` as a client sends it (with `extra` body fields). */
+export async function postCase(
+  s: Pick<TestServer, 'app'>,
+  key: string,
+  c: LabelledCase,
+  extra: Record<string, unknown> = {},
+): Promise<LightMyRequestResponse> {
+  return await s.app.inject({
+    method: 'POST',
+    url: '/v1/identity/verify',
+    headers: { authorization: `Bearer ${key}` },
+    payload: { ...verifyBody(c), ...extra },
+  });
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { NO_SHARED_DATA, startTestServer } from '../../../test/helpers.ts';
-import { buildCase, verifyBody } from '../../../test/synth/cases.ts';
+import { NO_SHARED_DATA, postCase, startTestServer } from '../../../test/helpers.ts';
+import { buildCase } from '../../../test/synth/cases.ts';
 
 type Json = Record<string, any>;
 
@@ -16,12 +16,7 @@ test(
       const other = await s.key(undefined, 'tenant_b');
       const c = await buildCase('genuine', 'clean', 'tune', 1_004, s.runtime.deps.now());
       const verify = async (k: string, mode: 'sync' | 'async' = 'sync') => {
-        const r = await s.app.inject({
-          method: 'POST',
-          url: '/v1/identity/verify',
-          headers: { authorization: `Bearer ${k}` },
-          payload: { ...verifyBody(c), checks: ['ocr', 'duplicate'], mode },
-        });
+        const r = await postCase(s, k, c, { checks: ['ocr', 'duplicate'], mode });
         assert.ok(r.statusCode === 200 || r.statusCode === 201, r.body);
         return r.json() as Json;
       };

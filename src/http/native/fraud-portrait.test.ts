@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_SHARED_DATA, startTestServer } from '../../../test/helpers.ts';
-import { buildCase, verifyBody } from '../../../test/synth/cases.ts';
+import { NO_SHARED_DATA, postCase, startTestServer } from '../../../test/helpers.ts';
+import { buildCase } from '../../../test/synth/cases.ts';
 
 type Json = Record<string, any>;
 
@@ -20,12 +20,7 @@ test(
       const today = s.runtime.deps.now();
       const run = async (kind: 'genuine' | 'portrait_swap', seed: number) => {
         const c = await buildCase(kind, 'clean', 'tune', seed, today);
-        const r = await s.app.inject({
-          method: 'POST',
-          url: '/v1/identity/verify',
-          headers: { authorization: `Bearer ${key}` },
-          payload: verifyBody(c),
-        });
+        const r = await postCase(s, key, c);
         assert.equal(r.statusCode, 200, r.body);
         return r.json() as Json;
       };
