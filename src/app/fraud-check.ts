@@ -1,5 +1,6 @@
 import { round4 } from '../domain/face-match-policy.ts';
 import type { CheckResult } from '../domain/verification.ts';
+import { SIZE_MM } from '../domain/documents/document-template.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
 import { stretchContrast } from '../pipeline/fraud/stretch-contrast.ts';
@@ -118,8 +119,16 @@ function printedCopy(ocr: OcrOutcome | undefined): FraudSignalResult {
     return { assessed: false, reason: 'side_not_printed_in_colour' };
   // Only a card found in the photo and read as one is judged: otherwise the colours measured would be
   // the photo's (a face, a room), not the card's.
+  // A photo where the card was not found is judged only when it is the card: cropped to it (a scan), the
+  // frame has the card's aspect.
   const front = ocr.front;
-  if (!front?.quad) return { assessed: false, reason: 'document_not_located' };
+  if (!front) return { assessed: false, reason: 'document_not_located' };
+  if (!front.quad) {
+    const [w, h] = SIZE_MM[template.size];
+    const aspect =
+      Math.max(front.image.width, front.image.height) / Math.min(front.image.width, front.image.height);
+    if (Math.abs(aspect / (w / h) - 1) > 0.05) return { assessed: false, reason: 'document_not_located' };
+  }
   if (ocr.check.status !== 'passed' && ocr.check.status !== 'failed')
     return { assessed: false, reason: 'document_not_read' };
   const measured = colourSpread(front.image);
