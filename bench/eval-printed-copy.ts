@@ -5,7 +5,7 @@
  *   node --import tsx bench/eval-printed-copy.ts [seedsPerLevel]
  *
  * Copies: DLC-2021 grey copies (../shared/data/fraud/dlc2021-gray-copy), each at its ground-truth outline
- * and at the outline the pipeline finds (prepareSide). Genuine: generated CNIE fronts with real portraits,
+ * and at the outline the pipeline finds (prepareSide), on the working copy the service decodes. Genuine: generated CNIE fronts with real portraits,
  * photographed at three difficulties with the generator's colour casts, tune seeds and held-out seeds
  * (other people, other seeds); the DGSN specimen (a real card's colours) photographed by the same camera.
  * The DLC documents have no template here, so the product path does not assess them; the figure is what
@@ -27,23 +27,10 @@ import { peopleOf } from '../test/synth/cases.ts';
 import { createRng, randomIdentity } from '../test/synth/identities.ts';
 import { photograph, type PhotoLevel, type Quad } from '../test/synth/photograph.ts';
 import { renderDocument } from '../test/synth/render-document.ts';
+import { loadWorkingImage } from './locate-eval.ts';
 import { pct, quantile, table } from './metrics.ts';
 
 const LEVELS: readonly PhotoLevel[] = ['clean', 'medium', 'hard'];
-
-async function load(input: Buffer | string): Promise<RgbImage> {
-  const { data, info } = await sharp(input)
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return {
-    width: info.width,
-    height: info.height,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-  };
-}
 
 function atOutline(
   img: RgbImage,
@@ -82,10 +69,10 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
     const truth: number[] = [];
     const located: number[] = [];
     for (const it of gt.items) {
-      const img = await load(path.join(dlcDir, it.image));
+      const { img, scale } = await loadWorkingImage(path.join(dlcDir, it.image));
+      const quad = it.doc_quad_xy.map(([x, y]) => [x * scale, y * scale] as const);
       truth.push(
-        colourSpread(atOutline(img, it.doc_quad_xy, it.doc_type.includes('passport') ? 'ID3' : 'ID1'))
-          ?.spread ?? NaN,
+        colourSpread(atOutline(img, quad, it.doc_type.includes('passport') ? 'ID3' : 'ID1'))?.spread ?? NaN,
       );
       const side = await prepareSide(img, deps);
       located.push(side.quad ? (colourSpread(side.image)?.spread ?? NaN) : NaN);
@@ -110,7 +97,7 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
             portraitPath: rng.pick(rng.pick(people)),
           });
           const photo = await photograph(doc.image, level, rng);
-          const img = await load(photo.jpeg);
+          const { img } = await loadWorkingImage(photo.jpeg);
           truthG.push(colourSpread(atOutline(img, photo.quad as Quad, 'ID1'))?.spread ?? NaN);
           const side = await prepareSide(img, deps);
           locatedG.push(colourSpread(side.image)?.spread ?? NaN);
@@ -135,7 +122,7 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
     for (let seed = 1; seed <= seedsPerLevel; seed++) {
       for (const level of LEVELS) {
         const photo = await photograph(specimen, level, createRng(seed * 31 + level.length));
-        const side = await prepareSide(await load(photo.jpeg), deps);
+        const side = await prepareSide((await loadWorkingImage(photo.jpeg)).img, deps);
         spec.push(colourSpread(side.image)?.spread ?? NaN);
       }
     }

@@ -60,7 +60,7 @@ export function cornerError(found: readonly Point[], truth: readonly Point[]): n
   return best / diag;
 }
 
-export async function loadWorkingImage(file: string): Promise<{ img: RgbImage; scale: number }> {
+export async function loadWorkingImage(file: string | Buffer): Promise<{ img: RgbImage; scale: number }> {
   const meta = await sharp(file).metadata();
   const long = Math.max(meta.width ?? 0, meta.height ?? 0);
   const scale = Math.min(1, WORKING_MAX_SIDE / long);

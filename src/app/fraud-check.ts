@@ -1,27 +1,13 @@
 import { round4 } from '../domain/face-match-policy.ts';
 import type { CheckResult } from '../domain/verification.ts';
-import { SIZE_MM } from '../domain/documents/document-template.ts';
+import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
 import { stretchContrast } from '../pipeline/fraud/stretch-contrast.ts';
+import { greyRgb } from '../pipeline/image/rgb-image.ts';
 import { cosine } from '../pipeline/face/embed.ts';
 import type { FaceAnalysis, StageTimes } from '../pipeline/face/analyze-face.ts';
 import type { AppDeps } from './deps.ts';
-import type { RgbImage } from '../pipeline/image/rgb-image.ts';
-
-/**
- * The ghost portrait in grey: it is printed in one ink, so any colour in its crop is the light's, which the
- * contrast stretch amplifies (on 63 tune cases under the generator's colour casts, genuine ghosts read
- * below the threshold 7 times in colour, 4 in grey; every replaced portrait was still caught).
- */
-function greyOf(img: RgbImage): RgbImage {
-  const data = new Uint8Array(img.data.length);
-  for (let o = 0; o < data.length; o += 3) {
-    const l = Math.round(0.299 * img.data[o]! + 0.587 * img.data[o + 1]! + 0.114 * img.data[o + 2]!);
-    data[o] = data[o + 1] = data[o + 2] = l;
-  }
-  return { width: img.width, height: img.height, data };
-}
 import { analyzeDocumentPortrait } from './face-checks.ts';
 import type { OcrOutcome } from './ocr-check.ts';
 
@@ -81,7 +67,10 @@ async function portraitSubstitution(
   if (!main) return { assessed: false, reason: 'no_main_portrait' };
   const ghost = await analyzeDocumentPortrait(
     deps,
-    greyOf(stretchContrast(portraitCrop(front.image, ghostBox.box))),
+    // In grey: the ghost is printed in one ink, so any colour in its crop is the light's, which the
+    // contrast stretch amplifies (on 63 tune cases under the generator's colour casts, genuine ghosts
+    // read below the threshold 7 times in colour, 4 in grey; every replaced portrait was still caught).
+    greyRgb(stretchContrast(portraitCrop(front.image, ghostBox.box))),
     times,
   );
   if (!ghost) return { assessed: false, reason: 'ghost_portrait_not_found' };
@@ -100,7 +89,7 @@ async function portraitSubstitution(
 
 /**
  * Below this colour spread (`colourSpread`), a side printed in colour is taken for a greyscale copy.
- * Measured (`bench/explore/measure-colour.ts`, `npm run eval`): generated genuine CNIE fronts under the
+ * Measured (`bench/eval-printed-copy.ts`, `bench/eval-decisions.ts`): generated genuine CNIE fronts under the
  * camera's colour casts, 0.054 at the least at their true outline (48 photos) and 0.053 through the
  * pipeline's own location (42 decision cases); the DGSN specimen photographed 48 times, 0.140 at the
  * least; DLC-2021 grey copies at their true outline, 0.028 at the median and 102 of 125 below. Our
@@ -118,16 +107,15 @@ function printedCopy(ocr: OcrOutcome | undefined): FraudSignalResult {
   if (!template.colourPrinted?.includes('front'))
     return { assessed: false, reason: 'side_not_printed_in_colour' };
   // Only a card found in the photo and read as one is judged: otherwise the colours measured would be
-  // the photo's (a face, a room), not the card's.
-  // A photo where the card was not found is judged only when it is the card: cropped to it (a scan), the
-  // frame has the card's aspect.
+  // the photo's (a face, a room), not the card's. A photo where no card was found counts as the card when
+  // it is cropped to it (a scan): the frame has the card's aspect.
   const front = ocr.front;
   if (!front) return { assessed: false, reason: 'document_not_located' };
   if (!front.quad) {
-    const [w, h] = SIZE_MM[template.size];
-    const aspect =
-      Math.max(front.image.width, front.image.height) / Math.min(front.image.width, front.image.height);
-    if (Math.abs(aspect / (w / h) - 1) > 0.05) return { assessed: false, reason: 'document_not_located' };
+    const { width, height } = front.image;
+    const aspect = Math.max(width, height) / Math.min(width, height);
+    if (Math.abs(aspect / ASPECT_BY_SIZE[template.size] - 1) > 0.05)
+      return { assessed: false, reason: 'document_not_located' };
   }
   if (ocr.check.status !== 'passed' && ocr.check.status !== 'failed')
     return { assessed: false, reason: 'document_not_read' };

@@ -85,6 +85,14 @@ export function toGray(img: RgbImage): Float32Array {
   return out;
 }
 
+/** The image in grey (BT.601 luma in all three channels), as RGB. */
+export function greyRgb(img: RgbImage): RgbImage {
+  const luma = toGray(img);
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0, o = 0; i < luma.length; i++, o += 3) data.fill(Math.round(luma[i]!), o, o + 3);
+  return { width: img.width, height: img.height, data };
+}
+
 /** Bilinear sample of channel c at (x, y); outside the image the nearest edge pixel is used. */
 export function sampleBilinear(img: RgbImage, x: number, y: number, c: number): number {
   const w = img.width;
