@@ -1,6 +1,8 @@
 /**
  * Decision accuracy: what `status` a customer gets, on generated labelled cases (test/synth/cases.ts),
- * through `POST /v1/identity/verify` as a client calls it (JSON, every default check).
+ * through `POST /v1/identity/verify` as a client calls it (JSON, every default check and `duplicate`).
+ * Each case runs in an account of its own (a tenant's customers are different people; the generator's
+ * few faces recur across cases); a `duplicate_identity` case sends its earlier verification first.
  *
  *   node --import tsx bench/eval-decisions.ts [perCell] [--split tune|heldout|both] [--kinds k1,k2]
  *                                             [--levels clean,medium,hard] [--out file.json]
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { buildCase, CASE_KINDS, type CaseKind, type Split } from '../test/synth/cases.ts';
 import type { PhotoLevel } from '../test/synth/photograph.ts';
 import { postCase, SHARED_DATA, startTestServer } from '../test/helpers.ts';
+import { DEFAULT_CHECKS } from '../src/domain/verification.ts';
 import { pct, table } from './metrics.ts';
 
 export interface DecisionRow {
@@ -48,8 +51,8 @@ export async function evaluateDecisions(opts: {
   onRow?: (r: DecisionRow) => void;
 }): Promise<DecisionRow[]> {
   const s = await startTestServer({ HUWIYA_RATE_LIMIT_PER_MINUTE: '100000' });
-  const key = await s.key();
   const rows: DecisionRow[] = [];
+  let accounts = 0;
   try {
     const today = s.runtime.deps.now();
     for (const split of opts.splits)
@@ -64,8 +67,11 @@ export async function evaluateDecisions(opts: {
               split === 'heldout' ? (opts.heldoutSeedOffset ?? 0) : 0,
             );
             const c = await buildCase(kind, level, split, seed, today);
+            const key = await s.key(undefined, `eval_${++accounts}`);
+            const checks = [...DEFAULT_CHECKS, 'duplicate'];
+            if (c.earlier) await postCase(s, key, c.earlier, { checks });
             const t0 = performance.now();
-            const r = await postCase(s, key, c);
+            const r = await postCase(s, key, c, { checks });
             const ms = performance.now() - t0;
             const body = r.json() as {
               status?: string;
@@ -102,7 +108,7 @@ export async function evaluateDecisions(opts: {
                     status: v.status,
                     reason: v.reason,
                     ...(v.similarity_score !== undefined ? { similarity: v.similarity_score } : {}),
-                    ...(k === 'fraud' ? { assessments: v.assessments } : {}),
+                    ...(k === 'fraud' || k === 'duplicate' ? { assessments: v.assessments } : {}),
                     ...(k === 'ocr' && v.evidence?.disagreements
                       ? { disagreements: v.evidence.disagreements }
                       : {}),

@@ -15,7 +15,7 @@ import {
 import { announceTransition, rowOf, writeTransition, type Transition } from './apply-transition.ts';
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
-import { documentNumberIndex, duplicateCheck } from './duplicate-check.ts';
+import { documentNumberIndex, duplicateCheck, indexFace } from './duplicate-check.ts';
 import { fraudCheck } from './fraud-check.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
@@ -220,6 +220,7 @@ export async function createVerification(
           key,
           actor: 'pipeline',
           elapsedMs: options.outcome.elapsedMs,
+          selfieEmbedding: options.outcome.outcome.selfieEmbedding,
           insert: true,
         });
       }
@@ -259,6 +260,8 @@ export interface CheckRequest {
 export interface CheckOutcome {
   checks: Checks;
   extracted?: Record<string, unknown>;
+  /** The selfie's embedding when `duplicate` was requested: indexed with the decided verification. */
+  selfieEmbedding?: Float32Array;
 }
 
 export async function runChecks(
@@ -272,13 +275,14 @@ export async function runChecks(
   const wantFace = requested.includes('face_match');
   const wantLive = requested.includes('liveness');
   const wantFraud = requested.includes('fraud');
+  const wantDuplicate = requested.includes('duplicate');
   // The fraud check reads the document as the ocr check does (located, rectified, template found).
   const wantOcr = requested.includes('ocr') || wantFraud;
   const hasSelfie = images.selfie !== undefined;
   // The selfie, the document portrait and the document text are analysed concurrently, each as soon as
   // its image is decoded.
   const selfieP =
-    hasSelfie && (wantFace || wantLive)
+    hasSelfie && (wantFace || wantLive || wantDuplicate)
       ? Promise.resolve(images.selfie!).then((d) =>
           analyzeSelfie(deps, d.image, { liveness: wantLive, times }),
         )
@@ -317,11 +321,22 @@ export async function runChecks(
   if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
   if (fraud) checks.fraud = fraud;
   const extracted = requested.includes('ocr') ? ocr?.extracted : undefined;
-  if (requested.includes('duplicate'))
+  if (wantDuplicate)
     checks.duplicate = request.tenant
-      ? await duplicateCheck(deps, request.tenant.id, request.tenant.verificationId, extracted)
+      ? await duplicateCheck(
+          deps,
+          request.tenant.id,
+          request.tenant.verificationId,
+          extracted,
+          selfie?.embedding,
+          hasSelfie,
+        )
       : skipped('not_available');
-  return { checks, extracted };
+  return {
+    checks,
+    extracted,
+    ...(wantDuplicate && selfie ? { selfieEmbedding: selfie.embedding } : {}),
+  };
 }
 
 /**
@@ -406,7 +421,7 @@ function decidedDoc(deps: AppDeps, doc: VerificationDoc, outcome: CheckOutcome):
 async function recordOutcome(
   deps: AppDeps,
   tx: StoreTx,
-  t: Transition & { elapsedMs: number },
+  t: Transition & { elapsedMs: number; selfieEmbedding?: Float32Array },
 ): Promise<void> {
   const { tenantId, next } = t;
   const id = next.id;
@@ -415,6 +430,17 @@ async function recordOutcome(
   // Every decided verification's document number is indexed (keyed hash), so later ones can find it.
   const numberIndex = documentNumberIndex(deps, next.extracted_data);
   if (numberIndex) await tx.insertTags(tenantId, id, [numberIndex]);
+  // A selfie is indexed only when the verification asked for the duplicate check (ADR 0010).
+  if (t.selfieEmbedding && next.number !== undefined)
+    await indexFace(deps, tx, {
+      tenantId,
+      verificationId: id,
+      number: next.number,
+      createdAt: next.created_at,
+      embedding: t.selfieEmbedding,
+      extracted: next.extracted_data,
+      key: t.key,
+    });
   await tx.replaceChecks(
     tenantId,
     id,
@@ -463,9 +489,10 @@ export async function processVerification(
   const doc = openVerificationDoc(row, row.sealed, key, tenantId);
   if (doc.status !== 'pending') return doc;
   let next: VerificationDoc;
+  let selfieEmbedding: Float32Array | undefined;
   const t0 = performance.now();
   try {
-    const { checks, extracted } = await deps.pipelineSlots.run(async () => {
+    const outcome = await deps.pipelineSlots.run(async () => {
       const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
       return runChecks(
         deps,
@@ -478,7 +505,8 @@ export async function processVerification(
         decoded,
       );
     });
-    next = decidedDoc(deps, doc, { checks, extracted });
+    next = decidedDoc(deps, doc, outcome);
+    selfieEmbedding = outcome.selfieEmbedding;
   } catch (e) {
     const code = e instanceof HuwiyaError ? e.code : 'internal_error';
     next = {
@@ -496,7 +524,7 @@ export async function processVerification(
     // Decided elsewhere meanwhile (cancelled, or another worker whose lease overlapped): keep that outcome.
     const current = await tx.getVerification(tenantId, id);
     if (!current || current.status !== 'pending') return false;
-    await recordOutcome(deps, tx, { tenantId, from: doc, next, key, actor, elapsedMs });
+    await recordOutcome(deps, tx, { tenantId, from: doc, next, key, actor, elapsedMs, selfieEmbedding });
     return true;
   });
   if (written) deps.notifyJobs();

@@ -275,6 +275,36 @@ test('a document number seen before reviews, naming how often', () => {
   assert.match(r.risk_factors.find((f) => f.code === 'duplicate_document_number')!.message, /2 times/);
 });
 
+test('the same face under another identity reviews; beside a number seen before it still only reviews', () => {
+  const face = (flagged: boolean, numberSeen: boolean): CheckResult => ({
+    status: flagged || numberSeen ? 'failed' : 'passed',
+    confidence: 1,
+    matches: numberSeen ? [{ verification_id: 'ver_a' }] : [],
+    assessments: {
+      document_number: { assessed: true, flagged: numberSeen, matches: numberSeen ? 1 : 0 },
+      face: { assessed: true, flagged, matches: 2, other_identity: flagged ? 2 : 0 },
+    },
+  });
+  const base = { face_match: passedFace, ocr: { status: 'passed' as const, confidence: 0.95, signals: [] } };
+  const r = assessRisk({ ...base, duplicate: face(true, false) });
+  assert.equal(r.decision, 'review');
+  assert.match(
+    r.risk_factors.find((f) => f.code === 'duplicate_face_other_identity')!.message,
+    /same person as 2 earlier verifications/,
+  );
+  assert.equal(
+    r.risk_factors.find((f) => f.code === 'duplicate_document_number'),
+    undefined,
+  );
+  assert.ok(r.fraud_signals.some((x) => x.code === 'duplicate_face_other_identity' && x.severity === 'high'));
+  const both = assessRisk({ ...base, duplicate: face(true, true) });
+  assert.equal(both.decision, 'review', JSON.stringify(both.risk_factors));
+  assert.ok(both.risk_factors.some((f) => f.code === 'duplicate_document_number'));
+  // Same face under the same identity (a returning customer), number never seen: nothing to say.
+  const returning = assessRisk({ ...base, duplicate: face(false, false) });
+  assert.equal(returning.decision, 'verified');
+});
+
 test('a weak fraud signal with passing checks reviews, not rejects', () => {
   const r = assessRisk({
     face_match: { status: 'passed', confidence: 0.86, match: true },

@@ -12,7 +12,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  *   never silenced by the others (it rejects on its own);
  * - every factor says in one sentence what was seen.
  */
-export const POLICY_VERSION = 'risk-2026-12-05.3';
+export const POLICY_VERSION = 'risk-2026-12-06.1';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -369,11 +369,27 @@ export function decide(input: DecisionInput): RiskAssessment {
 
   const duplicate = checks.duplicate;
   if (duplicate?.status === 'failed') {
-    const n = Array.isArray(duplicate.matches) ? duplicate.matches.length : 1;
-    // A returning customer verifies again: a match is for a person to look at, not a rejection.
-    const message = `This document number was already verified ${n} time${n > 1 ? 's' : ''} for this account (see the duplicate check's matches).`;
-    add('duplicate_document_number', 300, 300, message);
-    signal('duplicate_document_number', 'medium', message);
+    const seen = (duplicate.assessments ?? {}) as Record<
+      string,
+      { flagged?: boolean; other_identity?: number }
+    >;
+    const faceSeen = seen.face?.flagged === true;
+    if (faceSeen) {
+      const n = num(seen.face?.other_identity, 1);
+      // One person under several identities (synthetic identities, mule accounts): a strong pattern,
+      // but the face index can be wrong about twins or a look-alike, so a person decides.
+      const message = `The selfie is the same person as ${n} earlier verification${n > 1 ? 's' : ''} of this account under another name or birth date (see the duplicate check's face_matches).`;
+      add('duplicate_face_other_identity', 450, 450, message);
+      signal('duplicate_face_other_identity', 'high', message);
+    }
+    if (seen.document_number?.flagged ?? !faceSeen) {
+      const n = Array.isArray(duplicate.matches) ? duplicate.matches.length : 1;
+      // A returning customer verifies again: a match is for a person to look at, not a rejection; beside
+      // a face under another identity it adds little (one story, told twice).
+      const message = `This document number was already verified ${n} time${n > 1 ? 's' : ''} for this account (see the duplicate check's matches).`;
+      add('duplicate_document_number', 300, faceSeen ? 75 : 300, message);
+      signal('duplicate_document_number', 'medium', message);
+    }
   }
 
   let errored = false;

@@ -87,6 +87,24 @@ export interface ListFilter {
   order?: { by: 'created_at' | 'number'; direction: 'asc' | 'desc' };
 }
 
+/**
+ * One verification's face in the duplicate index (ADR 0010): the sign sketch of its selfie's embedding
+ * under the keyed rotation, the rotated embedding sealed, and keyed hashes of its identity data.
+ */
+export interface FaceIndexEntry {
+  tenantId: string;
+  verificationId: string;
+  /** The verification's number (unique in the installation): the index row's id. */
+  number: number;
+  /** 64 bytes: one sign bit per dimension of the rotated embedding. */
+  sketch: Uint8Array;
+  /** The rotated embedding (float32), sealed with the verification's data key. */
+  sealedEmbedding: Buffer;
+  /** Keyed hash of name and date of birth, when they were read. */
+  identityHash: string | null;
+  createdAt: string;
+}
+
 export interface IdempotencyRecord {
   tenantId: string;
   apiKeyId: string;
@@ -124,7 +142,17 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
     tenantId: string,
     f: ListFilter,
   ): Promise<{ rows: VerificationRow[]; hasMore: boolean; total: number }>;
+  /** Removes the verification with its checks, tags and face index row. */
   deleteVerification(tenantId: string, id: string): Promise<boolean>;
+
+  /** Index (or re-index, on a retry) a verification's face. */
+  putFace(f: FaceIndexEntry): Promise<void>;
+  /** The tenant's `k` faces whose sketches are nearest `sketch` by Hamming distance, nearest first. */
+  nearestFaces(
+    tenantId: string,
+    sketch: Uint8Array,
+    k: number,
+  ): Promise<(FaceIndexEntry & { distanceBits: number })[]>;
 
   replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]): Promise<void>;
 

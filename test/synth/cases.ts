@@ -27,6 +27,7 @@ export const CASE_KINDS = [
   'expired',
   'under_age',
   'missing_selfie',
+  'duplicate_identity',
 ] as const;
 export type CaseKind = (typeof CASE_KINDS)[number];
 
@@ -40,6 +41,11 @@ export interface LabelledCase {
   images: { document_front: Buffer; document_back: Buffer; selfie?: Buffer };
   /** What the generator did, for diagnosis. */
   notes: Record<string, unknown>;
+  /**
+   * A verification the same account made before this one (`duplicate_identity`: the same person with a
+   * genuine-looking card under another name and birth date). Send it first, in the same tenant.
+   */
+  earlier?: LabelledCase;
 }
 
 const FACES = fileURLToPath(new URL('../../../shared/data/faces/deepface/', import.meta.url));
@@ -146,12 +152,15 @@ export async function buildCase(
   split: Split,
   seed: number,
   today: Date,
+  /** Force the holder (the photos of one person); otherwise drawn from the split's people. */
+  person?: string[],
 ): Promise<LabelledCase> {
   const rng = createRng(seed);
   const variant: AttackVariant = split;
   const people = peopleOf(split);
   if (people.length < 2) throw new Error('buildCase needs ../shared/data/faces/deepface');
-  const holderGroup = rng.pick(people);
+  const drawn = rng.pick(people);
+  const holderGroup = person ?? drawn;
   let otherGroup = rng.pick(people);
   while (otherGroup === holderGroup) otherGroup = rng.pick(people);
   const portrait = rng.pick(holderGroup);
@@ -216,6 +225,12 @@ export async function buildCase(
         : selfieFile;
   if (selfieSource) notes.selfie = path.basename(selfieSource);
   const selfie = selfieSource ? await selfieOf(selfieSource, rng) : undefined;
+  // The same person verified earlier with another card (another name, another birth date): a genuine
+  // case of its own, from a seed this split's genuine cases never use.
+  const earlier =
+    kind === 'duplicate_identity'
+      ? await buildCase('genuine', level, split, seed + 500_000, today, holderGroup)
+      : undefined;
   return {
     kind,
     level,
@@ -223,6 +238,7 @@ export async function buildCase(
     seed,
     images: { document_front, document_back, ...(selfie ? { selfie } : {}) },
     notes,
+    ...(earlier ? { earlier } : {}),
   };
 }
 

@@ -284,6 +284,24 @@ migrations['0006_uploads'] = {
   },
 };
 
+/**
+ * The face duplicate index (ADR 0010): a sqlite-vec table of 512-bit sketches, one partition per tenant
+ * (a search reads only its tenant's rows), its row id the verification's number. The connection must
+ * have sqlite-vec loaded (SqliteStore.open does).
+ */
+migrations['0007_face_index'] = {
+  async up(db: Kysely<any>) {
+    await sql`create virtual table face_index using vec0(
+      tenant_id text partition key,
+      sketch bit[512],
+      +verification_id text,
+      +sealed_embedding blob,
+      +identity_hash text,
+      +created_at text
+    )`.execute(db);
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

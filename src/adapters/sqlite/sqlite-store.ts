@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
 import { Kysely, Migrator, SqliteDialect, sql, type Transaction } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import type {
@@ -8,6 +9,7 @@ import type {
   AuditEvent,
   BlobRecord,
   CheckRow,
+  FaceIndexEntry,
   IdempotencyRecord,
   JobName,
   JobRecord,
@@ -538,6 +540,14 @@ class SqliteTx implements StoreTx {
     };
   }
   async deleteVerification(tenantId: string, id: string) {
+    const row = await this.q
+      .selectFrom('verifications')
+      .select('number')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row?.number != null)
+      await sql`delete from face_index where rowid = ${BigInt(row.number)}`.execute(this.q);
     await this.q
       .deleteFrom('verification_tags')
       .where('tenant_id', '=', tenantId)
@@ -554,6 +564,39 @@ class SqliteTx implements StoreTx {
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  async putFace(f: FaceIndexEntry) {
+    // vec0 has no upsert: a retried verification replaces its row.
+    await sql`delete from face_index where rowid = ${BigInt(f.number)}`.execute(this.q);
+    await sql`insert into face_index (rowid, tenant_id, sketch, verification_id, sealed_embedding,
+      identity_hash, created_at)
+      values (${BigInt(f.number)}, ${f.tenantId}, vec_bit(${Buffer.from(f.sketch)}), ${f.verificationId},
+      ${f.sealedEmbedding}, ${f.identityHash}, ${f.createdAt})`.execute(this.q);
+  }
+  async nearestFaces(tenantId: string, sketch: Uint8Array, k: number) {
+    const { rows } = await sql<{
+      rowid: number;
+      distance: number;
+      sketch: Buffer;
+      verification_id: string;
+      sealed_embedding: Buffer;
+      identity_hash: string | null;
+      created_at: string;
+    }>`select rowid, distance, sketch, verification_id, sealed_embedding, identity_hash, created_at
+      from face_index
+      where sketch match vec_bit(${Buffer.from(sketch)}) and k = ${k} and tenant_id = ${tenantId}
+      order by distance`.execute(this.q);
+    return rows.map((r) => ({
+      tenantId,
+      verificationId: r.verification_id,
+      number: Number(r.rowid),
+      sketch: new Uint8Array(r.sketch),
+      sealedEmbedding: r.sealed_embedding,
+      identityHash: r.identity_hash,
+      createdAt: r.created_at,
+      distanceBits: Number(r.distance),
+    }));
   }
 
   async replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]) {
@@ -1081,6 +1124,9 @@ export class SqliteStore extends SqliteTx implements Store {
   static async open(file: string, options: { migrate?: boolean } = {}): Promise<SqliteStore> {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     const sqlite = new Database(file);
+    // The face duplicate index is a sqlite-vec table (migration 0007); the extension ships in the npm
+    // package for each platform.
+    sqliteVec.load(sqlite);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');

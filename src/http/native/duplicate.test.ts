@@ -65,3 +65,70 @@ test(
     }
   },
 );
+
+test(
+  'duplicate: the same face under another identity is found, a returning customer is not flagged, DELETE forgets the face',
+  { skip: NO_SHARED_DATA, timeout: 300_000 },
+  async () => {
+    const s = await startTestServer();
+    try {
+      const key = await s.key();
+      const other = await s.key(undefined, 'tenant_b');
+      const quiet = await s.key(undefined, 'tenant_c');
+      const attack = await buildCase('duplicate_identity', 'clean', 'tune', 1_005, s.runtime.deps.now());
+      const earlier = attack.earlier!;
+      const checks = ['ocr', 'face_match', 'duplicate'];
+      const verify = async (k: string, c: typeof attack, withChecks = checks) => {
+        const r = await postCase(s, k, c, { checks: withChecks });
+        assert.equal(r.statusCode, 200, r.body);
+        return r.json() as Json;
+      };
+      const first = await verify(key, earlier);
+      assert.equal(first.checks.duplicate.status, 'passed', JSON.stringify(first.checks.duplicate));
+      assert.equal(first.checks.duplicate.assessments.face.assessed, true);
+      assert.deepEqual(first.checks.duplicate.face_matches, []);
+
+      // The same person, another name and birth date: found, and a person looks at it.
+      const second = await verify(key, attack);
+      const dup = second.checks.duplicate;
+      assert.equal(dup.status, 'failed', JSON.stringify(dup));
+      assert.equal(dup.reason, 'face_seen_with_other_identity');
+      assert.deepEqual(
+        dup.face_matches.map((m: Json) => [m.verification_id, m.same_identity]),
+        [[first.id, false]],
+      );
+      assert.ok(dup.face_matches[0].similarity >= dup.assessments.face.threshold);
+      assert.equal(second.status, 'review', JSON.stringify(second.risk_factors));
+      const factor = second.risk_factors.find((f: Json) => f.code === 'duplicate_face_other_identity');
+      assert.ok(factor, JSON.stringify(second.risk_factors));
+      assert.match(factor.message, /same person as 1 earlier verification/);
+
+      // The first customer again (same card): the face matches their own earlier verification under the
+      // same identity, which is not what flags; the attack's verification under another name still is.
+      const again = await verify(key, earlier);
+      const byId = new Map(
+        (again.checks.duplicate.face_matches as Json[]).map((m) => [m.verification_id, m.same_identity]),
+      );
+      assert.equal(byId.get(first.id), true);
+      assert.equal(byId.get(second.id), false);
+
+      // Another tenant's index is its own; a verification that did not ask for the check is not indexed.
+      assert.deepEqual((await verify(other, attack)).checks.duplicate.face_matches, []);
+      await verify(quiet, earlier, ['ocr', 'face_match']);
+      assert.deepEqual((await verify(quiet, attack)).checks.duplicate.face_matches, []);
+
+      const del = await s.app.inject({
+        method: 'DELETE',
+        url: `/v1/identity/verifications/${first.id}`,
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal(del.statusCode, 200, del.body);
+      const after = await verify(key, attack);
+      const ids = (after.checks.duplicate.face_matches as Json[]).map((m) => m.verification_id);
+      assert.ok(!ids.includes(first.id), `deleted ${first.id} still matched: ${ids.join(', ')}`);
+      assert.ok(ids.includes(second.id) && ids.includes(again.id), ids.join(', '));
+    } finally {
+      await s.close();
+    }
+  },
+);

@@ -23,6 +23,12 @@ export interface ModelManifest {
      * (manifest `calibration.ghost_portrait`: tune-split pairs of `bench/eval-decisions.ts`).
      */
     ghost_portrait_cosine: number;
+    /**
+     * Cosine at or above which a stored selfie is the same person as a new one, for the duplicate
+     * search (manifest `calibration.duplicate_face`): stricter than face_match, since one search makes a
+     * comparison with every stored face.
+     */
+    duplicate_face_cosine: number;
   };
   calibration: Record<string, unknown>;
   /** Data files the models need (the recogniser's character set). */
