@@ -17,6 +17,7 @@ import { parseConfig } from '../src/config.ts';
 import { createHttpServer, createRuntime } from '../src/main.ts';
 import { analyzeFace, type StageTimes } from '../src/pipeline/face/analyze-face.ts';
 import { decodeImage } from '../src/pipeline/image/decode.ts';
+import { benchDuplicateSearch } from './duplicate-search.ts';
 import { quantile, table } from './metrics.ts';
 import { createRng, randomIdentity } from '../test/synth/identities.ts';
 import { photograph } from '../test/synth/photograph.ts';
@@ -342,3 +343,9 @@ console.log(
 await app.close();
 await runtime.close();
 rmSync(dataDir, { recursive: true, force: true });
+
+const duplicateFaces = Number(process.env.BENCH_DUPLICATE_FACES ?? 1_000_000);
+if (duplicateFaces > 0) {
+  console.log('\nFace duplicate search (one tenant; product path: sketch scan, then exact cosine; ADR 0010)');
+  console.log(await benchDuplicateSearch(duplicateFaces));
+}

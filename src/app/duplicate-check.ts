@@ -130,11 +130,12 @@ export async function searchFaces(
   embedding: Float32Array,
   identityHash: string | null,
   selfId?: string,
+  k = CANDIDATES,
 ): Promise<FaceMatch[]> {
   const s = sketcherOf(deps.keyring);
   const rotated = s.rotate(embedding);
   const threshold = deps.manifest.thresholds.duplicate_face_cosine;
-  const candidates = await deps.store.nearestFaces(tenantId, s.sketch(rotated), CANDIDATES);
+  const candidates = await deps.store.nearestFaces(tenantId, s.sketch(rotated), k);
   const matches: FaceMatch[] = [];
   for (const c of candidates) {
     if (c.verificationId === selfId) continue;
