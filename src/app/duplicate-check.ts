@@ -12,11 +12,13 @@ import type { AppDeps } from './deps.ts';
 /** Verifications listed at most as earlier holders of one document number, or of one face. */
 const MAX_MATCHES = 20;
 /**
- * Nearest sketches whose exact cosine is computed. At 1 M stored faces the 64 nearest by Hamming
- * distance hold every face at the duplicate threshold (`bench/duplicate-search.ts`: recall 100 % of
- * planted pairs at cosine 0.5).
+ * Nearest sketches whose exact cosine is computed. People's faces are not spread evenly (two strangers'
+ * cosine varies by ±0.10), so among 1 M stored faces a same-person pair right at the threshold is often
+ * missed by the 64 nearest sketches (`bench/duplicate-search.ts`, two runs: 54 of 60 planted pairs at
+ * cosine 0.50 found) and rarely by the 256 nearest (60 and 57 of 60; all 60 at cosine 0.60 and above);
+ * opening 256 sealed rows costs a few milliseconds.
  */
-const CANDIDATES = 64;
+const CANDIDATES = 256;
 
 /**
  * The keyed hash under which a verification's document number is indexed: the issuing country and the
