@@ -16,6 +16,7 @@ import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
 import { evaluateGeneratedDocuments } from './eval-documents.ts';
 import { decisionTables, evaluateDecisions } from './eval-decisions.ts';
 import { evaluatePrintedCopy } from './eval-printed-copy.ts';
+import { evaluateScreenReplay } from './eval-screen-replay.ts';
 import { CASE_KINDS } from '../test/synth/cases.ts';
 import { templateById } from '../src/domain/documents/templates.ts';
 import { portraitCrop } from '../src/pipeline/document/portrait-crop.ts';
@@ -433,6 +434,13 @@ if (evalPrintedCopy > 0) {
     `\n## Printed copy: colour spread of the front (EVAL_PRINTED_COPY=${evalPrintedCopy} seeds per difficulty)\n`,
   );
   console.log(await evaluatePrintedCopy(evalPrintedCopy));
+}
+const evalScreenReplay = Number(process.env.EVAL_SCREEN_REPLAY ?? 5);
+if (evalScreenReplay > 0) {
+  console.log(
+    `\n## Screen replay: display pixel grid on the located sides (EVAL_SCREEN_REPLAY=${evalScreenReplay} seeds per difficulty)\n`,
+  );
+  console.log(await evaluateScreenReplay(evalScreenReplay));
 }
 
 if (WRITE) {

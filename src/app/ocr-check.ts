@@ -43,6 +43,8 @@ export interface OcrOutcome {
   extracted?: Record<string, unknown>;
   /** The rectified, upright front: where the template's portrait is looked for. */
   front?: PreparedSide;
+  /** The rectified back, when one was sent (the forensic signals look at both sides). */
+  back?: PreparedSide;
   template?: DocumentTemplate;
 }
 
@@ -318,7 +320,12 @@ export async function ocrCheck(
   }
   const vz = vzValues(readings);
   if (!found && !Object.keys(vz).length)
-    return { check: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' }, front, template };
+    return {
+      check: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' },
+      front,
+      ...(back ? { back } : {}),
+      template,
+    };
   const { fields, disagreements } = mergeFields(mrz, vz, found?.reading.checkDigitsValid ?? false);
   // The Latin spelling (checked against the MRZ when there is one) tells the dots Arabic OCR misses.
   for (const [arabic, latin] of ARABIC_LATIN_PAIRS) {
@@ -458,6 +465,7 @@ export async function ocrCheck(
     },
     extracted: { ...extracted, field_confidences: confidences, field_provenance: provenance },
     front,
+    ...(back ? { back } : {}),
     template,
   };
 }

@@ -1,0 +1,102 @@
+/**
+ * The `screen_replay` signal (src/pipeline/fraud/screen-grid.ts, threshold in src/app/fraud-check.ts): the
+ * share of screen replays flagged and of genuine photographs flagged.
+ *
+ *   node --import tsx bench/eval-screen-replay.ts [seedsPerLevel]
+ *
+ * Each image goes through the service's own path: the 1600 px working copy, the side located and
+ * rectified (prepareSide); a side not located is not judged (unflagged). Screen replays: the decision
+ * harness's generated cases (test/synth/cases.ts, front and back, the higher score), tune and held-out
+ * (other display pixel scales and tints, other people and seeds). Genuine: the same generator's genuine
+ * cases; the real passport, ID and visa images of ../shared/data/documents (scans, web specimens and
+ * phone photos of many countries, never used to set the threshold but to check it) and the photographed
+ * DGSN CNIE specimen. Printed copies are listed for information (a halftone is another pattern).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadCharset, loadManifest } from '../src/adapters/onnx/load-manifest.ts';
+import { OnnxRunner } from '../src/adapters/onnx/onnx-runner.ts';
+import { SCREEN_GRID_SCORE } from '../src/app/fraud-check.ts';
+import { prepareSide } from '../src/pipeline/document/prepare-side.ts';
+import { screenGrid } from '../src/pipeline/fraud/screen-grid.ts';
+import { SHARED_DATA } from '../test/helpers.ts';
+import { buildCase, type CaseKind } from '../test/synth/cases.ts';
+import type { PhotoLevel } from '../test/synth/photograph.ts';
+import { loadWorkingImage } from './locate-eval.ts';
+import { pct, quantile, table } from './metrics.ts';
+
+const LEVELS: readonly PhotoLevel[] = ['clean', 'medium', 'hard'];
+
+interface Measured {
+  set: string;
+  attack: boolean;
+  scores: number[];
+}
+
+export async function evaluateScreenReplay(seedsPerLevel = 6): Promise<string> {
+  const data = SHARED_DATA;
+  if (!data) return 'skipped: ../shared/data is absent';
+  const manifest = await loadManifest();
+  const inference = await OnnxRunner.load(manifest, { threads: 2 });
+  const deps = { inference, charset: await loadCharset(manifest) };
+  /** The score of an image's located side (0 when no side is found: the service does not judge it). */
+  const scoreOf = async (image: string | Buffer): Promise<number> => {
+    const side = await prepareSide((await loadWorkingImage(image)).img, deps);
+    return side.quad ? (screenGrid(side.image)?.score ?? 0) : 0;
+  };
+  const sets: Measured[] = [];
+  try {
+    const today = new Date();
+    for (const split of ['tune', 'heldout'] as const)
+      for (const [kind, attack] of [
+        ['screen_replay', true],
+        ['genuine', false],
+        ['printed_copy', true],
+      ] as [CaseKind, boolean][]) {
+        const scores: number[] = [];
+        for (let i = 0; i < seedsPerLevel; i++)
+          for (const level of LEVELS) {
+            // Seeds of their own (the decision harness's start at 1 and 1 000 000).
+            const seed = (split === 'tune' ? 300_001 : 1_300_001) + i * 10 + LEVELS.indexOf(level);
+            const c = await buildCase(kind, level, split, seed, today);
+            const front = await scoreOf(c.images.document_front);
+            const back = await scoreOf(c.images.document_back);
+            scores.push(Math.max(front, back));
+          }
+        sets.push({ set: `generated ${kind.replace('_', ' ')}, ${split}`, attack, scores });
+      }
+    const real: number[] = [];
+    const docs = path.join(data, 'documents');
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) => {
+        const p = path.join(dir, f);
+        return statSync(p).isDirectory() ? walk(p) : /\.(jpe?g|png)$/i.test(f) ? [p] : [];
+      });
+    for (const file of walk(docs)) real.push(await scoreOf(file));
+    sets.push({ set: 'real documents of ../shared/data/documents', attack: false, scores: real });
+  } finally {
+    await inference.close();
+  }
+  const t = SCREEN_GRID_SCORE;
+  const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+  return table([
+    ['set', 'n', `flagged (score ≥ ${t})`, 'median', 'p90', 'max'],
+    ...sets.map(({ set, attack, scores }) => {
+      const flagged = scores.filter((s) => s >= t).length;
+      const sorted = [...scores].sort((a, b) => a - b);
+      return [
+        `${attack ? 'attack' : 'genuine'}: ${set}`,
+        scores.length,
+        `${flagged} (${pct(flagged / scores.length)})`,
+        f1(quantile(sorted, 0.5)),
+        f1(quantile(sorted, 0.9)),
+        f1(sorted[sorted.length - 1] ?? NaN),
+      ];
+    }),
+  ]);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`\n## Screen replay (display pixel grid on the located document)\n`);
+  console.log(await evaluateScreenReplay(Number(process.argv[2] ?? 6)));
+}

@@ -1,0 +1,175 @@
+import type { RgbImage } from '../image/rgb-image.ts';
+
+/** Block side of the averaged spectrum (Welch): 64 px, half-overlapping, Hann-windowed. */
+const N = 64;
+/**
+ * Frequencies searched, in cycles per block (period N / r px): from period 16 px (coarser is the card's
+ * own layout) to period 2.7 px (finer is where camera demosaicing and resampling leave colour patterns
+ * of their own: a genuine Latvian passport photo in ../shared/data peaked at period 2.2 px).
+ */
+const R_MIN = 4;
+const R_MAX = 24;
+/**
+ * Phases accepted, degrees from in phase: RGB (or BGR) stripes put the R−G and B−G patterns 60° apart,
+ * whatever their period and through aliasing; within 30° of in phase or beyond 90° (towards opposite),
+ * a colour pattern is a camera's, a codec's or a print's (ink screens move one channel at a time).
+ */
+const PHASE_DEG = [30, 90] as const;
+
+export interface ScreenGrid {
+  /** The peak ratio of the strongest colour pattern whose two colour phases are 30° to 90° apart. */
+  score: number;
+  /** The peak's power against the median of its neighbourhood, in the weaker chroma channel. */
+  peakRatio: number;
+  /** Phase between the R−G and B−G patterns at the peak, degrees. */
+  phaseDeg: number;
+  /** Period of the pattern on the rectified document, px, and its direction (degrees from horizontal). */
+  periodPx: number;
+  angleDeg: number;
+  blocks: number;
+}
+
+/**
+ * A display's pixel grid on a rectified document (a screen replay). A screen lights red, green and blue
+ * stripes side by side; photographed, they leave a periodic colour pattern (the grid itself, or the moiré
+ * it aliases into) that is the same across the whole picture. Averaged over every block of the card,
+ * such a pattern stands out as one sharp peak in the spectra of both colour-difference channels (R−G and
+ * B−G), where a printed card's colours are local and spread. The subpixels sit at different places, so
+ * at that peak the R−G and B−G patterns are 60° apart; JPEG blocking and other colour artefacts of a
+ * camera or an encoder are in phase or opposite. Score: the weaker channel's peak ratio at the strongest
+ * peak 30° to 90° out of phase; undefined when the image is too small to hold one block.
+ */
+export function screenGrid(img: RgbImage): ScreenGrid | undefined {
+  const { width: W, height: H, data } = img;
+  const x0 = Math.round(W * 0.1);
+  const y0 = Math.round(H * 0.1);
+  if (W * 0.8 < N || H * 0.8 < N) return undefined;
+  const hann = Float64Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N));
+  const powA = new Float64Array(N * N);
+  const powB = new Float64Array(N * N);
+  const crossRe = new Float64Array(N * N);
+  const crossIm = new Float64Array(N * N);
+  const aRe = new Float64Array(N * N);
+  const aIm = new Float64Array(N * N);
+  const bRe = new Float64Array(N * N);
+  const bIm = new Float64Array(N * N);
+  let blocks = 0;
+  for (let by = y0; by + N <= H - y0; by += N / 2)
+    for (let bx = x0; bx + N <= W - x0; bx += N / 2) {
+      let meanA = 0;
+      let meanB = 0;
+      for (let y = 0; y < N; y++)
+        for (let x = 0; x < N; x++) {
+          const o = ((by + y) * W + bx + x) * 3;
+          const g = data[o + 1]!;
+          aRe[y * N + x] = data[o]! - g;
+          bRe[y * N + x] = data[o + 2]! - g;
+          meanA += data[o]! - g;
+          meanB += data[o + 2]! - g;
+        }
+      meanA /= N * N;
+      meanB /= N * N;
+      for (let y = 0; y < N; y++)
+        for (let x = 0; x < N; x++) {
+          const w = hann[x]! * hann[y]!;
+          const i = y * N + x;
+          aRe[i] = (aRe[i]! - meanA) * w;
+          bRe[i] = (bRe[i]! - meanB) * w;
+        }
+      aIm.fill(0);
+      bIm.fill(0);
+      fft2(aRe, aIm);
+      fft2(bRe, bIm);
+      for (let i = 0; i < N * N; i++) {
+        powA[i]! += aRe[i]! ** 2 + aIm[i]! ** 2;
+        powB[i]! += bRe[i]! ** 2 + bIm[i]! ** 2;
+        // A · conj(B): its angle is the phase of the R−G pattern relative to the B−G one.
+        crossRe[i]! += aRe[i]! * bRe[i]! + aIm[i]! * bIm[i]!;
+        crossIm[i]! += aIm[i]! * bRe[i]! - aRe[i]! * bIm[i]!;
+      }
+      blocks++;
+    }
+  let best: ScreenGrid = { score: 0, peakRatio: 0, phaseDeg: 0, periodPx: 0, angleDeg: 0, blocks };
+  // Half the plane: the spectrum of a real signal is symmetric.
+  for (let v = 0; v < N; v++)
+    for (let u = 0; u <= N / 2; u++) {
+      const fu = u > N / 2 ? u - N : u;
+      const fv = v > N / 2 ? v - N : v;
+      const r = Math.hypot(fu, fv);
+      if (r < R_MIN || r > R_MAX) continue;
+      const ratio = Math.min(peakRatio(powA, u, v), peakRatio(powB, u, v));
+      const i = v * N + u;
+      const phase = Math.atan2(crossIm[i]!, crossRe[i]!);
+      const deg = Math.abs((phase * 180) / Math.PI);
+      const score = deg >= PHASE_DEG[0] && deg <= PHASE_DEG[1] ? ratio : 0;
+      if (score > best.score)
+        best = {
+          score,
+          peakRatio: ratio,
+          phaseDeg: (phase * 180) / Math.PI,
+          periodPx: N / r,
+          angleDeg: (Math.atan2(fv, fu) * 180) / Math.PI,
+          blocks,
+        };
+    }
+  return best;
+}
+
+/** A bin's power against the median of its 7 × 7 neighbourhood less the central 3 × 3 (its own lobe). */
+function peakRatio(p: Float64Array, u: number, v: number): number {
+  const around: number[] = [];
+  for (let dv = -3; dv <= 3; dv++)
+    for (let du = -3; du <= 3; du++) {
+      if (Math.abs(du) <= 1 && Math.abs(dv) <= 1) continue;
+      around.push(p[((v + dv + N) % N) * N + ((u + du + N) % N)]!);
+    }
+  around.sort((a, b) => a - b);
+  return p[v * N + u]! / (around[around.length >> 1]! + 1e-9);
+}
+
+const rowRe = new Float64Array(N);
+const rowIm = new Float64Array(N);
+/** In-place 2-D FFT of an N × N block (rows, then columns). */
+function fft2(re: Float64Array, im: Float64Array): void {
+  for (let y = 0; y < N; y++) fft(re.subarray(y * N, y * N + N), im.subarray(y * N, y * N + N));
+  for (let x = 0; x < N; x++) {
+    for (let y = 0; y < N; y++) {
+      rowRe[y] = re[y * N + x]!;
+      rowIm[y] = im[y * N + x]!;
+    }
+    fft(rowRe, rowIm);
+    for (let y = 0; y < N; y++) {
+      re[y * N + x] = rowRe[y]!;
+      im[y * N + x] = rowIm[y]!;
+    }
+  }
+}
+
+/** In-place radix-2 FFT (length a power of two). */
+function fft(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      [re[i], re[j]] = [re[j]!, re[i]!];
+      [im[i], im[j]] = [im[j]!, im[i]!];
+    }
+  }
+  for (let len = 2; len <= n; len <<= 1) {
+    const step = (-2 * Math.PI) / len;
+    for (let i = 0; i < n; i += len)
+      for (let k = 0; k < len / 2; k++) {
+        const wr = Math.cos(step * k);
+        const wi = Math.sin(step * k);
+        const h = i + k + len / 2;
+        const xr = re[h]! * wr - im[h]! * wi;
+        const xi = re[h]! * wi + im[h]! * wr;
+        re[h] = re[i + k]! - xr;
+        im[h] = im[i + k]! - xi;
+        re[i + k] = re[i + k]! + xr;
+        im[i + k] = im[i + k]! + xi;
+      }
+  }
+}
