@@ -4,25 +4,25 @@
  *
  *   node --import tsx bench/eval-screen-replay.ts [seedsPerLevel]
  *
- * Each image goes through the service's own path: the 1600 px working copy, the side located and
- * rectified (prepareSide); a side not located is not judged (unflagged). Screen replays: the decision
+ * Each image goes through the service's own path: decoded to the 1600 px working copy, the side located
+ * (prepareSide), its grid measured on the original photo's detail when larger (sideScreenGrid); a side not
+ * located is not judged (unflagged). Half the generated cases come at a phone camera's own resolution. Screen replays: the decision
  * harness's generated cases (test/synth/cases.ts, front and back, the higher score), tune and held-out
  * (other display pixel scales and tints, other people and seeds). Genuine: the same generator's genuine
  * cases; the real passport, ID and visa images of ../shared/data/documents (scans, web specimens and
  * phone photos of many countries, never used to set the threshold but to check it) and the photographed
  * DGSN CNIE specimen. Printed copies are listed for information (a halftone is another pattern).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadCharset, loadManifest } from '../src/adapters/onnx/load-manifest.ts';
 import { OnnxRunner } from '../src/adapters/onnx/onnx-runner.ts';
-import { SCREEN_GRID_SCORE } from '../src/app/fraud-check.ts';
+import { SCREEN_GRID_SCORE, sideScreenGrid } from '../src/app/fraud-check.ts';
 import { prepareSide } from '../src/pipeline/document/prepare-side.ts';
-import { screenGrid } from '../src/pipeline/fraud/screen-grid.ts';
+import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { SHARED_DATA } from '../test/helpers.ts';
 import { buildCase, type CaseKind } from '../test/synth/cases.ts';
 import type { PhotoLevel } from '../test/synth/photograph.ts';
-import { loadWorkingImage } from './locate-eval.ts';
 import { pct, quantile, table } from './metrics.ts';
 
 const LEVELS: readonly PhotoLevel[] = ['clean', 'medium', 'hard'];
@@ -39,10 +39,12 @@ export async function evaluateScreenReplay(seedsPerLevel = 6): Promise<string> {
   const manifest = await loadManifest();
   const inference = await OnnxRunner.load(manifest, { threads: 2 });
   const deps = { inference, charset: await loadCharset(manifest) };
+  const limits = { maxImageBytes: 50e6, maxImagePixels: 100e6, syncTimeoutMs: 0 };
   /** The score of an image's located side (0 when no side is found: the service does not judge it). */
   const scoreOf = async (image: string | Buffer): Promise<number> => {
-    const side = await prepareSide((await loadWorkingImage(image)).img, deps);
-    return side.quad ? (screenGrid(side.image)?.score ?? 0) : 0;
+    const photo = await decodeImage(typeof image === 'string' ? readFileSync(image) : image, 'image', limits);
+    const side = await prepareSide(photo.image, deps);
+    return side.quad ? ((await sideScreenGrid({ limits }, side, photo)).grid?.score ?? 0) : 0;
   };
   const sets: Measured[] = [];
   try {

@@ -312,7 +312,9 @@ export async function runChecks(
       : Promise.resolve(undefined);
   // Document forensics on the rectified card, beside the face match (the main portrait is shared).
   const fraudP = wantFraud
-    ? Promise.all([ocrP, templatePortraitP]).then(([ocr, main]) => fraudCheck(deps, ocr, main, times))
+    ? Promise.all([ocrP, templatePortraitP, images.document_front, images.document_back]).then(
+        ([ocr, main, front, back]) => fraudCheck(deps, ocr, main, { front, back }, times),
+      )
     : Promise.resolve(undefined);
   const [selfie, portrait, ocr, fraud] = await Promise.all([selfieP, portraitP, ocrP, fraudP]);
   if (wantFace)

@@ -202,18 +202,22 @@ export async function buildCase(
   });
   const back = await renderDocument('mar_cnie_2020_back', identity, { rng });
 
+  // The camera's resolution, drawn apart so the other draws stay as they were: half the uploads are
+  // downsized by the app (1600 px), half come at a phone camera's own size (8 or 12 MP).
+  const longSide = createRng(seed + 0x9e3779b9).pick([1600, 1600, 3264, 4000]);
+  notes.camera_long_side = longSide;
   const shoot = async (side: Buffer): Promise<Buffer> => {
     if (kind === 'printed_copy') {
       const p = await printCopy(side, rng, variant);
       notes.print = { layout: p.layout, greyscale: p.greyscale };
-      return (await photograph(p.image, level, rng, { cornerRadius: 0 })).jpeg;
+      return (await photograph(p.image, level, rng, { cornerRadius: 0, longSide })).jpeg;
     }
     if (kind === 'screen_replay') {
       const s = await screenReplay(side, rng, variant);
       notes.screen = s.device;
-      return (await photograph(s.image, level, rng, { cornerRadius: 0.02 })).jpeg;
+      return (await photograph(s.image, level, rng, { cornerRadius: 0.02, longSide })).jpeg;
     }
-    return (await photograph(side, level, rng)).jpeg;
+    return (await photograph(side, level, rng, { longSide })).jpeg;
   };
   const document_front = await shoot(front.image);
   const document_back = await shoot(back.image);

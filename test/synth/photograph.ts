@@ -316,7 +316,8 @@ export async function photograph(
 
   warp(out, frame, doc, dw, dh, quad, radius, glare, shadow);
 
-  const blur = hard ? mid(0.6, 1.5, 0.3, 0.6) : 0;
+  // Blur in pixels of a 1600 px frame: a camera's own resolution spreads the same defocus over more.
+  const blur = (hard ? mid(0.6, 1.5, 0.3, 0.6) : 0) * (long / 1600);
   const contrast = hard ? mid(0.7, 1.2, 0.95, 1.05) : rng.float(0.95, 1.05);
   const brightness = hard ? mid(-35, 25, -8, 8) : rng.float(-8, 8);
   const noise = hard ? mid(4, 10, 0.8, 2) : rng.float(0.8, 2);

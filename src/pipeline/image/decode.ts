@@ -14,6 +14,8 @@ export interface DecodedImage {
   /** working pixels per original pixel (≤ 1). */
   scale: number;
   byteLength: number;
+  /** The bytes decoded (not copied), for stages that need the original's detail (rectifyDetail). */
+  bytes: Uint8Array;
 }
 
 export interface DecodeLimits {
@@ -148,6 +150,7 @@ export async function decodeImage(
       },
       scale: info.width / originalWidth,
       byteLength: bytes.length,
+      bytes,
     };
   } catch (e) {
     if (e instanceof HuwiyaError) throw e;
