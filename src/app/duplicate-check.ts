@@ -5,6 +5,7 @@ import {
   unpackEmbedding,
   type FaceSketcher,
 } from '../pipeline/duplicates/face-sketch.ts';
+import { cosine } from '../pipeline/face/embed.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { StoreTx } from '../ports/stores.ts';
 import type { AppDeps } from './deps.ts';
@@ -69,18 +70,6 @@ function sketcherOf(keyring: Keyring): FaceSketcher {
 }
 
 const faceAad = (verificationId: string) => `face:${verificationId}`;
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb || 1);
-}
 
 /**
  * Put a decided verification's selfie in the tenant's face index (ADR 0010): its sketch, its rotated
