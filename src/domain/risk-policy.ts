@@ -1,3 +1,4 @@
+import { RISK_FACTORS, type RiskFactorCode } from './risk-factors.ts';
 import type { CheckName, CheckResult, VerificationStatus } from './verification.ts';
 
 /**
@@ -63,8 +64,7 @@ type Checks = Partial<Record<CheckName, CheckResult>>;
 /** What each signal of the `ocr` check weighs: a full contribution when present. */
 const DOCUMENT_RULES: readonly {
   signal: string;
-  code: string;
-  weight: number;
+  code: RiskFactorCode;
   severity: Severity;
   message: string;
   rejects?: boolean;
@@ -72,7 +72,6 @@ const DOCUMENT_RULES: readonly {
   {
     signal: 'document_expired',
     code: 'document_expired',
-    weight: 600,
     severity: 'high',
     message: 'The document has expired.',
     rejects: true,
@@ -80,14 +79,12 @@ const DOCUMENT_RULES: readonly {
   {
     signal: 'mrz_check_digits_invalid',
     code: 'mrz_check_digits_invalid',
-    weight: 300,
     severity: 'medium',
     message: 'The machine-readable zone does not pass its check digits (misread or altered).',
   },
   {
     signal: 'country_mismatch',
     code: 'document_country_mismatch',
-    weight: 300,
     severity: 'medium',
     message: 'The document was issued by another country than the one declared.',
   },
@@ -96,7 +93,6 @@ const DOCUMENT_RULES: readonly {
     // can be checked, so a person looks at it.
     signal: 'document_unreadable',
     code: 'document_unreadable',
-    weight: 300,
     severity: 'medium',
     message: 'The document could not be read (no machine-readable zone, identity fields missing).',
   },
@@ -104,14 +100,12 @@ const DOCUMENT_RULES: readonly {
     // A field printed twice (MRZ and visual zone) that reads differently: a misread or an alteration.
     signal: 'mrz_visual_zone_mismatch',
     code: 'mrz_visual_zone_mismatch',
-    weight: 250,
     severity: 'medium',
     message: 'The machine-readable zone and the printed fields disagree.',
   },
   {
     signal: 'document_type_mismatch',
     code: 'document_type_mismatch',
-    weight: 150,
     severity: 'low',
     message: 'The document is of another type than the one declared.',
   },
@@ -119,22 +113,19 @@ const DOCUMENT_RULES: readonly {
 
 /** What each signal of the `fraud` check weighs, scaled by the signal's score (0..1). */
 const FRAUD_RULES: Readonly<
-  Record<string, { weight: number; rejectAt: number; message: string; severity: Severity }>
+  Partial<Record<RiskFactorCode, { rejectAt: number; message: string; severity: Severity }>>
 > = {
   printed_copy: {
-    weight: 800,
     rejectAt: 0.8,
     severity: 'critical',
     message: 'The document looks like a printed copy photographed again (no card colours, paper).',
   },
   screen_replay: {
-    weight: 800,
     rejectAt: 0.8,
     severity: 'critical',
     message: 'The document looks like a picture shown on a screen and photographed again.',
   },
   portrait_substitution: {
-    weight: 800,
     rejectAt: 0.8,
     severity: 'critical',
     message: "The document's main portrait and its secondary (ghost) portrait show different people.",
@@ -199,15 +190,16 @@ export function decide(input: DecisionInput): RiskAssessment {
   const factors: RiskFactor[] = [];
   const signals: FraudSignal[] = [];
   let hardFail = false;
-  const add = (code: string, weight: number, contribution: number, message: string): RiskFactor => {
-    const f = { code, weight, contribution: Math.round(contribution), message };
+  // Every code and its weight come from the catalogue (risk-factors.ts, docs/risk-factors.md).
+  const add = (code: RiskFactorCode, contribution: number, message: string): RiskFactor => {
+    const f = { code, weight: RISK_FACTORS[code].weight, contribution: Math.round(contribution), message };
     factors.push(f);
     return f;
   };
   // Factors that say something could not be checked: they send a case to a person, never reject it.
   const absence = new Set<RiskFactor>();
-  const addAbsent = (code: string, weight: number, message: string) =>
-    absence.add(add(code, weight, weight, message));
+  const addAbsent = (code: RiskFactorCode, message: string) =>
+    absence.add(add(code, RISK_FACTORS[code].weight, message));
   const signal = (code: string, severity: Severity, message: string) =>
     signals.push({ code, severity, message });
 
@@ -218,7 +210,7 @@ export function decide(input: DecisionInput): RiskAssessment {
         face.reason === 'no_face_in_selfie'
           ? 'No face was found in the selfie.'
           : 'No portrait was found on the document.';
-      add(face.reason, 450, 450, message);
+      add(face.reason, 450, message);
       signal(face.reason, 'high', message);
     } else {
       // A mismatch weighs in proportion to how sure the model is. A clear one rejects on its own; one
@@ -229,7 +221,6 @@ export function decide(input: DecisionInput): RiskAssessment {
       const contribution = weak ? 500 + (100 * (confidence - 0.5)) / 0.2 : 500 + 300 * confidence;
       add(
         'face_mismatch',
-        800,
         contribution,
         `The selfie does not match the document portrait (similarity ${num(face.similarity_score, 0).toFixed(2)}, a match is 0.70 or more).`,
       );
@@ -242,7 +233,6 @@ export function decide(input: DecisionInput): RiskAssessment {
     const contribution = 300 * (1 - num(face.confidence, 1)) * 2;
     add(
       'face_match_margin',
-      300,
       contribution,
       `The selfie matches the document portrait (similarity ${num(face.similarity_score, 1).toFixed(2)}); the closer to 0.70, the more this adds.`,
     );
@@ -251,12 +241,11 @@ export function decide(input: DecisionInput): RiskAssessment {
   const live = checks.liveness;
   if (live && live.status === 'failed') {
     if (live.reason === 'no_face_in_selfie') {
-      add('liveness_no_face', 300, 300, 'Liveness could not be judged: no face in the selfie.');
+      add('liveness_no_face', 300, 'Liveness could not be judged: no face in the selfie.');
     } else {
       const spoof = num(live.spoof_probability, 1);
       add(
         'liveness_spoof',
-        750,
         450 + 300 * spoof,
         `The selfie looks like a presentation attack (spoof probability ${spoof.toFixed(2)}).`,
       );
@@ -272,7 +261,6 @@ export function decide(input: DecisionInput): RiskAssessment {
     const spoof = num(live.spoof_probability, 0);
     add(
       'liveness_margin',
-      100,
       100 * spoof,
       `The selfie looks live (spoof probability ${spoof.toFixed(2)}); the closer to 0.5, the more this adds.`,
     );
@@ -287,7 +275,6 @@ export function decide(input: DecisionInput): RiskAssessment {
   if (selfieMissing.length) {
     addAbsent(
       'selfie_missing',
-      400,
       `No selfie was sent, so the requested ${selfieMissing.join(' and ')} check${selfieMissing.length > 1 ? 's' : ''} could not run.`,
     );
     signal('selfie_missing', 'medium', 'No selfie was sent: the face checks requested could not run.');
@@ -296,18 +283,17 @@ export function decide(input: DecisionInput): RiskAssessment {
     if (selfieMissing.includes(name)) continue;
     const reason = checks[name]?.reason ?? 'not_run';
     if (name === 'fraud' && reason === 'no_signal_applicable') {
-      // Not a pass: named, but light, since no forensic signal of this build applies to this document
-      // (the recapture signals, which apply to every document, are not built yet).
+      // Not a pass: named, but light: no forensic signal applied (no template for the ghost or the
+      // colour, and the document was not found in the photo for the screen grid).
       addAbsent(
         'fraud_not_assessed',
-        50,
         'No document-fraud signal of this build applies to this document, so none was assessed.',
       );
     } else if (name === 'ocr') {
-      addAbsent('document_unreadable', 300, `No text was found on the document (${reason}).`);
+      addAbsent('document_unreadable', `No text was found on the document (${reason}).`);
       signal('document_unreadable', 'medium', 'The document could not be read.');
     } else {
-      addAbsent(`${name}_not_run`, 300, `The requested ${name} check did not run (${reason}).`);
+      addAbsent(`${name}_not_run`, `The requested ${name} check did not run (${reason}).`);
     }
   }
 
@@ -316,7 +302,7 @@ export function decide(input: DecisionInput): RiskAssessment {
     const found = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
     for (const rule of DOCUMENT_RULES) {
       if (!found.has(rule.signal)) continue;
-      add(rule.code, rule.weight, rule.weight, rule.message);
+      add(rule.code, RISK_FACTORS[rule.code].weight, rule.message);
       signal(rule.code, rule.severity, rule.message);
       if (rule.rejects) hardFail = true;
     }
@@ -327,14 +313,14 @@ export function decide(input: DecisionInput): RiskAssessment {
   const age = birth ? ageOn(birth, input.today) : undefined;
   if (age !== undefined && age >= 0 && age < settings.minAgeYears) {
     const message = `The holder is ${age}, under the minimum age of ${settings.minAgeYears} (born ${birth}).`;
-    add('under_minimum_age', 800, 800, message);
+    add('under_minimum_age', 800, message);
     signal('under_minimum_age', 'high', message);
     hardFail = true;
   }
   const impossible = impossibleDates(data, input.today);
   if (impossible.length) {
     const message = `The document's dates cannot be right: ${impossible.map((i) => i.message).join('; ')}.`;
-    add('impossible_dates', 400, 400, message);
+    add('impossible_dates', 400, message);
     signal('impossible_dates', 'high', message);
   }
 
@@ -345,7 +331,9 @@ export function decide(input: DecisionInput): RiskAssessment {
     // others: on a washed-out photo of a genuine card the ghost portrait and the colour both read low
     // together (one cause, two signals), and their sum rejected it (983 on a held-out genuine case).
     let seen = 0;
-    const flaggedRules = Object.entries(FRAUD_RULES)
+    const flaggedRules = (
+      Object.entries(FRAUD_RULES) as [RiskFactorCode, NonNullable<(typeof FRAUD_RULES)[RiskFactorCode]>][]
+    )
       .filter(([code]) => scores[code]?.flagged)
       .map(([code, rule]) => ({ code, rule, score: num(scores[code]!.score, 1) }))
       .sort((a, b) => b.score - a.score);
@@ -356,10 +344,10 @@ export function decide(input: DecisionInput): RiskAssessment {
       // match barely passing still can.
       const strong = score >= rule.rejectAt;
       const weakShare = seen++ === 0 ? 1 : 0.25;
+      const weight = RISK_FACTORS[code].weight;
       add(
         code,
-        rule.weight,
-        strong ? 400 + (rule.weight - 400) * score : (400 + 150 * score) * weakShare,
+        strong ? 400 + (weight - 400) * score : (400 + 150 * score) * weakShare,
         `${rule.message} (score ${score.toFixed(2)}).`,
       );
       signal(code, strong ? rule.severity : 'high', rule.message);
@@ -379,7 +367,7 @@ export function decide(input: DecisionInput): RiskAssessment {
       // One person under several identities (synthetic identities, mule accounts): a strong pattern,
       // but the face index can be wrong about twins or a look-alike, so a person decides.
       const message = `The selfie is the same person as ${n} earlier verification${n > 1 ? 's' : ''} of this account under another name or birth date (see the duplicate check's face_matches).`;
-      add('duplicate_face_other_identity', 450, 450, message);
+      add('duplicate_face_other_identity', 450, message);
       signal('duplicate_face_other_identity', 'high', message);
     }
     if (seen.document_number?.flagged ?? !faceSeen) {
@@ -387,7 +375,7 @@ export function decide(input: DecisionInput): RiskAssessment {
       // A returning customer verifies again: a match is for a person to look at, not a rejection; beside
       // a face under another identity it adds little (one story, told twice).
       const message = `This document number was already verified ${n} time${n > 1 ? 's' : ''} for this account (see the duplicate check's matches).`;
-      add('duplicate_document_number', 300, faceSeen ? 75 : 300, message);
+      add('duplicate_document_number', faceSeen ? 75 : 300, message);
       signal('duplicate_document_number', 'medium', message);
     }
   }
@@ -396,7 +384,7 @@ export function decide(input: DecisionInput): RiskAssessment {
   for (const [name, result] of Object.entries(checks) as [CheckName, CheckResult][]) {
     if (result.status === 'error') {
       errored = true;
-      add(`${name}_error`, 200, 200, `The ${name} check could not be completed.`);
+      add(`${name}_error`, 200, `The ${name} check could not be completed.`);
       signal(`${name}_error`, 'medium', `The ${name} check could not be completed.`);
     }
   }
