@@ -414,6 +414,10 @@ export async function ocrCheck(
   if (found && !mrzValid) signals.push('mrz_check_digits_invalid');
   if (disagreements.some((d) => !d.minor)) signals.push('mrz_visual_zone_mismatch');
   if (!found && !vzComplete) signals.push('document_unreadable');
+  // The document prints an MRZ but none was read (its side not sent, or unreadable): the printed fields,
+  // which an editor can change, were checked against nothing (a tampered front with no back is verified
+  // otherwise).
+  else if (!found && template?.mrz) signals.push('mrz_not_read');
 
   const passed = found ? Boolean(mrzValid) : vzComplete;
   const keyConf = ['document_number', 'last_name', 'date_of_birth'].map((k) => confidences[k] ?? 0);

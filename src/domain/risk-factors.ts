@@ -132,6 +132,13 @@ export const RISK_FACTORS = {
     meaning: 'A field printed twice (MRZ and visual zone) reads differently: a misread or an alteration.',
     action: 'Retake a sharper photo; if it persists, a person compares the two fields.',
   },
+  mrz_not_read: {
+    weight: 250,
+    effect: 'reviews',
+    meaning:
+      'The document prints a machine-readable zone but none was read, so its printed fields were checked against nothing.',
+    action: 'Send the side with the MRZ (the back of an ID card), flat, sharp and without glare.',
+  },
   document_type_mismatch: {
     weight: 150,
     effect: 'adds',

@@ -13,7 +13,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  *   never silenced by the others (it rejects on its own);
  * - every factor says in one sentence what was seen.
  */
-export const POLICY_VERSION = 'risk-2026-12-06.1';
+export const POLICY_VERSION = 'risk-2026-12-06.2';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -102,6 +102,14 @@ const DOCUMENT_RULES: readonly {
     code: 'mrz_visual_zone_mismatch',
     severity: 'medium',
     message: 'The machine-readable zone and the printed fields disagree.',
+  },
+  {
+    // The template prints an MRZ and none was read: the printed fields were checked against nothing.
+    signal: 'mrz_not_read',
+    code: 'mrz_not_read',
+    severity: 'medium',
+    message:
+      "The document's machine-readable zone was not read (its side not sent or unreadable), so its printed data could not be checked against it.",
   },
   {
     signal: 'document_type_mismatch',
