@@ -191,7 +191,6 @@ async function screenReplay(
       resolution: worst.resolution,
       grid_score: round4(g.score),
       grid_score_threshold: t,
-      peak_ratio: round4(g.peakRatio),
       phase_deg: Math.round(g.phaseDeg),
       period_px: round4(g.periodPx),
       angle_deg: Math.round(g.angleDeg),

@@ -129,14 +129,14 @@ export const RISK_FACTORS = {
   mrz_visual_zone_mismatch: {
     weight: 250,
     effect: 'reviews',
-    meaning: 'A field printed twice (MRZ and visual zone) reads differently: a misread or an alteration.',
+    meaning: 'The machine-readable zone and the printed fields disagree.',
     action: 'Retake a sharper photo; if it persists, a person compares the two fields.',
   },
   mrz_not_read: {
     weight: 250,
     effect: 'reviews',
     meaning:
-      'The document prints a machine-readable zone but none was read, so its printed fields were checked against nothing.',
+      "The document's machine-readable zone was not read (its side not sent or unreadable), so its printed data could not be checked against it.",
     action: 'Send the side with the MRZ (the back of an ID card), flat, sharp and without glare.',
   },
   document_type_mismatch: {
@@ -157,12 +157,14 @@ export const RISK_FACTORS = {
     meaning: 'The document’s dates cannot be right (born or issued in the future, expiring before issue).',
     action: 'Retake the photo; if the dates are printed so, the document is not genuine.',
   },
-  printed_copy: recapture('The document looks like a printed copy photographed again (no card colours).'),
-  screen_replay: recapture('The document looks like a picture on a screen photographed again (pixel grid).'),
+  printed_copy: recapture(
+    'The document looks like a printed copy photographed again (no card colours, paper).',
+  ),
+  screen_replay: recapture('The document looks like a picture shown on a screen and photographed again.'),
   portrait_substitution: {
     weight: 800,
     effect: 'rejects_when_strong',
-    meaning: 'The main portrait and the secondary (ghost) portrait show different people.',
+    meaning: "The document's main portrait and its secondary (ghost) portrait show different people.",
     action: 'Nothing: a replaced portrait is an altered document.',
   },
   duplicate_face_other_identity: {

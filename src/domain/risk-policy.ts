@@ -61,32 +61,26 @@ export function levelOf(score: number): RiskLevel {
 
 type Checks = Partial<Record<CheckName, CheckResult>>;
 
-/** What each signal of the `ocr` check weighs: a full contribution when present. */
+/** What each signal of the `ocr` check names (its sentence, weight and effect: the catalogue's). */
 const DOCUMENT_RULES: readonly {
   signal: string;
   code: RiskFactorCode;
   severity: Severity;
-  message: string;
-  rejects?: boolean;
 }[] = [
   {
     signal: 'document_expired',
     code: 'document_expired',
     severity: 'high',
-    message: 'The document has expired.',
-    rejects: true,
   },
   {
     signal: 'mrz_check_digits_invalid',
     code: 'mrz_check_digits_invalid',
     severity: 'medium',
-    message: 'The machine-readable zone does not pass its check digits (misread or altered).',
   },
   {
     signal: 'country_mismatch',
     code: 'document_country_mismatch',
     severity: 'medium',
-    message: 'The document was issued by another country than the one declared.',
   },
   {
     // Neither an MRZ nor the identity fields of the visual zone could be read: nothing on the document
@@ -94,51 +88,32 @@ const DOCUMENT_RULES: readonly {
     signal: 'document_unreadable',
     code: 'document_unreadable',
     severity: 'medium',
-    message: 'The document could not be read (no machine-readable zone, identity fields missing).',
   },
   {
     // A field printed twice (MRZ and visual zone) that reads differently: a misread or an alteration.
     signal: 'mrz_visual_zone_mismatch',
     code: 'mrz_visual_zone_mismatch',
     severity: 'medium',
-    message: 'The machine-readable zone and the printed fields disagree.',
   },
   {
     // The template prints an MRZ and none was read: the printed fields were checked against nothing.
     signal: 'mrz_not_read',
     code: 'mrz_not_read',
     severity: 'medium',
-    message:
-      "The document's machine-readable zone was not read (its side not sent or unreadable), so its printed data could not be checked against it.",
   },
   {
     signal: 'document_type_mismatch',
     code: 'document_type_mismatch',
     severity: 'low',
-    message: 'The document is of another type than the one declared.',
   },
 ];
 
-/** What each signal of the `fraud` check weighs, scaled by the signal's score (0..1). */
-const FRAUD_RULES: Readonly<
-  Partial<Record<RiskFactorCode, { rejectAt: number; message: string; severity: Severity }>>
-> = {
-  printed_copy: {
-    rejectAt: 0.8,
-    severity: 'critical',
-    message: 'The document looks like a printed copy photographed again (no card colours, paper).',
-  },
-  screen_replay: {
-    rejectAt: 0.8,
-    severity: 'critical',
-    message: 'The document looks like a picture shown on a screen and photographed again.',
-  },
-  portrait_substitution: {
-    rejectAt: 0.8,
-    severity: 'critical',
-    message: "The document's main portrait and its secondary (ghost) portrait show different people.",
-  },
-};
+/** The `fraud` check's signals: each contributes its catalogue weight scaled by its score (0..1). */
+const FRAUD_RULES: readonly { code: RiskFactorCode; rejectAt: number; severity: Severity }[] = [
+  { code: 'printed_copy', rejectAt: 0.8, severity: 'critical' },
+  { code: 'screen_replay', rejectAt: 0.8, severity: 'critical' },
+  { code: 'portrait_substitution', rejectAt: 0.8, severity: 'critical' },
+];
 
 function num(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
@@ -310,9 +285,9 @@ export function decide(input: DecisionInput): RiskAssessment {
     const found = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
     for (const rule of DOCUMENT_RULES) {
       if (!found.has(rule.signal)) continue;
-      add(rule.code, RISK_FACTORS[rule.code].weight, rule.message);
-      signal(rule.code, rule.severity, rule.message);
-      if (rule.rejects) hardFail = true;
+      add(rule.code, RISK_FACTORS[rule.code].weight, RISK_FACTORS[rule.code].meaning);
+      signal(rule.code, rule.severity, RISK_FACTORS[rule.code].meaning);
+      if (RISK_FACTORS[rule.code].effect === 'rejects') hardFail = true;
     }
   }
 
@@ -339,11 +314,8 @@ export function decide(input: DecisionInput): RiskAssessment {
     // others: on a washed-out photo of a genuine card the ghost portrait and the colour both read low
     // together (one cause, two signals), and their sum rejected it (983 on a held-out genuine case).
     let seen = 0;
-    const flaggedRules = (
-      Object.entries(FRAUD_RULES) as [RiskFactorCode, NonNullable<(typeof FRAUD_RULES)[RiskFactorCode]>][]
-    )
-      .filter(([code]) => scores[code]?.flagged)
-      .map(([code, rule]) => ({ code, rule, score: num(scores[code]!.score, 1) }))
+    const flaggedRules = FRAUD_RULES.filter((rule) => scores[rule.code]?.flagged)
+      .map((rule) => ({ code: rule.code, rule, score: num(scores[rule.code]!.score, 1) }))
       .sort((a, b) => b.score - a.score);
     for (const { code, rule, score } of flaggedRules) {
       // Below its reject point a signal is weak evidence: it reviews, and stays low enough (at most 520)
@@ -356,9 +328,9 @@ export function decide(input: DecisionInput): RiskAssessment {
       add(
         code,
         strong ? 400 + (weight - 400) * score : (400 + 150 * score) * weakShare,
-        `${rule.message} (score ${score.toFixed(2)}).`,
+        `${RISK_FACTORS[code].meaning} (score ${score.toFixed(2)}).`,
       );
-      signal(code, strong ? rule.severity : 'high', rule.message);
+      signal(code, strong ? rule.severity : 'high', RISK_FACTORS[code].meaning);
       if (strong) hardFail = true;
     }
   }

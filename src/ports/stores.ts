@@ -152,7 +152,7 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
     tenantId: string,
     sketch: Uint8Array,
     k: number,
-  ): Promise<(FaceIndexEntry & { distanceBits: number })[]>;
+  ): Promise<(Omit<FaceIndexEntry, 'sketch'> & { distanceBits: number })[]>;
 
   replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]): Promise<void>;
 

@@ -578,12 +578,11 @@ class SqliteTx implements StoreTx {
     const { rows } = await sql<{
       rowid: number;
       distance: number;
-      sketch: Buffer;
       verification_id: string;
       sealed_embedding: Buffer;
       identity_hash: string | null;
       created_at: string;
-    }>`select rowid, distance, sketch, verification_id, sealed_embedding, identity_hash, created_at
+    }>`select rowid, distance, verification_id, sealed_embedding, identity_hash, created_at
       from face_index
       where sketch match vec_bit(${Buffer.from(sketch)}) and k = ${k} and tenant_id = ${tenantId}
       order by distance`.execute(this.q);
@@ -591,7 +590,6 @@ class SqliteTx implements StoreTx {
       tenantId,
       verificationId: r.verification_id,
       number: Number(r.rowid),
-      sketch: new Uint8Array(r.sketch),
       sealedEmbedding: r.sealed_embedding,
       identityHash: r.identity_hash,
       createdAt: r.created_at,

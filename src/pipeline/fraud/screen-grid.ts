@@ -19,10 +19,11 @@ const MAX_BLOCKS = 400;
 const PHASE_DEG = [30, 90] as const;
 
 export interface ScreenGrid {
-  /** The peak ratio of the strongest colour pattern whose two colour phases are 30° to 90° apart. */
+  /**
+   * The strongest colour pattern whose two colour phases are 30° to 90° apart: its power against the
+   * median of its neighbourhood, in the weaker chroma channel (0: none).
+   */
   score: number;
-  /** The peak's power against the median of its neighbourhood, in the weaker chroma channel. */
-  peakRatio: number;
   /** Phase between the R−G and B−G patterns at the peak, degrees. */
   phaseDeg: number;
   /** Period of the pattern on the rectified document, px, and its direction (degrees from horizontal). */
@@ -94,7 +95,7 @@ export function screenGrid(img: RgbImage): ScreenGrid | undefined {
       }
       blocks++;
     }
-  let best: ScreenGrid = { score: 0, peakRatio: 0, phaseDeg: 0, periodPx: 0, angleDeg: 0, blocks };
+  let best: ScreenGrid = { score: 0, phaseDeg: 0, periodPx: 0, angleDeg: 0, blocks };
   // Half the plane: the spectrum of a real signal is symmetric.
   for (let v = 0; v < N; v++)
     for (let u = 0; u <= N / 2; u++) {
@@ -110,7 +111,6 @@ export function screenGrid(img: RgbImage): ScreenGrid | undefined {
       if (score > best.score)
         best = {
           score,
-          peakRatio: ratio,
           phaseDeg: (phase * 180) / Math.PI,
           periodPx: N / r,
           angleDeg: (Math.atan2(fv, fu) * 180) / Math.PI,
