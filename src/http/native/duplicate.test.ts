@@ -112,6 +112,41 @@ test(
       assert.equal(byId.get(first.id), true);
       assert.equal(byId.get(second.id), false);
 
+      // The search endpoint finds the same through the same indexes: by face, and by document number.
+      const search = async (k: string, payload: Json) => {
+        const r = await s.app.inject({
+          method: 'POST',
+          url: '/v1/identity/duplicates/search',
+          headers: { authorization: `Bearer ${k}` },
+          payload,
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        return r.json() as Json;
+      };
+      const byFace = await search(key, { image: attack.images.selfie!.toString('base64') });
+      assert.deepEqual(
+        (byFace.face.matches as Json[]).map((m) => m.verification_id).sort(),
+        [first.id, second.id, again.id].sort(),
+      );
+      assert.equal(byFace.document_number, null);
+      const number = first.extracted_data.document_number as string;
+      const byNumber = await search(key, { document_number: number, country: 'MA' });
+      assert.deepEqual(
+        (byNumber.document_number.matches as Json[]).map((m) => m.verification_id).sort(),
+        [first.id, again.id].sort(),
+      );
+      assert.deepEqual(
+        (await search(other, { document_number: number, country: 'MAR' })).document_number.matches,
+        [],
+      );
+      const none = await s.app.inject({
+        method: 'POST',
+        url: '/v1/identity/duplicates/search',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { country: 'MA' },
+      });
+      assert.equal(none.statusCode, 400, none.body);
+
       // Another tenant's index is its own; a verification that did not ask for the check is not indexed.
       assert.deepEqual((await verify(other, attack)).checks.duplicate.face_matches, []);
       await verify(quiet, earlier, ['ocr', 'face_match']);
@@ -127,6 +162,8 @@ test(
       const ids = (after.checks.duplicate.face_matches as Json[]).map((m) => m.verification_id);
       assert.ok(!ids.includes(first.id), `deleted ${first.id} still matched: ${ids.join(', ')}`);
       assert.ok(ids.includes(second.id) && ids.includes(again.id), ids.join(', '));
+      const afterSearch = await search(key, { image: attack.images.selfie!.toString('base64') });
+      assert.ok(!(afterSearch.face.matches as Json[]).some((m) => m.verification_id === first.id));
     } finally {
       await s.close();
     }

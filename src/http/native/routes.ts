@@ -24,6 +24,7 @@ import {
 } from '../../app/manage-verifications.ts';
 import { presentVerification } from '../../app/verification-doc.ts';
 import { createVerification, verifyNow, type VerifyInput } from '../../app/verify.ts';
+import { searchDuplicates } from '../../app/search-duplicates.ts';
 import { decodeBase64Image } from '../image-input.ts';
 import type { Scope } from '../../ports/stores.ts';
 import * as S from './schemas.ts';
@@ -302,6 +303,30 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         back: optionalImage(b, 'document_back'),
         documentType: String(b.document_type),
         country: String(b.country).toUpperCase(),
+      });
+    },
+  );
+
+  app.post(
+    '/v1/identity/duplicates/search',
+    {
+      config: { scope: 'identity:read' },
+      schema: {
+        operationId: 'searchDuplicates',
+        tags: ['Management'],
+        summary: 'Find your verifications with a document number and/or a face',
+        description:
+          'Looks the number up (keyed hash, with its issuing country) and the face up (the selfies indexed by verifications that requested the `duplicate` check) among your verifications; nothing is stored. Face matches are at or above the duplicate threshold, nearest first.',
+        body: bodySchema(S.DuplicateSearchBody, S.DuplicateSearchMultipartBody),
+        'x-responses': S.errorResponses(400, 401, 403, 413, 415, 422),
+      },
+    },
+    async (req) => {
+      const b = body(req);
+      return searchDuplicates(deps, caller(req), {
+        documentNumber: typeof b.document_number === 'string' ? b.document_number : undefined,
+        country: typeof b.country === 'string' ? b.country : undefined,
+        image: optionalImage(b, 'image'),
       });
     },
   );

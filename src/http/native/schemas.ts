@@ -101,6 +101,25 @@ export const LivenessMultipartBody = T.Object(
   { additionalProperties: false },
 );
 
+const SearchFields = {
+  document_number: T.Optional(T.String({ minLength: 4, maxLength: 40, description: 'A document number' })),
+  country: T.Optional(
+    T.String({
+      minLength: 2,
+      maxLength: 3,
+      description: 'Issuing country of document_number (alpha-2 or alpha-3)',
+    }),
+  ),
+};
+export const DuplicateSearchBody = T.Object(
+  { ...SearchFields, image: T.Optional(b64('A photo of the face to look for (a selfie)')) },
+  { additionalProperties: false },
+);
+export const DuplicateSearchMultipartBody = T.Object(
+  { ...SearchFields, image: T.Optional(file('A photo of the face to look for (a selfie)')) },
+  { additionalProperties: false },
+);
+
 export const ValidateBody = T.Object(
   {
     image: b64('Image to assess'),
