@@ -92,7 +92,7 @@ const { secret } = await createApiKey(deps.store, {
   tenantId: 'bench',
   name: 'bench',
   scopes: ['identity:write', 'identity:read'],
-  mode: 'test',
+  mode: 'live',
 });
 const payload = JSON.stringify({
   document_front: docBytes.toString('base64'),
@@ -254,7 +254,7 @@ const dialectRows: (string | number)[][] = [['measure', 'runs', 'native ms', 'di
   // The mappers alone, on a stored verification.
   const doc = await getVerification(
     deps,
-    { tenantId: 'bench', apiKeyId: 'bench', scopes: ['identity:read'], mode: 'test' },
+    { tenantId: 'bench', apiKeyId: 'bench', scopes: ['identity:read'], mode: 'live' },
     nativeId,
   );
   const perCall = (f: () => unknown) => {

@@ -23,7 +23,7 @@ export interface TestServer {
   runtime: Runtime;
   config: Config;
   dataDir: string;
-  key(scopes?: Scope[], tenant?: string): Promise<string>;
+  key(scopes?: Scope[], tenant?: string, mode?: 'live' | 'test'): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -42,12 +42,16 @@ export async function startTestServer(
     runtime,
     config,
     dataDir,
-    async key(scopes: Scope[] = ['identity:read', 'identity:write'], tenant = 'tenant_a') {
+    async key(
+      scopes: Scope[] = ['identity:read', 'identity:write'],
+      tenant = 'tenant_a',
+      mode: 'live' | 'test' = 'live',
+    ) {
       const { secret } = await createApiKey(runtime.deps.store, {
         tenantId: tenant,
         name: 'test',
         scopes,
-        mode: 'test',
+        mode,
       });
       return secret;
     },

@@ -3,6 +3,7 @@ import { HuwiyaError } from '../domain/errors.ts';
 import { SCOPES, type ApiKeyRecord, type Scope, type Store } from '../ports/stores.ts';
 import type { Caller } from './deps.ts';
 import { newId } from './ids.ts';
+import { sandboxTenantOf } from './sandbox.ts';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -54,6 +55,14 @@ export async function createApiKey(
   if (input.scopes.length === 0)
     throw new HuwiyaError('invalid_parameter', 'at least one scope is needed', { param: 'scopes' });
   await ensureTenant(store, input.tenantId, undefined, now);
+  // A test key's data lives in its tenant's sandbox (app/sandbox.ts), a tenant of its own.
+  const sandbox = sandboxTenantOf(input.tenantId);
+  if (input.mode === 'test' && !(await store.getTenant(sandbox)))
+    await store.createTenant({
+      id: sandbox,
+      name: `${input.tenantId} (sandbox)`,
+      createdAt: now.toISOString(),
+    });
   const secret = `hw_${input.mode}_${randomSecret()}`;
   const record: ApiKeyRecord = {
     id: newId('key'),
@@ -76,7 +85,9 @@ export async function authenticate(store: Store, secret: string | undefined): Pr
   if (!/^hw_(live|test)_[A-Za-z0-9]{20,64}$/.test(secret)) throw new HuwiyaError('invalid_api_key');
   const key = await store.findApiKeyByHash(hashApiKey(secret));
   if (!key || key.revokedAt) throw new HuwiyaError('invalid_api_key');
-  return { tenantId: key.tenantId, apiKeyId: key.id, scopes: key.scopes, mode: key.mode };
+  // A test key sees only its tenant's sandbox, and no live key sees the sandbox.
+  const tenantId = key.mode === 'test' ? sandboxTenantOf(key.tenantId) : key.tenantId;
+  return { tenantId, apiKeyId: key.id, scopes: key.scopes, mode: key.mode };
 }
 
 /** `admin` implies every other scope. */

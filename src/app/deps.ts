@@ -30,6 +30,7 @@ export interface AppDeps {
 
 /** Who is calling: resolved from the API key by the edge, passed to every use case. */
 export interface Caller {
+  /** Whose data the call works on: the key's tenant, or for a test key its sandbox (app/sandbox.ts). */
   tenantId: string;
   apiKeyId: string;
   scopes: Scope[];

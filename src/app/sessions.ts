@@ -8,6 +8,7 @@ import { newId } from './ids.ts';
 import { presentVerification } from './verification-doc.ts';
 import { gradeImage } from './face-services.ts';
 import { createVerification } from './verify.ts';
+import { isSandboxTenant } from './sandbox.ts';
 import { enqueueEvent } from './webhooks.ts';
 
 export type SessionPart = 'front' | 'back' | 'selfie';
@@ -241,7 +242,12 @@ export async function completeSession(deps: AppDeps, access: SessionAccess, id: 
   const caller: Caller =
     access.kind === 'key'
       ? access.caller
-      : { tenantId: s.tenantId, apiKeyId: `session:${s.id}`, scopes: ['identity:write'], mode: 'live' };
+      : {
+          tenantId: s.tenantId,
+          apiKeyId: `session:${s.id}`,
+          scopes: ['identity:write'],
+          mode: isSandboxTenant(s.tenantId) ? 'test' : 'live',
+        };
   const { doc } = await createVerification(deps, caller, {
     images,
     documentType: s.documentType,

@@ -3,6 +3,7 @@ import type { CheckName, CheckResult, VerificationStatus } from '../domain/verif
 import type { DataKey } from '../ports/keyring.ts';
 import type { VerificationRow } from '../ports/stores.ts';
 import type { ImageField } from './deps.ts';
+import type { SandboxPlan } from './sandbox.ts';
 
 /**
  * The public `identity.verification` object (TXCloud shape plus the API.md superset). It is what gets
@@ -33,6 +34,10 @@ export interface VerificationDoc {
   model_versions: Record<string, string>;
   policy_version?: string;
   error?: { code: string; message: string };
+  /** False for a test key's verification (records made before the sandbox have no field). */
+  livemode?: boolean;
+  /** A sandbox verification's simulated scenario (app/sandbox.ts); its checks ran no model. */
+  sandbox?: SandboxPlan;
   /** A person's decision on a verification in review (app/review.ts). */
   review?: { decision: 'verified' | 'rejected'; decided_at: string; decided_by: string; note?: string };
 }

@@ -19,6 +19,7 @@ import { documentNumberIndex, duplicateCheck, indexFace } from './duplicate-chec
 import { fraudCheck } from './fraud-check.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
+import { isSandboxTenant, sandboxPlan, simulateOutcome, type SandboxPlan } from './sandbox.ts';
 
 export interface VerifyInput {
   images: Partial<Record<ImageField, Uint8Array>>;
@@ -116,6 +117,8 @@ export async function createVerification(
     enqueue?: boolean;
     /** A sync request's outcome, already computed: the verification is written decided, in one go. */
     outcome?: { outcome: CheckOutcome; elapsedMs: number };
+    /** The sandbox plan already resolved (sync path); resolved here otherwise. */
+    sandbox?: SandboxPlan | null;
   } = {},
 ): Promise<{ doc: VerificationDoc; decoded: Decoded }> {
   const preDecoded = options.decoded;
@@ -123,6 +126,10 @@ export async function createVerification(
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
+  const sandbox =
+    options.sandbox !== undefined
+      ? (options.sandbox ?? undefined)
+      : await planOf(deps, caller.tenantId, input);
   const decoded = preDecoded ?? (await deps.pipelineSlots.run(() => decodeAll(deps, input.images)));
   const now = deps.now().toISOString();
   const id = newId('ver');
@@ -155,6 +162,8 @@ export async function createVerification(
     ),
     webhook_url: input.webhookUrl,
     model_versions: faceModelVersions(deps),
+    livemode: !isSandboxTenant(caller.tenantId),
+    ...(sandbox ? { sandbox } : {}),
   };
   const written: string[] = [];
   let decided: VerificationDoc | undefined;
@@ -246,6 +255,15 @@ async function loadDecoded(deps: AppDeps, tenantId: string, id: string): Promise
   return decodeAll(deps, images);
 }
 
+/** A new verification's sandbox plan (test keys only; app/sandbox.ts). */
+function planOf(deps: AppDeps, tenantId: string, input: VerifyInput): Promise<SandboxPlan | undefined> {
+  return sandboxPlan(deps, tenantId, {
+    metadata: input.metadata,
+    checks: input.checks,
+    hasSelfie: input.images.selfie !== undefined,
+  });
+}
+
 export interface CheckRequest {
   checks: CheckName[];
   documentType: string;
@@ -255,6 +273,8 @@ export interface CheckRequest {
    * Without it (the CLI has no tenant) that check answers `not_available`.
    */
   tenant?: { id: string; verificationId?: string };
+  /** A sandbox verification's scenario: its checks are simulated, no model runs. */
+  sandbox?: SandboxPlan;
 }
 
 export interface CheckOutcome {
@@ -271,6 +291,7 @@ export async function runChecks(
   times?: StageTimes,
 ): Promise<CheckOutcome> {
   const requested = request.checks;
+  if (request.sandbox) return simulated(deps, request, request.sandbox, images.selfie !== undefined);
   const checks: Checks = {};
   const wantFace = requested.includes('face_match');
   const wantLive = requested.includes('liveness');
@@ -342,6 +363,39 @@ export async function runChecks(
 }
 
 /**
+ * A sandbox verification's outcome: its scenario's simulated checks; the duplicate check, unless the
+ * scenario simulates it, looks the simulated document number up among the sandbox's verifications.
+ */
+async function simulated(
+  deps: AppDeps,
+  request: CheckRequest,
+  plan: SandboxPlan,
+  hasSelfie: boolean,
+): Promise<CheckOutcome> {
+  const out = simulateOutcome(plan, { ...request, hasSelfie }, deps.now());
+  if (out.checks.duplicate && !plan.scenario.startsWith('duplicate_') && request.tenant) {
+    const real = await duplicateCheck(
+      deps,
+      request.tenant.id,
+      request.tenant.verificationId,
+      out.extracted,
+      undefined,
+      false,
+    );
+    const assessments = (real.assessments ?? {}) as Record<string, unknown>;
+    out.checks.duplicate = {
+      ...real,
+      assessments: { ...assessments, face: { assessed: false, reason: 'simulated_selfie' } },
+      simulated: true,
+    };
+  }
+  return {
+    checks: out.checks,
+    ...(request.checks.includes('ocr') ? { extracted: out.extracted } : {}),
+  };
+}
+
+/**
  * The decision on a pipeline outcome: the one policy call for the API, the worker and the CLI, with the
  * deployment's settings and the service's clock.
  */
@@ -388,15 +442,21 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * finishes in a worker, and the answer is the pending verification.
  */
 export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
-  const analysis = analyzeNow(deps, { ...input, tenant: { id: caller.tenantId } });
+  const sandbox = (await planOf(deps, caller.tenantId, input)) ?? null;
+  const analysis = analyzeNow(deps, {
+    ...input,
+    tenant: { id: caller.tenantId },
+    ...(sandbox ? { sandbox } : {}),
+  });
   analysis.catch(() => undefined);
   const t0 = performance.now();
   const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
-  if (!ready) return (await createVerification(deps, caller, input, { enqueue: true })).doc;
+  if (!ready) return (await createVerification(deps, caller, input, { enqueue: true, sandbox })).doc;
   const elapsedMs = Math.round(performance.now() - t0);
   const { doc } = await createVerification(deps, caller, input, {
     decoded: ready.decoded,
     outcome: { outcome: ready.outcome, elapsedMs },
+    sandbox,
   });
   return doc;
 }
@@ -503,6 +563,7 @@ export async function processVerification(
           documentType: doc.document_type,
           country: doc.country,
           tenant: { id: tenantId, verificationId: id },
+          ...(doc.sandbox ? { sandbox: doc.sandbox } : {}),
         },
         decoded,
       );

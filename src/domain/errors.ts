@@ -61,6 +61,10 @@ export const errorCatalogue = {
     type: 'authorization_error',
     message: 'The API key lacks the scope this operation needs.',
   },
+  sandbox_only: {
+    type: 'authorization_error',
+    message: 'This endpoint acts on the sandbox; call it with a test key (hw_test_…).',
+  },
   resource_not_found: { type: 'not_found_error', message: 'The resource does not exist.' },
   route_not_found: { type: 'not_found_error', message: 'No such endpoint.' },
   method_not_allowed: { type: 'validation_error', message: 'The method is not allowed on this endpoint.' },

@@ -27,6 +27,7 @@ import { toHuwiyaError } from './to-huwiya-error.ts';
 import { requestError } from './request-error.ts';
 import { registerWebhookRoutes } from './native/webhook-routes.ts';
 import { registerSessionRoutes } from './native/session-routes.ts';
+import { registerSandboxRoutes } from './native/sandbox-routes.ts';
 import { registerCapturePage } from './pages/capture-page.ts';
 import { registerDeepxl } from './compat/deepxl/routes.ts';
 import { registerDeepidv } from './compat/deepidv/routes.ts';
@@ -259,6 +260,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
         { name: 'Management', description: 'Stored verifications' },
         { name: 'Sessions', description: 'Hosted capture sessions' },
         { name: 'Webhooks', description: 'Endpoints, deliveries, dead letters (admin scope)' },
+        { name: 'Sandbox', description: 'Test keys: scenarios, simulation, reset (docs/sandbox.md)' },
         { name: 'Operations', description: 'Health and readiness' },
         { name: 'DeepXL dialect', description: 'DeepXL-compatible endpoints under /compat/deepxl/v1' },
         { name: 'deepidv dialect', description: 'deepidv-compatible endpoints under /compat/deepidv/v1' },
@@ -378,6 +380,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   registerCapabilities(app, deps);
   registerWebhookRoutes(app, deps);
   registerSessionRoutes(app, deps, options.publicUrl);
+  registerSandboxRoutes(app, deps);
   registerCapturePage(app);
   await registerDeepxl(app, deps, options.publicUrl);
   await registerDeepidv(app, deps, options.publicUrl);

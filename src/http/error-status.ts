@@ -21,6 +21,7 @@ export const NATIVE_STATUS: Record<ErrorCode, number> = {
   authentication_required: 401,
   invalid_api_key: 401,
   insufficient_scope: 403,
+  sandbox_only: 403,
   upload_key_forbidden: 403,
   resource_not_found: 404,
   route_not_found: 404,

@@ -105,6 +105,13 @@ export interface FaceIndexEntry {
   createdAt: string;
 }
 
+export interface SandboxSimulation {
+  scenario: string;
+  /** Verifications left to simulate; null: until changed or reset. */
+  remaining: number | null;
+  updatedAt: string;
+}
+
 export interface IdempotencyRecord {
   tenantId: string;
   apiKeyId: string;
@@ -155,6 +162,11 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
   ): Promise<(Omit<FaceIndexEntry, 'sketch'> & { distanceBits: number })[]>;
 
   replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]): Promise<void>;
+
+  /** The scenario a sandbox tenant simulates for verifications that name none (test keys only). */
+  getSandboxSimulation(tenantId: string): Promise<SandboxSimulation | undefined>;
+  /** Set (or with `undefined` clear) the sandbox tenant's simulated scenario. */
+  setSandboxSimulation(tenantId: string, s: SandboxSimulation | undefined): Promise<void>;
 
   appendAudit(e: AuditEvent): Promise<void>;
   listAudit(tenantId: string, verificationId: string): Promise<AuditEvent[]>;

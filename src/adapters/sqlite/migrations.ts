@@ -302,6 +302,27 @@ migrations['0007_face_index'] = {
   },
 };
 
+/**
+ * The sandbox (test keys): a test key's data lives under its tenant's sandbox tenant (`<tenant>.test`, a
+ * name no live tenant can take), created here for the test keys made before, and the scenario a tenant
+ * told its sandbox to simulate (`POST /v1/developers/sandbox/simulate`).
+ */
+migrations['0008_sandbox'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('sandbox_simulations')
+      .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+      .addColumn('scenario', 'text', (c) => c.notNull())
+      .addColumn('remaining', 'integer')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await sql`insert into tenants (id, name, created_at)
+      select k.tenant_id || '.test', k.tenant_id || ' (sandbox)', min(k.created_at) from api_keys k
+      where k.mode = 'test' and not exists (select 1 from tenants t where t.id = k.tenant_id || '.test')
+      group by k.tenant_id`.execute(db);
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -27,6 +27,7 @@ import type {
   StoreTx,
   Tenant,
   UploadRecord,
+  SandboxSimulation,
   VerificationRow,
 } from '../../ports/stores.ts';
 import type { VerificationStatus } from '../../domain/verification.ts';
@@ -109,6 +110,7 @@ interface DB {
     updated_at: string;
   };
   tenant_webhook_secrets: { tenant_id: string; sealed_secret: Buffer; created_at: string };
+  sandbox_simulations: { tenant_id: string; scenario: string; remaining: number | null; updated_at: string };
   webhook_events: {
     id: string;
     tenant_id: string;
@@ -616,6 +618,27 @@ class SqliteTx implements StoreTx {
           details: JSON.stringify(c.details),
         })),
       )
+      .execute();
+  }
+
+  async getSandboxSimulation(tenantId: string) {
+    const r = await this.q
+      .selectFrom('sandbox_simulations')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return r ? { scenario: r.scenario, remaining: r.remaining, updatedAt: r.updated_at } : undefined;
+  }
+  async setSandboxSimulation(tenantId: string, s: SandboxSimulation | undefined) {
+    if (!s) {
+      await this.q.deleteFrom('sandbox_simulations').where('tenant_id', '=', tenantId).execute();
+      return;
+    }
+    const row = { scenario: s.scenario, remaining: s.remaining, updated_at: s.updatedAt };
+    await this.q
+      .insertInto('sandbox_simulations')
+      .values({ tenant_id: tenantId, ...row })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet(row))
       .execute();
   }
 

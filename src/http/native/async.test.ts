@@ -177,7 +177,7 @@ describe('crash safety', { skip: NO_SHARED_DATA }, () => {
       tenantId: 'crash',
       name: 'k',
       scopes: ['identity:read', 'identity:write'],
-      mode: 'test',
+      mode: 'live',
     });
     await store.close();
     const start = async (): Promise<{ child: ChildProcess; url: string }> => {

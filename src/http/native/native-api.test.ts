@@ -638,7 +638,7 @@ describe('native API', () => {
         'nope',
         `hw_test_${'A'.repeat(32)}`,
         `${keyA}x`,
-        keyA.replace('hw_test_', 'hw_live_'),
+        keyA.replace('hw_live_', 'hw_test_'),
       ]) {
         assertErrorEnvelope(await get('/v1/identity/verifications', bearer(bad)), 401, 'invalid_api_key');
         assertErrorEnvelope(
