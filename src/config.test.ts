@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, parseConfig } from './config.ts';
@@ -38,4 +40,27 @@ test('master key as hex or base64', () => {
   assert.equal(parseConfig({ HUWIYA_MASTER_KEY: hex }).masterKey?.toString('hex'), hex);
   const b64 = Buffer.alloc(32, 7).toString('base64');
   assert.equal(parseConfig({ HUWIYA_MASTER_KEY: b64 }).masterKey?.length, 32);
+});
+
+test('HUWIYA_POLICY_FILE replaces the policy, named by its hash in policy_version; a bad one stops the start', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-policy-'));
+  try {
+    const good = path.join(dir, 'policy.json');
+    writeFileSync(good, JSON.stringify({ min_age_years: 21, factors: { mrz_not_read: { effect: 'adds' } } }));
+    const c = parseConfig({ HUWIYA_POLICY_FILE: good, HUWIYA_MIN_AGE: '19' });
+    assert.equal(c.policy.minAgeYears, 21);
+    assert.deepEqual(c.policy.factors.mrz_not_read, { effect: 'adds' });
+    assert.match(c.policy.version, /^risk-.*\+d[0-9a-f]{8}$/);
+    assert.equal(parseConfig({ HUWIYA_MIN_AGE: '19' }).policy.minAgeYears, 19);
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ factors: { not_a_factor: { weight: 1 } } }));
+    for (const file of [bad, path.join(dir, 'missing.json')])
+      assert.throws(
+        () => parseConfig({ HUWIYA_POLICY_FILE: file }),
+        (e: unknown) =>
+          e instanceof ConfigError && e.problems.some((p) => p.startsWith('HUWIYA_POLICY_FILE')),
+      );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,14 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HuwiyaError } from './domain/errors.ts';
+import {
+  DEFAULT_POLICY_SETTINGS,
+  parsePolicyOverrides,
+  withOverrides,
+  type PolicySettings,
+} from './domain/risk-policy.ts';
 
 /**
  * Typed configuration, parsed once at boot from the environment. Every bad key is reported at
@@ -30,8 +39,8 @@ export interface Config {
   webhookScheduleMs: number[];
   webhookTimeoutMs: number;
   publicUrl: string | undefined;
-  /** Youngest document holder the risk policy accepts (years). */
-  minAgeYears: number;
+  /** The deployment's risk policy: the catalogue's, with HUWIYA_MIN_AGE and HUWIYA_POLICY_FILE applied. */
+  policy: PolicySettings;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +99,20 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
   const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);
   const minAgeYears = intKey(env, 'HUWIYA_MIN_AGE', 18, 0, 99, problems);
+  let policy: PolicySettings = { ...DEFAULT_POLICY_SETTINGS, minAgeYears };
+  const policyFile = env.HUWIYA_POLICY_FILE;
+  if (policyFile) {
+    try {
+      const text = readFileSync(path.resolve(cwd, policyFile), 'utf8');
+      const overrides = parsePolicyOverrides(JSON.parse(text) as unknown, 'HUWIYA_POLICY_FILE');
+      // Named in every decision's policy_version by the file's hash: a stored score names the rules it met.
+      const tag = `d${createHash('sha256').update(text).digest('hex').slice(0, 8)}`;
+      policy = withOverrides(policy, overrides, tag);
+    } catch (e) {
+      const why = e instanceof HuwiyaError ? `${e.message}` : e instanceof Error ? e.message : String(e);
+      problems.push(`HUWIYA_POLICY_FILE: ${why}`);
+    }
+  }
   // Threads running onnxruntime sessions, each with its intra-op threads (see adapters/onnx/thread-runner).
   const inferenceWorkers = intKey(
     env,
@@ -154,6 +177,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_WEBHOOK_TIMEOUT_MS',
     'HUWIYA_WEBHOOK_RETRY_SCHEDULE_MS',
     'HUWIYA_PUBLIC_URL',
+    'HUWIYA_MIN_AGE',
+    'HUWIYA_POLICY_FILE',
   ]);
   for (const key of Object.keys(env)) {
     if (key.startsWith('HUWIYA_') && !known.has(key)) problems.push(`${key}: unknown setting (typo?)`);
@@ -170,7 +195,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImageBytes,
     maxImagePixels,
     syncTimeoutMs,
-    minAgeYears,
+    policy,
     inferenceThreads,
     inferenceWorkers,
     pipelineConcurrency,

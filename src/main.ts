@@ -72,7 +72,7 @@ export async function createRuntime(
     charset,
     lineOcr,
     now: overrides.now ?? (() => new Date()),
-    policy: { minAgeYears: config.minAgeYears },
+    policy: config.policy,
     limits: {
       maxImageBytes: config.maxImageBytes,
       maxImagePixels: config.maxImagePixels,

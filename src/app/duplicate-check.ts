@@ -159,7 +159,8 @@ export async function duplicateCheck(
   selfId: string | undefined,
   extracted: Readonly<Record<string, unknown>> | undefined,
   selfieEmbedding: Float32Array | undefined,
-  hasSelfie: boolean,
+  /** Why no face is searched when there is no embedding. */
+  noFaceReason: string,
 ): Promise<CheckResult> {
   const hash = documentNumberIndex(deps, extracted);
   const matches = hash
@@ -199,7 +200,7 @@ export async function duplicateCheck(
             other_identity: otherIdentity.length,
             threshold: deps.manifest.thresholds.duplicate_face_cosine,
           }
-        : { assessed: false, reason: hasSelfie ? 'no_face_in_selfie' : 'selfie_missing' },
+        : { assessed: false, reason: noFaceReason },
     },
   };
 }

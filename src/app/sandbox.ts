@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import countries from 'i18n-iso-countries';
 import { HuwiyaError } from '../domain/errors.ts';
 import { RISK_FACTORS, type RiskFactorCode } from '../domain/risk-factors.ts';
-import { decide, type RiskAssessment } from '../domain/risk-policy.ts';
+import { decide, type PolicySettings, type RiskAssessment } from '../domain/risk-policy.ts';
+import { tenantConfig } from './tenant-settings.ts';
 import { DEFAULT_CHECKS, skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
 import type { AppDeps, Caller } from './deps.ts';
 import { deleteVerification } from './manage-verifications.ts';
@@ -363,7 +364,8 @@ export function simulateOutcome(
 /** What a scenario decides with the default checks (and the one it simulates): the fixtures' table. */
 export function expectedDecision(
   scenario: SandboxScenario,
-  deps: Pick<AppDeps, 'now' | 'policy'>,
+  deps: Pick<AppDeps, 'now'>,
+  policy: PolicySettings,
 ): RiskAssessment {
   const needs = needsOf(scenario);
   const checks: CheckName[] = [...DEFAULT_CHECKS];
@@ -379,7 +381,7 @@ export function expectedDecision(
     checks: out.checks,
     extracted: out.extracted,
     today,
-    settings: deps.policy,
+    settings: policy,
   });
 }
 
@@ -389,7 +391,10 @@ function requireTestKey(caller: Caller): void {
 
 /** `GET /v1/developers/sandbox/fixtures`: every scenario, what it decides, and the magic inputs. */
 export async function sandboxFixtures(deps: AppDeps, caller: Caller) {
-  const sim = await deps.store.getSandboxSimulation(sandboxTenantOf(caller.tenantId));
+  const sandbox = sandboxTenantOf(caller.tenantId);
+  const sim = await deps.store.getSandboxSimulation(sandbox);
+  // Decided under the sandbox's own settings, as its verifications are.
+  const { policy } = await tenantConfig(deps, sandbox);
   return {
     object: 'sandbox.fixtures',
     livemode: !isSandboxTenant(caller.tenantId),
@@ -404,7 +409,7 @@ export async function sandboxFixtures(deps: AppDeps, caller: Caller) {
         ? { scenario: sim.scenario, remaining: sim.remaining, updated_at: sim.updatedAt }
         : null,
       scenarios: SANDBOX_SCENARIOS.map((scenario) => {
-        const d = expectedDecision(scenario, deps);
+        const d = expectedDecision(scenario, deps, policy);
         const needs = needsOf(scenario);
         return {
           scenario,
@@ -461,7 +466,9 @@ export async function simulateScenario(
       ? undefined
       : { scenario, remaining: (count as number | undefined) ?? null, updatedAt };
   await deps.store.setSandboxSimulation(caller.tenantId, sim);
-  const expected = sim ? expectedDecision(sim.scenario, deps) : undefined;
+  const expected = sim
+    ? expectedDecision(sim.scenario, deps, (await tenantConfig(deps, caller.tenantId)).policy)
+    : undefined;
   return {
     object: 'sandbox.simulation',
     scenario: sim?.scenario ?? null,

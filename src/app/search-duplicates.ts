@@ -3,6 +3,7 @@ import { HuwiyaError } from '../domain/errors.ts';
 import { decodeImage } from '../pipeline/image/decode.ts';
 import type { AppDeps, Caller } from './deps.ts';
 import { analyzeSelfie } from './face-checks.ts';
+import { tenantConfig } from './tenant-settings.ts';
 import { documentNumberIndex, searchFaces, type FaceMatch } from './duplicate-check.ts';
 
 export interface DuplicateSearchInput {
@@ -54,6 +55,14 @@ export async function searchDuplicates(deps: AppDeps, caller: Caller, input: Dup
   }
   let faceMatches: FaceMatch[] | null = null;
   if (input.image !== undefined) {
+    if (!(await tenantConfig(deps, caller.tenantId)).faceIndex)
+      throw new HuwiyaError(
+        'invalid_state',
+        'The face index is off for this account (duplicate.face_index).',
+        {
+          param: 'image',
+        },
+      );
     const image = input.image;
     const face = await deps.pipelineSlots.run(async () => {
       const d = await decodeImage(image, 'image', deps.limits);

@@ -1,5 +1,6 @@
 import { HuwiyaError } from '../domain/errors.ts';
-import { decide, type RiskAssessment } from '../domain/risk-policy.ts';
+import { decide, type PolicySettings, type RiskAssessment } from '../domain/risk-policy.ts';
+import { tenantConfig, type TenantConfig } from './tenant-settings.ts';
 import { skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
 import type { StageTimes } from '../pipeline/face/analyze-face.ts';
 import type { StoreTx } from '../ports/stores.ts';
@@ -119,6 +120,8 @@ export async function createVerification(
     outcome?: { outcome: CheckOutcome; elapsedMs: number };
     /** The sandbox plan already resolved (sync path); resolved here otherwise. */
     sandbox?: SandboxPlan | null;
+    /** The tenant's policy and switches, when already read (sync path). */
+    tenant?: TenantConfig;
   } = {},
 ): Promise<{ doc: VerificationDoc; decoded: Decoded }> {
   const preDecoded = options.decoded;
@@ -131,6 +134,9 @@ export async function createVerification(
       ? (options.sandbox ?? undefined)
       : await planOf(deps, caller.tenantId, input);
   const decoded = preDecoded ?? (await deps.pipelineSlots.run(() => decodeAll(deps, input.images)));
+  const policy = options.outcome
+    ? (options.tenant ?? (await tenantConfig(deps, caller.tenantId))).policy
+    : undefined;
   const now = deps.now().toISOString();
   const id = newId('ver');
   const doc: VerificationDoc = {
@@ -221,7 +227,7 @@ export async function createVerification(
         },
       });
       if (options.outcome) {
-        decided = decidedDoc(deps, doc, options.outcome.outcome);
+        decided = decidedDoc(deps, doc, options.outcome.outcome, policy!);
         await recordOutcome(deps, tx, {
           tenantId: caller.tenantId,
           from: doc,
@@ -272,7 +278,12 @@ export interface CheckRequest {
    * Whose store the `duplicate` check looks in, and the verification itself (not its own duplicate).
    * Without it (the CLI has no tenant) that check answers `not_available`.
    */
-  tenant?: { id: string; verificationId?: string };
+  tenant?: {
+    id: string;
+    verificationId?: string;
+    /** Whether the tenant indexes and searches selfies (its `duplicate.face_index` setting; default on). */
+    faceIndex?: boolean;
+  };
   /** A sandbox verification's scenario: its checks are simulated, no model runs. */
   sandbox?: SandboxPlan;
 }
@@ -344,6 +355,7 @@ export async function runChecks(
   if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
   if (fraud) checks.fraud = fraud;
   const extracted = requested.includes('ocr') ? ocr?.extracted : undefined;
+  const faceIndex = request.tenant?.faceIndex !== false;
   if (wantDuplicate)
     checks.duplicate = request.tenant
       ? await duplicateCheck(
@@ -351,14 +363,14 @@ export async function runChecks(
           request.tenant.id,
           request.tenant.verificationId,
           extracted,
-          selfie?.embedding,
-          hasSelfie,
+          faceIndex ? selfie?.embedding : undefined,
+          faceIndex ? (hasSelfie ? 'no_face_in_selfie' : 'selfie_missing') : 'face_index_off',
         )
       : skipped('not_available');
   return {
     checks,
     extracted,
-    ...(wantDuplicate && selfie ? { selfieEmbedding: selfie.embedding } : {}),
+    ...(wantDuplicate && selfie && faceIndex ? { selfieEmbedding: selfie.embedding } : {}),
   };
 }
 
@@ -380,14 +392,9 @@ async function simulated(
       request.tenant.verificationId,
       out.extracted,
       undefined,
-      false,
+      'simulated_selfie',
     );
-    const assessments = (real.assessments ?? {}) as Record<string, unknown>;
-    out.checks.duplicate = {
-      ...real,
-      assessments: { ...assessments, face: { assessed: false, reason: 'simulated_selfie' } },
-      simulated: true,
-    };
+    out.checks.duplicate = { ...real, simulated: true };
   }
   return {
     checks: out.checks,
@@ -403,13 +410,15 @@ export function decideOutcome(
   deps: Pick<AppDeps, 'now' | 'policy'>,
   requested: readonly CheckName[],
   outcome: CheckOutcome,
+  /** The tenant's policy (app/tenant-settings.ts); the deployment's when there is no tenant (the CLI). */
+  policy: PolicySettings = deps.policy,
 ): RiskAssessment {
   return decide({
     requested,
     checks: outcome.checks,
     extracted: outcome.extracted,
     today: deps.now(),
-    settings: deps.policy,
+    settings: policy,
   });
 }
 
@@ -443,28 +452,35 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  */
 export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
   const sandbox = (await planOf(deps, caller.tenantId, input)) ?? null;
+  const tenant = await tenantConfig(deps, caller.tenantId);
   const analysis = analyzeNow(deps, {
     ...input,
-    tenant: { id: caller.tenantId },
+    tenant: { id: caller.tenantId, faceIndex: tenant.faceIndex },
     ...(sandbox ? { sandbox } : {}),
   });
   analysis.catch(() => undefined);
   const t0 = performance.now();
   const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
-  if (!ready) return (await createVerification(deps, caller, input, { enqueue: true, sandbox })).doc;
+  if (!ready) return (await createVerification(deps, caller, input, { enqueue: true, sandbox, tenant })).doc;
   const elapsedMs = Math.round(performance.now() - t0);
   const { doc } = await createVerification(deps, caller, input, {
     decoded: ready.decoded,
     outcome: { outcome: ready.outcome, elapsedMs },
     sandbox,
+    tenant,
   });
   return doc;
 }
 
 /** The record once decided on an outcome (checks, extracted data, the policy's score and decision). */
-function decidedDoc(deps: AppDeps, doc: VerificationDoc, outcome: CheckOutcome): VerificationDoc {
+function decidedDoc(
+  deps: AppDeps,
+  doc: VerificationDoc,
+  outcome: CheckOutcome,
+  policy: PolicySettings,
+): VerificationDoc {
   const { checks, extracted } = outcome;
-  const risk = decideOutcome(deps, doc.checks_requested, { checks, extracted });
+  const risk = decideOutcome(deps, doc.checks_requested, { checks, extracted }, policy);
   return {
     ...doc,
     ...(extracted ? { extracted_data: extracted } : {}),
@@ -554,6 +570,7 @@ export async function processVerification(
   let selfieEmbedding: Float32Array | undefined;
   const t0 = performance.now();
   try {
+    const tenant = await tenantConfig(deps, tenantId);
     const outcome = await deps.pipelineSlots.run(async () => {
       const decoded = pre.decoded ?? (await loadDecoded(deps, tenantId, id));
       return runChecks(
@@ -562,13 +579,13 @@ export async function processVerification(
           checks: doc.checks_requested,
           documentType: doc.document_type,
           country: doc.country,
-          tenant: { id: tenantId, verificationId: id },
+          tenant: { id: tenantId, verificationId: id, faceIndex: tenant.faceIndex },
           ...(doc.sandbox ? { sandbox: doc.sandbox } : {}),
         },
         decoded,
       );
     });
-    next = decidedDoc(deps, doc, outcome);
+    next = decidedDoc(deps, doc, outcome, tenant.policy);
     selfieEmbedding = outcome.selfieEmbedding;
   } catch (e) {
     const code = e instanceof HuwiyaError ? e.code : 'internal_error';

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decideFaceMatch, decideLiveness } from './face-match-policy.ts';
-import { ageOn, decide, impossibleDates, levelOf } from './risk-policy.ts';
+import { HuwiyaError } from './errors.ts';
+import {
+  ageOn,
+  decide,
+  DEFAULT_POLICY_SETTINGS,
+  impossibleDates,
+  levelOf,
+  parsePolicyOverrides,
+  POLICY_VERSION,
+  withOverrides,
+} from './risk-policy.ts';
 import type { CheckName, CheckResult } from './verification.ts';
 
 const TODAY = new Date('2026-12-05T12:00:00Z');
@@ -205,7 +215,7 @@ test('minimum age: a holder under it is rejected, the setting moves the line', (
     checks,
     extracted: { date_of_birth: '2009-12-05' },
     today: TODAY,
-    settings: { minAgeYears: 16 },
+    settings: { ...DEFAULT_POLICY_SETTINGS, minAgeYears: 16 },
   });
   assert.equal(at16.decision, 'verified');
   assert.equal(ageOn('2008-12-06', TODAY), 17);
@@ -353,4 +363,64 @@ test('two weak fraud signals from one washed-out photo review together; a strong
     },
   });
   assert.equal(strongAndWeak.decision, 'rejected');
+});
+
+test('policy replacements: a factor’s weight scales its contributions, its effect moves the decision', () => {
+  const weakMismatch: Checks = {
+    face_match: { status: 'failed', confidence: 0.6, similarity_score: 0.66 },
+    liveness: passedLive,
+  };
+  const base = decide({ requested: ['face_match', 'liveness'], checks: weakMismatch, today: TODAY });
+  assert.equal(base.decision, 'review');
+  const strict = withOverrides(
+    DEFAULT_POLICY_SETTINGS,
+    parsePolicyOverrides({
+      factors: { face_mismatch: { effect: 'rejects' }, liveness_margin: { weight: 0 } },
+    }),
+    't7',
+  );
+  const r = decide({
+    requested: ['face_match', 'liveness'],
+    checks: weakMismatch,
+    today: TODAY,
+    settings: strict,
+  });
+  assert.equal(r.decision, 'rejected');
+  assert.equal(r.policy_version, `${POLICY_VERSION}+t7`);
+  assert.equal(r.risk_factors.find((f) => f.code === 'liveness_margin')!.contribution, 0);
+  // A weight scales the contribution in proportion: face_mismatch at 400 instead of 800 gives half.
+  const half = withOverrides(DEFAULT_POLICY_SETTINGS, { factors: { face_mismatch: { weight: 400 } } }, 't8');
+  const h = decide({
+    requested: ['face_match', 'liveness'],
+    checks: weakMismatch,
+    today: TODAY,
+    settings: half,
+  });
+  const full = base.risk_factors.find((f) => f.code === 'face_mismatch')!;
+  const halved = h.risk_factors.find((f) => f.code === 'face_mismatch')!;
+  assert.equal(halved.weight, 400);
+  assert.ok(Math.abs(halved.contribution - full.contribution / 2) <= 1);
+  assert.equal(h.decision, 'review');
+  // The verify line: a margin of ~150 verifies only under a tenant that moved it above 150.
+  const margin: Checks = { face_match: { ...passedFace, confidence: 0.75 }, liveness: passedLive };
+  const lenient = withOverrides(DEFAULT_POLICY_SETTINGS, { verify_below: 400 }, 't9');
+  const tight = withOverrides(DEFAULT_POLICY_SETTINGS, { verify_below: 100 }, 't10');
+  const at = (settings: typeof lenient) =>
+    decide({ requested: ['face_match', 'liveness'], checks: margin, today: TODAY, settings }).decision;
+  assert.equal(at(DEFAULT_POLICY_SETTINGS), 'verified');
+  assert.equal(at(tight), 'review');
+  assert.equal(at(lenient), 'verified');
+  // Bad replacements are coded errors naming the field.
+  for (const [bad, param] of [
+    [{ factors: { nope: { weight: 1 } } }, 'policy.factors.nope'],
+    [{ factors: { face_mismatch: { effect: 'ignores' } } }, 'policy.factors.face_mismatch.effect'],
+    [{ factors: { face_mismatch: { weight: 5000 } } }, 'policy.factors.face_mismatch.weight'],
+    [{ verify_below: 800 }, 'policy.verify_below'],
+    [{ min_age: 18 }, 'policy.min_age'],
+  ] as const)
+    assert.throws(
+      () => parsePolicyOverrides(bad),
+      (e: unknown) => e instanceof HuwiyaError && e.param === param,
+      JSON.stringify(bad),
+    );
 });

@@ -1,4 +1,5 @@
-import { RISK_FACTORS, type RiskFactorCode } from './risk-factors.ts';
+import { HuwiyaError } from './errors.ts';
+import { RISK_FACTORS, type RiskEffect, type RiskFactorCode } from './risk-factors.ts';
 import type { CheckName, CheckResult, VerificationStatus } from './verification.ts';
 
 /**
@@ -43,13 +44,116 @@ export interface RiskAssessment {
   policy_version: string;
 }
 
-/** Settings a deployment (later a tenant) may change; every other weight is the policy's. */
+/**
+ * The policy a decision is made under: the catalogue's, with what a deployment (HUWIYA_MIN_AGE,
+ * HUWIYA_POLICY_FILE) and then a tenant (`PUT /v1/developers/account/settings`) replaced.
+ */
 export interface PolicySettings {
   /** Youngest holder accepted, in whole years on the day of the verification. */
   minAgeYears: number;
+  /** A score below this is verified (when no factor reviews or rejects on its own). */
+  verifyBelow: number;
+  /** A score at or above this is rejected (reached by evidence; what could not be checked stays below). */
+  rejectAt: number;
+  /** Per risk factor, a weight (its most, every contribution scaled with it) and an effect replacing the catalogue's. */
+  factors: Partial<Record<RiskFactorCode, { weight?: number; effect?: RiskEffect }>>;
+  /** Stamped on each decision: POLICY_VERSION, with `+…` naming the replacements when there are any. */
+  version: string;
 }
 
-export const DEFAULT_POLICY_SETTINGS: PolicySettings = { minAgeYears: 18 };
+export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
+  minAgeYears: 18,
+  verifyBelow: 250,
+  rejectAt: 750,
+  factors: {},
+  version: POLICY_VERSION,
+};
+
+/** What a deployment or a tenant may replace, as written in JSON (all optional). */
+export interface PolicyOverrides {
+  min_age_years?: number;
+  verify_below?: number;
+  reject_at?: number;
+  factors?: Partial<Record<RiskFactorCode, { weight?: number; effect?: RiskEffect }>>;
+}
+
+const EFFECTS: readonly RiskEffect[] = ['rejects', 'rejects_when_strong', 'reviews', 'adds'];
+
+/** Validate policy replacements from JSON; every problem is a coded error naming its field. */
+export function parsePolicyOverrides(v: unknown, param = 'policy'): PolicyOverrides {
+  const bad = (p: string, message: string) => new HuwiyaError('invalid_parameter', message, { param: p });
+  const isObject = (x: unknown): x is Record<string, unknown> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObject(v)) throw bad(param, `${param} must be an object.`);
+  const out: PolicyOverrides = {};
+  const int = (key: string, min: number, max: number): number | undefined => {
+    const x = v[key];
+    if (x === undefined) return undefined;
+    if (!Number.isInteger(x) || (x as number) < min || (x as number) > max)
+      throw bad(`${param}.${key}`, `${param}.${key} must be an integer from ${min} to ${max}.`);
+    return x as number;
+  };
+  for (const key of Object.keys(v))
+    if (!['min_age_years', 'verify_below', 'reject_at', 'factors'].includes(key))
+      throw new HuwiyaError('unknown_parameter', `${param}.${key} is not a policy setting.`, {
+        param: `${param}.${key}`,
+      });
+  const minAge = int('min_age_years', 0, 120);
+  const verifyBelow = int('verify_below', 1, 1000);
+  const rejectAt = int('reject_at', 1, 1000);
+  if (minAge !== undefined) out.min_age_years = minAge;
+  if (verifyBelow !== undefined) out.verify_below = verifyBelow;
+  if (rejectAt !== undefined) out.reject_at = rejectAt;
+  if ((verifyBelow ?? 250) > (rejectAt ?? 750))
+    throw bad(`${param}.verify_below`, `${param}.verify_below must not be above reject_at.`);
+  if (v.factors !== undefined) {
+    if (!isObject(v.factors)) throw bad(`${param}.factors`, `${param}.factors must be an object.`);
+    out.factors = {};
+    for (const [code, spec] of Object.entries(v.factors)) {
+      const p = `${param}.factors.${code}`;
+      if (!(code in RISK_FACTORS))
+        throw new HuwiyaError('unknown_parameter', `${code} is not a risk factor (docs/risk-factors.md).`, {
+          param: p,
+        });
+      if (!isObject(spec)) throw bad(p, `${p} must be an object with weight and/or effect.`);
+      const entry: { weight?: number; effect?: RiskEffect } = {};
+      for (const key of Object.keys(spec))
+        if (key !== 'weight' && key !== 'effect')
+          throw new HuwiyaError('unknown_parameter', `${p}.${key} is not accepted.`, {
+            param: `${p}.${key}`,
+          });
+      if (spec.weight !== undefined) {
+        if (!Number.isInteger(spec.weight) || (spec.weight as number) < 0 || (spec.weight as number) > 1000)
+          throw bad(`${p}.weight`, `${p}.weight must be an integer from 0 to 1000.`);
+        entry.weight = spec.weight as number;
+      }
+      if (spec.effect !== undefined) {
+        if (!EFFECTS.includes(spec.effect as RiskEffect))
+          throw bad(`${p}.effect`, `${p}.effect must be one of ${EFFECTS.join(', ')}.`);
+        entry.effect = spec.effect as RiskEffect;
+      }
+      out.factors[code as RiskFactorCode] = entry;
+    }
+  }
+  return out;
+}
+
+/** `base` with `overrides` applied; `tag` (e.g. `t3`, a tenant's settings revision) names them in the version. */
+export function withOverrides(base: PolicySettings, overrides: PolicyOverrides, tag: string): PolicySettings {
+  const factors = { ...base.factors };
+  for (const [code, spec] of Object.entries(overrides.factors ?? {}) as [
+    RiskFactorCode,
+    { weight?: number; effect?: RiskEffect },
+  ][])
+    factors[code] = { ...factors[code], ...spec };
+  return {
+    minAgeYears: overrides.min_age_years ?? base.minAgeYears,
+    verifyBelow: overrides.verify_below ?? base.verifyBelow,
+    rejectAt: overrides.reject_at ?? base.rejectAt,
+    factors,
+    version: `${base.version}+${tag}`,
+  };
+}
 
 /** Level bands; a hard failure (mismatch, spoof) lands in high or critical on its own weight. */
 export function levelOf(score: number): RiskLevel {
@@ -173,10 +277,19 @@ export function decide(input: DecisionInput): RiskAssessment {
   const factors: RiskFactor[] = [];
   const signals: FraudSignal[] = [];
   let hardFail = false;
-  // Every code and its weight come from the catalogue (risk-factors.ts, docs/risk-factors.md).
-  const add = (code: RiskFactorCode, contribution: number, message: string): RiskFactor => {
-    const f = { code, weight: RISK_FACTORS[code].weight, contribution: Math.round(contribution), message };
+  let mustReview = false;
+  // Every code, its weight and its effect come from the catalogue (risk-factors.ts, docs/risk-factors.md)
+  // unless the settings replace them; a replaced weight scales every contribution of that factor.
+  // `strong`: the observation is clear enough for a `rejects_when_strong` factor to reject.
+  const add = (code: RiskFactorCode, contribution: number, message: string, strong = false): RiskFactor => {
+    const spec = settings.factors[code];
+    const weight = spec?.weight ?? RISK_FACTORS[code].weight;
+    const effect = spec?.effect ?? RISK_FACTORS[code].effect;
+    const scaled = (contribution * weight) / RISK_FACTORS[code].weight;
+    const f = { code, weight, contribution: Math.round(scaled), message };
     factors.push(f);
+    if (effect === 'rejects' || (effect === 'rejects_when_strong' && strong)) hardFail = true;
+    if (effect === 'reviews') mustReview = true;
     return f;
   };
   // Factors that say something could not be checked: they send a case to a person, never reject it.
@@ -206,9 +319,9 @@ export function decide(input: DecisionInput): RiskAssessment {
         'face_mismatch',
         contribution,
         `The selfie does not match the document portrait (similarity ${num(face.similarity_score, 0).toFixed(2)}, a match is 0.70 or more).`,
+        !weak,
       );
       signal('face_mismatch', 'critical', 'The selfie does not match the document portrait.');
-      if (!weak) hardFail = true;
     }
   } else if (face && face.status === 'passed') {
     // A match just above the threshold is weak evidence: within ~0.025 cosine of it the contribution
@@ -227,18 +340,18 @@ export function decide(input: DecisionInput): RiskAssessment {
       add('liveness_no_face', 300, 'Liveness could not be judged: no face in the selfie.');
     } else {
       const spoof = num(live.spoof_probability, 1);
+      // A clear spoof rejects; one near the threshold goes to review through its contribution.
       add(
         'liveness_spoof',
         450 + 300 * spoof,
         `The selfie looks like a presentation attack (spoof probability ${spoof.toFixed(2)}).`,
+        num(live.confidence, 1) >= 0.75,
       );
       signal(
         'liveness_spoof',
         spoof >= 0.8 ? 'critical' : 'high',
         'The selfie looks like a presentation attack (printed photo or screen).',
       );
-      // A clear spoof rejects; one near the threshold goes to review through its contribution.
-      if (num(live.confidence, 1) >= 0.75) hardFail = true;
     }
   } else if (live && live.status === 'passed') {
     const spoof = num(live.spoof_probability, 0);
@@ -285,9 +398,8 @@ export function decide(input: DecisionInput): RiskAssessment {
     const found = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
     for (const rule of DOCUMENT_RULES) {
       if (!found.has(rule.signal)) continue;
-      add(rule.code, RISK_FACTORS[rule.code].weight, RISK_FACTORS[rule.code].meaning);
+      add(rule.code, RISK_FACTORS[rule.code].weight, RISK_FACTORS[rule.code].meaning, true);
       signal(rule.code, rule.severity, RISK_FACTORS[rule.code].meaning);
-      if (RISK_FACTORS[rule.code].effect === 'rejects') hardFail = true;
     }
   }
 
@@ -296,9 +408,8 @@ export function decide(input: DecisionInput): RiskAssessment {
   const age = birth ? ageOn(birth, input.today) : undefined;
   if (age !== undefined && age >= 0 && age < settings.minAgeYears) {
     const message = `The holder is ${age}, under the minimum age of ${settings.minAgeYears} (born ${birth}).`;
-    add('under_minimum_age', 800, message);
+    add('under_minimum_age', 800, message, true);
     signal('under_minimum_age', 'high', message);
-    hardFail = true;
   }
   const impossible = impossibleDates(data, input.today);
   if (impossible.length) {
@@ -329,9 +440,9 @@ export function decide(input: DecisionInput): RiskAssessment {
         code,
         strong ? 400 + (weight - 400) * score : (400 + 150 * score) * weakShare,
         `${RISK_FACTORS[code].meaning} (score ${score.toFixed(2)}).`,
+        strong,
       );
       signal(code, strong ? rule.severity : 'high', RISK_FACTORS[code].meaning);
-      if (strong) hardFail = true;
     }
   }
 
@@ -373,20 +484,20 @@ export function decide(input: DecisionInput): RiskAssessment {
   // to `high` at most, so it sends a case to a person and never rejects it.
   const total = factors.reduce((s, f) => s + f.contribution, 0);
   const evidence = factors.filter((f) => !absence.has(f)).reduce((s, f) => s + f.contribution, 0);
-  const score = Math.min(1000, evidence >= 750 ? total : Math.min(total, 749));
-  const level = levelOf(score);
+  const { rejectAt, verifyBelow } = settings;
+  const score = Math.min(1000, evidence >= rejectAt ? total : Math.min(total, rejectAt - 1));
   const ran = Object.values(checks).filter((c) => c && (c.status === 'passed' || c.status === 'failed'));
   let decision: RiskAssessment['decision'];
-  if (hardFail || level === 'critical') decision = 'rejected';
+  if (hardFail || score >= rejectAt) decision = 'rejected';
   // A check that could not complete leaves the case undecided: a person looks at it.
-  else if (ran.length === 0 || errored || level !== 'low') decision = 'review';
+  else if (ran.length === 0 || errored || mustReview || score >= verifyBelow) decision = 'review';
   else decision = 'verified';
   return {
     risk_score: score,
-    risk_level: level,
+    risk_level: levelOf(score),
     risk_factors: factors,
     fraud_signals: signals,
     decision,
-    policy_version: POLICY_VERSION,
+    policy_version: settings.version,
   };
 }

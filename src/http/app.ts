@@ -28,6 +28,7 @@ import { requestError } from './request-error.ts';
 import { registerWebhookRoutes } from './native/webhook-routes.ts';
 import { registerSessionRoutes } from './native/session-routes.ts';
 import { registerSandboxRoutes } from './native/sandbox-routes.ts';
+import { registerAccountRoutes } from './native/account-routes.ts';
 import { registerCapturePage } from './pages/capture-page.ts';
 import { registerDeepxl } from './compat/deepxl/routes.ts';
 import { registerDeepidv } from './compat/deepidv/routes.ts';
@@ -260,6 +261,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
         { name: 'Management', description: 'Stored verifications' },
         { name: 'Sessions', description: 'Hosted capture sessions' },
         { name: 'Webhooks', description: 'Endpoints, deliveries, dead letters (admin scope)' },
+        { name: 'Account', description: 'The account, its risk policy and switches (docs/risk-factors.md)' },
         { name: 'Sandbox', description: 'Test keys: scenarios, simulation, reset (docs/sandbox.md)' },
         { name: 'Operations', description: 'Health and readiness' },
         { name: 'DeepXL dialect', description: 'DeepXL-compatible endpoints under /compat/deepxl/v1' },
@@ -381,6 +383,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   registerWebhookRoutes(app, deps);
   registerSessionRoutes(app, deps, options.publicUrl);
   registerSandboxRoutes(app, deps);
+  registerAccountRoutes(app, deps);
   registerCapturePage(app);
   await registerDeepxl(app, deps, options.publicUrl);
   await registerDeepidv(app, deps, options.publicUrl);

@@ -105,6 +105,16 @@ export interface FaceIndexEntry {
   createdAt: string;
 }
 
+export interface TenantSettingsRecord {
+  tenantId: string;
+  revision: number;
+  /** JSON as validated by app/tenant-settings.ts (no personal data). */
+  settings: Record<string, unknown>;
+  createdAt: string;
+  /** The API key that set it. */
+  createdBy: string;
+}
+
 export interface SandboxSimulation {
   scenario: string;
   /** Verifications left to simulate; null: until changed or reset. */
@@ -162,6 +172,13 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
   ): Promise<(Omit<FaceIndexEntry, 'sketch'> & { distanceBits: number })[]>;
 
   replaceChecks(tenantId: string, verificationId: string, checks: CheckRow[]): Promise<void>;
+
+  /** A tenant's settings at `revision`, or its latest; undefined when it never set any. */
+  getTenantSettings(tenantId: string, revision?: number): Promise<TenantSettingsRecord | undefined>;
+  /** Add a revision (the next number; the caller read the latest in the same transaction). */
+  insertTenantSettings(r: TenantSettingsRecord): Promise<void>;
+  /** Remove every face the tenant's verifications indexed (the face index switched off); how many. */
+  deleteTenantFaces(tenantId: string): Promise<number>;
 
   /** The scenario a sandbox tenant simulates for verifications that name none (test keys only). */
   getSandboxSimulation(tenantId: string): Promise<SandboxSimulation | undefined>;

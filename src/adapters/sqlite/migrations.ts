@@ -323,6 +323,21 @@ migrations['0008_sandbox'] = {
   },
 };
 
+/** A tenant's settings (risk policy replacements, face index switch), every revision kept. */
+migrations['0009_tenant_settings'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('tenant_settings')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('revision', 'integer', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tenant_settings_pk', ['tenant_id', 'revision'])
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -28,6 +28,7 @@ import type {
   Tenant,
   UploadRecord,
   SandboxSimulation,
+  TenantSettingsRecord,
   VerificationRow,
 } from '../../ports/stores.ts';
 import type { VerificationStatus } from '../../domain/verification.ts';
@@ -110,6 +111,13 @@ interface DB {
     updated_at: string;
   };
   tenant_webhook_secrets: { tenant_id: string; sealed_secret: Buffer; created_at: string };
+  tenant_settings: {
+    tenant_id: string;
+    revision: number;
+    settings: string;
+    created_at: string;
+    created_by: string;
+  };
   sandbox_simulations: { tenant_id: string; scenario: string; remaining: number | null; updated_at: string };
   webhook_events: {
     id: string;
@@ -621,6 +629,47 @@ class SqliteTx implements StoreTx {
       .execute();
   }
 
+  async getTenantSettings(tenantId: string, revision?: number) {
+    let q = this.q.selectFrom('tenant_settings').selectAll().where('tenant_id', '=', tenantId);
+    if (revision !== undefined) q = q.where('revision', '=', revision);
+    const r = await q.orderBy('revision', 'desc').limit(1).executeTakeFirst();
+    return r
+      ? {
+          tenantId,
+          revision: Number(r.revision),
+          settings: JSON.parse(r.settings) as Record<string, unknown>,
+          createdAt: r.created_at,
+          createdBy: r.created_by,
+        }
+      : undefined;
+  }
+  async insertTenantSettings(r: TenantSettingsRecord) {
+    await this.q
+      .insertInto('tenant_settings')
+      .values({
+        tenant_id: r.tenantId,
+        revision: r.revision,
+        settings: JSON.stringify(r.settings),
+        created_at: r.createdAt,
+        created_by: r.createdBy,
+      })
+      .execute();
+  }
+  async deleteTenantFaces(tenantId: string) {
+    // vec0 deletes by rowid (the verification's number); the tenant's numbers come from its verifications.
+    const rows = await this.q
+      .selectFrom('verifications')
+      .select('number')
+      .where('tenant_id', '=', tenantId)
+      .where('number', 'is not', null)
+      .execute();
+    let n = 0;
+    for (const r of rows) {
+      const res = await sql`delete from face_index where rowid = ${BigInt(r.number!)}`.execute(this.q);
+      n += Number(res.numAffectedRows ?? 0);
+    }
+    return n;
+  }
   async getSandboxSimulation(tenantId: string) {
     const r = await this.q
       .selectFrom('sandbox_simulations')

@@ -164,6 +164,28 @@ test(
       assert.ok(ids.includes(second.id) && ids.includes(again.id), ids.join(', '));
       const afterSearch = await search(key, { image: attack.images.selfie!.toString('base64') });
       assert.ok(!(afterSearch.face.matches as Json[]).some((m) => m.verification_id === first.id));
+
+      // The tenant turns the face index off: every face it indexed is removed, and none is searched.
+      const admin = await s.key(['admin']);
+      const off = await s.app.inject({
+        method: 'PUT',
+        url: '/v1/developers/account/settings',
+        headers: { authorization: `Bearer ${admin}` },
+        payload: { duplicate: { face_index: false } },
+      });
+      assert.equal(off.statusCode, 200, off.body);
+      assert.ok((off.json() as Json).faces_removed >= 3, off.body);
+      const unindexed = await verify(key, attack);
+      assert.equal(unindexed.checks.duplicate.assessments.face.reason, 'face_index_off');
+      assert.equal(unindexed.checks.duplicate.face_matches, undefined);
+      const on = await s.app.inject({
+        method: 'PUT',
+        url: '/v1/developers/account/settings',
+        headers: { authorization: `Bearer ${admin}` },
+        payload: { duplicate: { face_index: true } },
+      });
+      assert.equal(on.statusCode, 200, on.body);
+      assert.deepEqual((await verify(key, attack)).checks.duplicate.face_matches, []);
     } finally {
       await s.close();
     }
