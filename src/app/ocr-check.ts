@@ -10,7 +10,7 @@ import { mergeFields, type SourcedValue } from '../domain/documents/merge-fields
 import { issueDateByElimination } from '../domain/documents/issue-date.ts';
 import { DOCUMENT_TEMPLATES } from '../domain/documents/templates.ts';
 import { round4 } from '../domain/face-match-policy.ts';
-import { repairNamesLine } from '../domain/mrz/names-line.ts';
+import { repairNamesLine, splitLostSeparator } from '../domain/mrz/names-line.ts';
 import type { MrzExtracted } from '../domain/mrz/read-mrz.ts';
 import type { CheckResult } from '../domain/verification.ts';
 import { prepareSide, turnSide, type PreparedSide } from '../pipeline/document/prepare-side.ts';
@@ -242,13 +242,16 @@ export async function ocrCheck(
   let found: MrzImageReading | undefined;
   let side: 'back' | 'front' = 'front';
   // The rectified side first; the photo as given when that fails (a wrong outline, or a scan whose
-  // MRZ glyphs are finer than the rectified width keeps).
+  // MRZ glyphs are finer than the rectified width keeps), its text detected afresh: on a side that was
+  // not located the prepared copy is the photo, but detection on the whole photo may merge a small
+  // tilted card's lines into one block, where the fresh reading turns and straightens them (a generated
+  // genuine CNIE back, small in the frame and partly covered by a thumb, tune seed 1002, read only so).
   let fromPrepared = false;
   const attempts = [
     ['back', back?.image, back?.boxes, backMrz],
-    ['back', back?.quad ? images.back?.image : undefined, undefined],
+    ['back', images.back?.image, undefined],
     ['front', front.image, front.boxes],
-    ['front', front.quad ? images.front.image : undefined, undefined],
+    ['front', images.front.image, undefined],
   ] as const;
   for (const [s, img, boxes, started] of attempts) {
     if (!img) continue;
@@ -319,6 +322,14 @@ export async function ocrCheck(
     delete mrz[template.documentNumberInMrz];
   }
   const vz = vzValues(readings);
+  // A names line whose surname/given-names separator lost a filler: split where the visual zone does.
+  if (mrz.last_name && !mrz.first_name && vz.last_name && vz.first_name) {
+    const split = splitLostSeparator(mrz.last_name.value, vz.last_name.value, vz.first_name.value);
+    if (split) {
+      mrz.last_name = { ...mrz.last_name, value: split.last_name };
+      mrz.first_name = { ...mrz.last_name, value: split.first_name };
+    }
+  }
   if (!found && !Object.keys(vz).length)
     return {
       check: { status: 'skipped', confidence: 0, reason: 'no_document_text_found' },

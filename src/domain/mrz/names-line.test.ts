@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { repairNamesLine } from './names-line.ts';
+import { repairNamesLine, splitLostSeparator } from './names-line.ts';
 
 const td1 = ['I<MARVTA59871<6P8560834<<<<<<<', '7802258F3406304MAR<<<<<<<<<<<1'];
 
@@ -43,4 +43,19 @@ test('a names line is left as read when the visual zone does not just add letter
   );
   // French CNI lines are another layout.
   assert.deepEqual(repairNamesLine(['IDFRA'], 'FRENCH_NATIONAL_ID', 'X', 'Y'), ['IDFRA']);
+});
+
+test('a lost separator is put back where the visual zone’s surname ends, and only then', () => {
+  assert.deepEqual(splitLostSeparator('ZERHOUNI HAMZA', 'Zerhouni', 'Hamza'), {
+    last_name: 'ZERHOUNI',
+    first_name: 'HAMZA',
+  });
+  assert.deepEqual(splitLostSeparator('EL FASSI OMAR', 'EL FASSI', 'OMAR'), {
+    last_name: 'EL FASSI',
+    first_name: 'OMAR',
+  });
+  // A letter differs (a misread, or an altered name): no split, the disagreement stays.
+  assert.equal(splitLostSeparator('ZERHOUNI HAMZA', 'ZERHOUNA', 'HAMZA'), undefined);
+  assert.equal(splitLostSeparator('ZERHOUNI HAMZA', 'ZERHOUNI', 'HAMZAA'), undefined);
+  assert.equal(splitLostSeparator('ZERHOUNI', 'ZERHOUNI', 'HAMZA'), undefined);
 });

@@ -43,3 +43,39 @@ function isSubsequence(a: string, b: string): boolean {
   for (const c of b) if (j < a.length && a[j] === c) j++;
   return j === a.length;
 }
+
+/**
+ * The names line's double filler between surname and given names read as a single one
+ * (`ZERHOUNI<HAMZA<<<…` for `ZERHOUNI<<HAMZA`): the line then parses as one surname of every name and no
+ * given names. When that surname's letters are, in order, exactly the visual zone's surname then given
+ * names, the separator is put back where the visual zone's surname ends. No letter is changed, so no
+ * alteration of a name can hide behind it; any other difference stays a disagreement.
+ */
+export function splitLostSeparator(
+  mrzLastName: string,
+  vzLastName: string,
+  vzFirstName: string,
+): { last_name: string; first_name: string } | undefined {
+  const letters = (s: string) =>
+    s
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toUpperCase()
+      .replace(/[^A-Z]/g, '');
+  const surname = letters(vzLastName);
+  const given = letters(vzFirstName);
+  if (!surname || !given || letters(mrzLastName) !== surname + given) return undefined;
+  // Cut the MRZ's own text after as many letters as the visual zone's surname has.
+  let seen = 0;
+  let cut = 0;
+  for (const [i, c] of [...mrzLastName].entries()) {
+    if (/[A-Z]/.test(c)) seen++;
+    if (seen === surname.length) {
+      cut = i + 1;
+      break;
+    }
+  }
+  const last = mrzLastName.slice(0, cut).trim();
+  const first = mrzLastName.slice(cut).trim();
+  return last && first ? { last_name: last, first_name: first } : undefined;
+}

@@ -37,6 +37,15 @@ function mrzLike(text: string): boolean {
   return [30, 36, 44].some((n) => Math.abs(text.length - n) <= 3) && digits >= 8;
 }
 
+/**
+ * The start of an MRZ line whose detected box stopped inside its run of fillers (a names line
+ * `AMRANI<<HAMZA<<<<<<` cut at 19 of 30 glyphs on a sharp rectified CNIE back): too short for `mrzLike`,
+ * but a double filler appears in no printed text. It is taken as a line and widened across the band.
+ */
+function mrzFragment(text: string): boolean {
+  return text.length >= 10 && text.includes('<<');
+}
+
 const LINE_LENGTHS = [30, 36, 44] as const;
 const offLength = (text: string) => Math.min(...LINE_LENGTHS.map((n) => Math.abs(text.length - n)));
 
@@ -126,10 +135,10 @@ async function readBand(
     // Inside the band, a row that does not read as an MRZ line is read once more cut tight: on a small
     // scan with close lines the margin takes in its neighbours' glyphs (the middle line of PassportEye's
     // 100_id-si, 20 px high, read "00790807271"; cut tight, "606079F080727691<<<<<<<<<<<<0").
-    if (!mrzLike(r.text) && lines.length > 0) {
+    if (!mrzLike(r.text) && !mrzFragment(r.text) && lines.length > 0) {
       r = await recognizeText(img, withMargin(rect, TIGHT_PADDING), deps, MRZ_ALPHABET, { upsideDown });
     }
-    if (mrzLike(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
+    if (mrzLike(r.text) || mrzFragment(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
     else if (lines.length >= 2) break;
     if (lines.length === 3) break;
   }
