@@ -7,6 +7,7 @@ export default tseslint.config(
       'data/**',
       'tools/**',
       '.tmp/**',
+      'scratch/**',
       'bin/**',
       'scripts/**',
       'eslint.config.js',

@@ -78,6 +78,7 @@ export async function evaluateDecisions(opts: {
               risk_score?: number;
               risk_factors?: { code: string; contribution: number }[];
               error?: { code: string };
+              extracted_data?: { field_provenance?: Record<string, string> };
               checks?: Record<
                 string,
                 {
@@ -111,6 +112,9 @@ export async function evaluateDecisions(opts: {
                     ...(k === 'fraud' || k === 'duplicate' ? { assessments: v.assessments } : {}),
                     ...(k === 'ocr' && v.evidence?.disagreements
                       ? { disagreements: v.evidence.disagreements }
+                      : {}),
+                    ...(k === 'ocr' && body.extracted_data?.field_provenance
+                      ? { provenance: body.extracted_data.field_provenance }
                       : {}),
                   },
                 ]),

@@ -202,6 +202,9 @@ function score(t: DocumentTemplate, readings: readonly VisualZoneReading[]): num
  * the declared country) reads the visual zone, Latin and Arabic; both are merged field by field with
  * their provenance, and the result is compared with what the client declared.
  */
+/** The fields that say who the holder is: each printed one must agree with the MRZ. */
+const IDENTITY_FIELDS = ['document_number', 'last_name', 'date_of_birth'] as const;
+
 export async function ocrCheck(
   deps: AppDeps,
   images: { front: DecodedImage; back?: DecodedImage },
@@ -429,6 +432,13 @@ export async function ocrCheck(
   // which an editor can change, were checked against nothing (a tampered front with no back is verified
   // otherwise).
   else if (!found && template?.mrz) signals.push('mrz_not_read');
+  // The MRZ was read but the visual zone gave none of some identity field the template prints there (its
+  // side not found, blurred, glare): that printed field was checked against nothing, and an edit to it
+  // would go unseen (a disagreement is `mrz_visual_zone_mismatch`, not this).
+  const unchecked = found
+    ? IDENTITY_FIELDS.filter((k) => mrz[k] && !vz[k] && template?.fields.some((f) => f.field === k))
+    : [];
+  if (unchecked.length) signals.push('visual_zone_not_read');
 
   const passed = found ? Boolean(mrzValid) : vzComplete;
   const keyConf = ['document_number', 'last_name', 'date_of_birth'].map((k) => confidences[k] ?? 0);
@@ -462,6 +472,7 @@ export async function ocrCheck(
           : undefined,
         visual_zone: readings.map((r) => ({ side: r.side, fields_read: r.fields.length })),
         disagreements,
+        ...(unchecked.length ? { visual_zone_unchecked: unchecked } : {}),
         document_located: { front: Boolean(front.quad), back: back ? Boolean(back.quad) : undefined },
         timings_ms: {
           // Per stage, summed over the sides (front and back are prepared concurrently).

@@ -59,6 +59,7 @@ const SCENARIO_CHECK: Record<RiskFactorCode, CheckName | 'selfie'> = {
   document_country_mismatch: 'ocr',
   mrz_visual_zone_mismatch: 'ocr',
   mrz_not_read: 'ocr',
+  visual_zone_not_read: 'ocr',
   document_type_mismatch: 'ocr',
   under_minimum_age: 'ocr',
   impossible_dates: 'ocr',
@@ -224,6 +225,7 @@ export function simulateOutcome(
     document_country_mismatch: 'country_mismatch',
     mrz_visual_zone_mismatch: 'mrz_visual_zone_mismatch',
     mrz_not_read: 'mrz_not_read',
+    visual_zone_not_read: 'visual_zone_not_read',
     document_type_mismatch: 'document_type_mismatch',
   };
   if (s !== 'verified' && ocrSignal[s]) signals.push(ocrSignal[s]);
@@ -237,7 +239,7 @@ export function simulateOutcome(
       s === 'document_type_mismatch' ? (family === 'passport' ? 'national_id' : 'passport') : family,
     country_detected: extracted.issuing_country,
     evidence: {
-      source: s === 'mrz_not_read' ? 'visual_zone' : 'mrz+visual_zone',
+      source: s === 'mrz_not_read' ? 'visual_zone' : s === 'visual_zone_not_read' ? 'mrz' : 'mrz+visual_zone',
       disagreements:
         s === 'mrz_visual_zone_mismatch'
           ? [{ field: 'last_name', mrz: 'SANDBOX', visual_zone: 'SANDBOY', minor: false }]

@@ -56,6 +56,7 @@ const cases: RiskAssessment[] = [
     'document_unreadable',
     'mrz_visual_zone_mismatch',
     'mrz_not_read',
+    'visual_zone_not_read',
     'document_type_mismatch',
   ].map((s) => run({ ocr: { status: 'failed', confidence: 0.9, signals: [s] } })),
   run({ face_match: passedFace }, ['face_match'], { date_of_birth: '2015-01-01' }),

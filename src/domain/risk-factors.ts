@@ -139,6 +139,13 @@ export const RISK_FACTORS = {
       "The document's machine-readable zone was not read (its side not sent or unreadable), so its printed data could not be checked against it.",
     action: 'Send the side with the MRZ (the back of an ID card), flat, sharp and without glare.',
   },
+  visual_zone_not_read: {
+    weight: 250,
+    effect: 'reviews',
+    meaning:
+      "The MRZ was read but the card's printed number, name or birth date was not (its side not found, blurred or under glare), so an edit to that printed field could not be seen.",
+    action: 'Retake the side that prints the holder’s data, flat, sharp and without glare.',
+  },
   document_type_mismatch: {
     weight: 150,
     effect: 'adds',

@@ -206,11 +206,37 @@ const DOCUMENT_RULES: readonly {
     severity: 'medium',
   },
   {
+    // The MRZ was read but a printed identity field was not: that field was checked against nothing.
+    signal: 'visual_zone_not_read',
+    code: 'visual_zone_not_read',
+    severity: 'medium',
+  },
+  {
     signal: 'document_type_mismatch',
     code: 'document_type_mismatch',
     severity: 'low',
   },
 ];
+
+/**
+ * A document factor's sentence: the fields it is about, and both readings where they disagree, when the
+ * `ocr` check's evidence names them; else the catalogue's meaning.
+ */
+function documentMessage(code: RiskFactorCode, evidence: unknown): string {
+  const e = (evidence ?? {}) as {
+    disagreements?: { field: string; mrz: string; visual_zone: string; minor?: boolean }[];
+    visual_zone_unchecked?: string[];
+  };
+  const words = (f: string) => f.replace(/_/g, ' ');
+  if (code === 'mrz_visual_zone_mismatch' && e.disagreements?.some((d) => !d.minor))
+    return `The printed data disagree with the MRZ: ${e.disagreements
+      .filter((d) => !d.minor)
+      .map((d) => `${words(d.field)} "${d.visual_zone}" printed, "${d.mrz}" in the MRZ`)
+      .join('; ')}.`;
+  if (code === 'visual_zone_not_read' && e.visual_zone_unchecked?.length)
+    return `The MRZ was read but the printed ${e.visual_zone_unchecked.map(words).join(', ')} could not be, so an edit to ${e.visual_zone_unchecked.length > 1 ? 'them' : 'it'} would not be seen.`;
+  return RISK_FACTORS[code].meaning;
+}
 
 /** The `fraud` check's signals: each contributes its catalogue weight scaled by its score (0..1). */
 const FRAUD_RULES: readonly { code: RiskFactorCode; rejectAt: number; severity: Severity }[] = [
@@ -398,8 +424,9 @@ export function decide(input: DecisionInput): RiskAssessment {
     const found = new Set(Array.isArray(ocr.signals) ? (ocr.signals as string[]) : []);
     for (const rule of DOCUMENT_RULES) {
       if (!found.has(rule.signal)) continue;
-      add(rule.code, RISK_FACTORS[rule.code].weight, RISK_FACTORS[rule.code].meaning, true);
-      signal(rule.code, rule.severity, RISK_FACTORS[rule.code].meaning);
+      const message = documentMessage(rule.code, ocr.evidence);
+      add(rule.code, RISK_FACTORS[rule.code].weight, message, true);
+      signal(rule.code, rule.severity, message);
     }
   }
 

@@ -85,6 +85,28 @@ export function faceClusters(dir = FACES): string[][] {
   return [...groups.values()].map((g) => g.sort()).sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
+/**
+ * Photos of the deepface set that cannot be a card's portrait: a card prints an ID photo (ICAO 9303: head
+ * and shoulders, face centred), and these stage and group shots, cut to the portrait box, show a face a
+ * fifth of the box high, half a face at the edge, or none (a man gesturing at the side of the frame).
+ * They stay in use as selfies.
+ */
+const NOT_ID_PHOTOS = new Set([
+  'img37.jpg',
+  'img38.jpg',
+  'img57.jpg',
+  'img59.jpg',
+  'img67.jpg',
+  'couple.jpg',
+  'selfie-many-people.jpg',
+]);
+
+/** A person's photos that can be printed as a card's portrait (all of them if none can). */
+function idPhotosOf(group: string[]): string[] {
+  const ok = group.filter((f) => !NOT_ID_PHOTOS.has(path.basename(f)));
+  return ok.length ? ok : group;
+}
+
 /** People of a split: every third cluster (by sorted first file) is held out. */
 export function peopleOf(split: Split, dir = FACES): string[][] {
   return faceClusters(dir)
@@ -163,10 +185,11 @@ export async function buildCase(
   const holderGroup = person ?? drawn;
   let otherGroup = rng.pick(people);
   while (otherGroup === holderGroup) otherGroup = rng.pick(people);
-  const portrait = rng.pick(holderGroup);
+  const portrait = rng.pick(idPhotosOf(holderGroup));
   let selfieFile = rng.pick(holderGroup);
   while (selfieFile === portrait) selfieFile = rng.pick(holderGroup);
-  const fraudster = rng.pick(otherGroup);
+  // A replaced portrait is glued in as an ID photo too; an impostor's selfie can be any photo.
+  const fraudster = rng.pick(kind === 'portrait_swap' ? idPhotosOf(otherGroup) : otherGroup);
 
   const identity = datedIdentity(
     rng,

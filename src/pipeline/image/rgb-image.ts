@@ -54,6 +54,18 @@ export async function resizeTo(img: RgbImage, width: number, height: number): Pr
   return cropResize(img, { x: 0, y: 0, width: img.width, height: img.height }, width, height);
 }
 
+/** A median filter over size×size pixels (odd), each channel: takes out a camera's grain, keeps edges. */
+export async function medianFiltered(img: RgbImage, size: number): Promise<RgbImage> {
+  const data = await rawInput(img).median(size).raw().toBuffer();
+  return toRgb(data, img.width, img.height);
+}
+
+/** A Gaussian blur of standard deviation sigma (pixels). */
+export async function blurred(img: RgbImage, sigma: number): Promise<RgbImage> {
+  const data = await rawInput(img).blur(sigma).raw().toBuffer();
+  return toRgb(data, img.width, img.height);
+}
+
 /** Rotate clockwise by a right angle. */
 export async function rotateRight(img: RgbImage, degrees: 90 | 180 | 270): Promise<RgbImage> {
   const { data, info } = await rawInput(img).rotate(degrees).raw().toBuffer({ resolveWithObject: true });
