@@ -481,6 +481,26 @@ export async function simulateScenario(
 }
 
 /** `POST /v1/developers/sandbox/reset`: delete every sandbox verification and clear the simulation. */
+/**
+ * Remove every session of a tenant (the sandbox reset): rows, keys (what was sealed with them is then
+ * unreadable) and uploads. Their verifications, if any, are deleted on their own. Returns how many.
+ */
+async function deleteTenantSessions(deps: AppDeps, tenantId: string): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rows } = await deps.store.listSessions(tenantId, { limit: 100, offset: 0 });
+    if (!rows.length) return deleted;
+    for (const s of rows) {
+      await deps.store.transaction(async (tx) => {
+        await tx.deleteSession(tenantId, s.id);
+        await deps.keyring.destroy(tx, s.id);
+      });
+      await deps.blobs.deletePrefix(`${tenantId}/${s.id}`);
+      deleted++;
+    }
+  }
+}
+
 export async function resetSandbox(deps: AppDeps, caller: Caller) {
   requireTestKey(caller);
   let deleted = 0;
@@ -492,10 +512,12 @@ export async function resetSandbox(deps: AppDeps, caller: Caller) {
       deleted++;
     }
   }
+  const sessions = await deleteTenantSessions(deps, caller.tenantId);
   await deps.store.setSandboxSimulation(caller.tenantId, undefined);
   return {
     object: 'sandbox.reset',
     verifications_deleted: deleted,
+    sessions_deleted: sessions,
     simulation_cleared: true,
     reset_at: deps.now().toISOString(),
   };

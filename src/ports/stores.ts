@@ -389,6 +389,8 @@ export interface SessionStoreTx {
   getSession(tenantId: string, id: string): Promise<SessionRecord | undefined>;
   /** Look a session up by its id alone, for client-token requests (the token is then checked against it). */
   getSessionForToken(id: string): Promise<SessionRecord | undefined>;
+  /** Remove a session's row (its key and uploads are destroyed by the caller). */
+  deleteSession(tenantId: string, id: string): Promise<void>;
   /** A tenant's sessions, newest first. */
   listSessions(
     tenantId: string,

@@ -1002,6 +1002,9 @@ class SqliteTx implements StoreTx {
   async insertSession(s: SessionRecord) {
     await this.q.insertInto('sessions').values(fromSession(s)).execute();
   }
+  async deleteSession(tenantId: string, id: string) {
+    await this.q.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
   async updateSession(s: SessionRecord) {
     const { id: _i, tenant_id: _t, created_at: _c, ...rest } = fromSession(s);
     await this.q

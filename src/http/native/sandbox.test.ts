@@ -186,13 +186,21 @@ test('sandbox: simulate sets the scenario of the next verifications; live keys c
   assert.equal((await get(testKey, '/v1/developers/sandbox/fixtures')).json.identity.simulation, null);
 });
 
-test('sandbox: reset deletes the sandbox verifications and nothing live', async () => {
+test('sandbox: reset deletes the sandbox verifications and sessions and nothing live', async () => {
   assert.equal((await post(liveKey, '/v1/developers/sandbox/reset')).statusCode, 403);
   const liveBefore = (await get(liveKey, '/v1/identity/verifications?limit=100')).json.total_count;
+  const session = { document_type: 'passport', country: 'MA', checks: ['face_match'] };
+  const testSession = await post(testKey, '/v1/identity/sessions', session);
+  assert.equal(testSession.statusCode, 201, JSON.stringify(testSession.json));
+  const liveSession = await post(liveKey, '/v1/identity/sessions', session);
+  assert.equal(liveSession.statusCode, 201, JSON.stringify(liveSession.json));
   await post(testKey, '/v1/developers/sandbox/simulate', { scenario: 'face_mismatch' });
   const r = await post(testKey, '/v1/developers/sandbox/reset');
   assert.equal(r.statusCode, 200, JSON.stringify(r.json));
   assert.ok(r.json.verifications_deleted > 30);
+  assert.equal(r.json.sessions_deleted, 1);
+  assert.equal((await get(testKey, `/v1/identity/sessions/${testSession.json.id}`)).statusCode, 404);
+  assert.equal((await get(liveKey, `/v1/identity/sessions/${liveSession.json.id}`)).statusCode, 200);
   assert.equal((await get(testKey, '/v1/identity/verifications')).json.total_count, 0);
   assert.equal((await get(testKey, '/v1/developers/sandbox/fixtures')).json.identity.simulation, null);
   assert.equal((await get(liveKey, '/v1/identity/verifications?limit=100')).json.total_count, liveBefore);
