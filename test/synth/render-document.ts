@@ -179,6 +179,15 @@ function jitterColor(hex: string, rng: Rng, amount = 8): string {
   return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** `hex` mixed with white: `ink` 1 is the colour, 0 the paper, above 1 a richer print (clamped). */
+function fadeColor(hex: string, ink: number): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  const c = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((v) =>
+    Math.round(Math.max(0, Math.min(255, 255 - ink * (255 - v)))),
+  );
+  return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
+
 const f2 = (v: number): string => v.toFixed(1);
 
 function guillocheSvg(side: Side, theme: Theme, rng: Rng): string {
@@ -469,14 +478,20 @@ function cnieFront(identity: Identity, side: Side, rng: Rng): Layout {
   const T = 'mar_cnie_2020';
   const box = (f: string): Box => fieldBox(T, f);
   const female = identity.sex === 'F';
+  // The card's colours as the DGSN specimen prints them (a pink band across the top, a pale blue and green
+  // ground), faded toward the paper by `ink`: a worn card, a pale print run, or a richer one.
+  const ink = rng.float(0.55, 1.15);
   const svg =
     guillocheSvg(
       side,
-      { stops: ['#f1e3e6', '#e3f0e0', '#e0ecf2', '#eef1df'], line: '#5d8f7a', rosette: '#7a6aa8' },
+      {
+        stops: ['#d4e4f0', '#d3e6dc', '#c8e0cc', '#cfe0c0'].map((c) => fadeColor(c, ink)),
+        line: '#5d8f7a',
+        rosette: '#7a6aa8',
+      },
       rng,
     ) +
-    rect(side, [0, 0, 0.37, 0.19], '#f0c9cf', 0.55) +
-    rect(side, [0.63, 0, 0.37, 0.17], '#d8ecd6', 0.45) +
+    rect(side, [0, 0, 1, 0.19], fadeColor('#e0bfc2', ink), 0.9) +
     emblemSvg(side.width * 0.47, side.height * 0.09, side.height * 0.075) +
     signatureSvg(
       0.4 * side.width,
