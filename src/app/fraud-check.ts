@@ -129,13 +129,15 @@ async function portraitSubstitution(
 /**
  * Below this colour spread (`colourSpread`), a side printed in colour is taken for a greyscale copy.
  * Measured (`bench/eval-printed-copy.ts 25`): generated genuine CNIE fronts (their colours those of the
- * DGSN specimen, faded toward the paper by 0.55 to 1.15) under the camera's colour casts, 1 of 75 tune
- * fronts below at their true outline and 2 of 75 through the pipeline's own location, none of the 150
- * held-out ones (least 0.034); the DGSN specimen photographed 75 times, 0.064 at the least; DLC-2021 grey
- * copies at their true outline, 0.013 at the median and 115 of 125 below. Chosen at the tune fronts' lowest
- * but one (about 1 %), on the tune split only.
+ * DGSN specimen, faded toward the paper by 0.55 to 1.15) under the camera's colour casts, 2 of 75 tune
+ * fronts below at their true outline and 1 of 75 through the pipeline's own location, none of the 150
+ * held-out ones (least 0.031); the DGSN specimen photographed 75 times, 0.064 at the least; DLC-2021 grey
+ * copies at their true outline, 0.013 at the median and 115 of 125 below. Chosen at about 1 % of the tune
+ * fronts, on the tune split only (on an earlier draw of their fading; the figures above are a fresh one).
  */
 export const PRINTED_COPY_SPREAD = 0.028;
+/** How fast the score falls above the threshold: 0 at (1 + 0.5 / PRINTED_COPY_FALL) × the threshold. */
+const PRINTED_COPY_FALL = 2.5;
 
 /**
  * Whether a prepared side is the card itself: found in the photo, or a photo cropped to the card (a scan,
@@ -153,7 +155,9 @@ export function judgedAsCard(
 
 /**
  * A greyscale printed copy: a side the template prints in colour shows no colour once the light's is taken
- * out. The score is 0.5 at the threshold and reaches 1 at half of it (a copy with almost no colour left).
+ * out. The score is 0.5 at the threshold and reaches 1 at half of it (a copy with almost no colour left);
+ * above the threshold it falls to 0 a fifth higher: genuine fronts crowd just above it (their least 0.031
+ * held out), and a weight that stayed high there would send them to review on its own.
  */
 function printedCopy(ocr: OcrOutcome | undefined): FraudSignalResult {
   const template = ocr?.template;
@@ -172,7 +176,7 @@ function printedCopy(ocr: OcrOutcome | undefined): FraudSignalResult {
   if (!measured) return { assessed: false, reason: 'too_little_usable_colour' };
   const t = PRINTED_COPY_SPREAD;
   const s = measured.spread;
-  const score = s < t ? Math.min(1, 0.5 + (t - s) / t) : Math.max(0, 0.5 - (s - t) / t);
+  const score = s < t ? Math.min(1, 0.5 + (t - s) / t) : Math.max(0, 0.5 - ((s - t) / t) * PRINTED_COPY_FALL);
   return {
     assessed: true,
     flagged: s < t,

@@ -340,7 +340,12 @@ export async function ocrCheck(
       ...(back ? { back } : {}),
       template,
     };
-  const { fields, disagreements } = mergeFields(mrz, vz, found?.reading.checkDigitsValid ?? false);
+  const { fields, disagreements } = mergeFields(
+    mrz,
+    vz,
+    found?.reading.checkDigitsValid ?? false,
+    found?.nameCells ?? {},
+  );
   // The Latin spelling (checked against the MRZ when there is one) tells the dots Arabic OCR misses.
   for (const [arabic, latin] of ARABIC_LATIN_PAIRS) {
     const l = fields[latin];

@@ -224,14 +224,27 @@ const DOCUMENT_RULES: readonly {
  */
 function documentMessage(code: RiskFactorCode, evidence: unknown): string {
   const e = (evidence ?? {}) as {
-    disagreements?: { field: string; mrz: string; visual_zone: string; minor?: boolean }[];
+    disagreements?: {
+      field: string;
+      mrz: string;
+      visual_zone: string;
+      minor?: boolean;
+      mrz_cells?: number;
+      cells_verdict?: string;
+    }[];
     visual_zone_unchecked?: string[];
   };
   const words = (f: string) => f.replace(/_/g, ' ');
   if (code === 'mrz_visual_zone_mismatch' && e.disagreements?.some((d) => !d.minor))
     return `The printed data disagree with the MRZ: ${e.disagreements
       .filter((d) => !d.minor)
-      .map((d) => `${words(d.field)} "${d.visual_zone}" printed, "${d.mrz}" in the MRZ`)
+      .map(
+        (d) =>
+          `${words(d.field)} "${d.visual_zone}" printed, "${d.mrz}" in the MRZ` +
+          (d.cells_verdict === 'lengths_differ'
+            ? ` (whose ${Math.round(d.mrz_cells ?? 0)} characters on the line were all read)`
+            : ''),
+      )
       .join('; ')}.`;
   if (code === 'visual_zone_not_read' && e.visual_zone_unchecked?.length)
     return `The MRZ was read but the printed ${e.visual_zone_unchecked.map(words).join(', ')} could not be, so an edit to ${e.visual_zone_unchecked.length > 1 ? 'them' : 'it'} would not be seen.`;

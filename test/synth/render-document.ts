@@ -480,7 +480,11 @@ function cnieFront(identity: Identity, side: Side, rng: Rng): Layout {
   const female = identity.sex === 'F';
   // The card's colours as the DGSN specimen prints them (a pink band across the top, a pale blue and green
   // ground), faded toward the paper by `ink`: a worn card, a pale print run, or a richer one.
-  const ink = rng.float(0.55, 1.15);
+  // Drawn from the card's number, not from `rng`, so that every later draw (and every seeded case) stays.
+  const ink = createRng([...identity.can].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)).float(
+    0.55,
+    1.15,
+  );
   const svg =
     guillocheSvg(
       side,

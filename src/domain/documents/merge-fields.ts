@@ -23,7 +23,33 @@ export interface Disagreement {
    * minor: their check digits make any difference meaningful.
    */
   minor?: true;
+  /**
+   * How many glyph cells the MRZ's names line gives this name, measured on the line (a dropped letter
+   * leaves its cell), and what that told: `mrz_misread` (the printed name fills those cells: the MRZ
+   * reading lost letters) or `lengths_differ` (the MRZ's name is as long as read, the printed one is not).
+   */
+  mrz_cells?: number;
+  cells_verdict?: 'mrz_misread' | 'lengths_differ';
 }
+
+/** How far (cells) a measured length may be from a name's to be taken for it (measured error ≤ 0.25). */
+const CELL_TOLERANCE = 0.5;
+
+/** Letters ICAO 9303 may write with two (Ä → AE or A, ß → SS, Þ → TH…): a name's MRZ length varies by them. */
+const TWO_LETTER_TRANSLITERATION = /[ÄÖÜäöüßÆæØøÅåÞþŒœĲĳ]/g;
+
+/** Whether the MRZ may spell `printed` with `length` characters, whichever transliteration it used. */
+function mrzLengthMayBe(printed: string, length: number): boolean {
+  const plain = mrzForm(printed).length;
+  const expandable = printed.match(TWO_LETTER_TRANSLITERATION)?.length ?? 0;
+  return length >= plain && length <= plain + expandable;
+}
+
+/** A name as the MRZ spells it: capitals, every run of other characters one filler. */
+const mrzForm = (s: string) =>
+  foldLatin(s)
+    .replace(/[^A-Z]+/g, '<')
+    .replace(/^<+|<+$/g, '');
 
 /** Latin capitals OCR takes for one another (each pair both ways). */
 const CONFUSABLE = new Set(
@@ -89,6 +115,8 @@ export function mergeFields(
   mrz: Readonly<Record<string, SourcedValue>>,
   vz: Readonly<Record<string, SourcedValue>>,
   mrzCheckDigitsValid: boolean,
+  /** Glyph cells the MRZ's names line gives each name (`measureNameCells`), when measured. */
+  mrzNameCells: Readonly<{ last_name?: number; first_name?: number }> = {},
 ): { fields: Record<string, MergedField>; disagreements: Disagreement[] } {
   const fields: Record<string, MergedField> = {};
   const disagreements: Disagreement[] = [];
@@ -122,8 +150,34 @@ export function mergeFields(
           confidence: w.confidence * 0.6,
           provenance: mrzWins ? 'mrz' : 'visual_zone',
         };
-        const minor = NAME_FIELDS.has(name) && minorNameDifference(a, b);
-        disagreements.push({ field: name, mrz: m.value, visual_zone: v.value, ...(minor ? { minor } : {}) });
+        let minor = NAME_FIELDS.has(name) && minorNameDifference(a, b);
+        // The names line's cells tell a misread from a different name: the printed name filling the cells
+        // the MRZ's occupies, with the MRZ reading only missing letters, is a misread, however many; the
+        // MRZ's name as long as read beside a printed name of another length is a difference, however small.
+        const cells = NAME_FIELDS.has(name) ? mrzNameCells[name as 'last_name' | 'first_name'] : undefined;
+        let verdict: Disagreement['cells_verdict'];
+        if (cells !== undefined) {
+          const fits = (s: string) => Math.abs(mrzForm(s).length - cells) <= CELL_TOLERANCE;
+          if (fits(v.value) && !fits(m.value) && isSubsequence(a, b)) verdict = 'mrz_misread';
+          else if (fits(m.value) && !mrzLengthMayBe(v.value, mrzForm(m.value).length))
+            verdict = 'lengths_differ';
+          if (verdict === 'mrz_misread') {
+            minor = true;
+            fields[name] = { value: v.value, confidence: v.confidence * 0.8, provenance: 'visual_zone' };
+          } else if (verdict === 'lengths_differ') {
+            // The MRZ's name was read whole: it is the document's, the printed one is the odd one out.
+            minor = false;
+            fields[name] = { value: m.value, confidence: m.confidence * 0.6, provenance: 'mrz' };
+          }
+        }
+        disagreements.push({
+          field: name,
+          mrz: m.value,
+          visual_zone: v.value,
+          ...(minor ? { minor: true as const } : {}),
+          ...(cells !== undefined ? { mrz_cells: cells } : {}),
+          ...(verdict ? { cells_verdict: verdict } : {}),
+        });
       }
     }
   }

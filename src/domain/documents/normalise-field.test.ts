@@ -210,3 +210,28 @@ test('merge: a name one confusable glyph or one dropped letter away is a minor d
     ],
   );
 });
+
+test('merge: the names line cells tell an MRZ that lost letters from a printed name of another length', () => {
+  const sv = (value: string) => ({ value, confidence: 0.9 });
+  const merge = (mrz: string, vz: string, cells: number | undefined) =>
+    mergeFields({ last_name: sv(mrz) }, { last_name: sv(vz) }, true, { last_name: cells }).disagreements[0];
+  // The MRZ read two letters short, but its cells hold the printed name's ten: a misread, the printed name kept.
+  const misread = merge('BENJEOUN', 'BENJELLOUN', 10.1);
+  assert.equal(misread?.minor, true);
+  assert.equal(misread?.cells_verdict, 'mrz_misread');
+  const kept = mergeFields({ last_name: sv('BENJEOUN') }, { last_name: sv('BENJELLOUN') }, true, {
+    last_name: 9.9,
+  });
+  assert.equal(kept.fields.last_name?.value, 'BENJELLOUN');
+  // Without the cells, two lost letters stay a disagreement.
+  assert.equal(merge('BENJEOUN', 'BENJELLOUN', undefined)?.minor, undefined);
+  // The MRZ's nine cells were all read: a printed tenth letter is a different name, not a dropped letter.
+  const longer = merge('CHERKAOUI', 'CHERKAOUII', 8.9);
+  assert.equal(longer?.minor, undefined);
+  assert.equal(longer?.cells_verdict, 'lengths_differ');
+  assert.equal(merge('CHERKAOUI', 'CHERKAOUII', undefined)?.minor, true);
+  // A compound name counts its inner filler; an umlaut the MRZ may write with two letters is not a difference.
+  assert.equal(merge('EL IDRSSI', 'EL IDRISSI', 10)?.cells_verdict, 'mrz_misread');
+  assert.equal(merge('MUELLER', 'MÜLLER', 7)?.cells_verdict, undefined);
+  assert.equal(merge('MUELLER', 'MÜLLER', 7)?.minor, true);
+});

@@ -18,6 +18,8 @@ export interface MrzImageReading {
   rotation: 0 | 90 | 180 | 270;
   /** Mean recogniser confidence over the MRZ lines. */
   ocrConfidence: number;
+  /** How many glyph cells the names line gives each name, measured on the line (`measureNameCells`). */
+  nameCells?: NameCells;
   times: { detect: number; recognize: number };
 }
 
@@ -328,7 +330,13 @@ export async function readMrzFromImage(
       times,
     };
     if (!best || (candidate.reading.checkDigitsValid && !best.reading.checkDigitsValid)) best = candidate;
-    if (candidate.reading.checkDigitsValid) break;
+    if (candidate.reading.checkDigitsValid) {
+      const t1 = performance.now();
+      const cells = await measureNameCells(view, r.lines, r.reading.format, upsideDown, deps);
+      times.recognize += performance.now() - t1;
+      if (cells) candidate.nameCells = cells;
+      break;
+    }
   }
   if (best || deskewed) return best;
   // Nothing read: on a document photographed a few degrees off, the long MRZ lines run into each other
@@ -344,6 +352,88 @@ export async function readMrzFromImage(
       recognize: again.times.recognize + times.recognize,
     };
   return again;
+}
+
+export interface NameCells {
+  /** Glyph cells from the surname's first to the double filler after it (a name's inner fillers count). */
+  last_name?: number;
+  /** Glyph cells of the given names, up to the fillers after them (absent when they run to the line's end). */
+  first_name?: number;
+}
+
+/**
+ * How long each name is on the MRZ's names line, counted in glyph cells rather than in letters read. The
+ * MRZ is monospace and every line starts at the same place: the lines whose check digits hold, read
+ * whole, give the first cell's position and the pitch; the names line's double fillers, wherever the
+ * recogniser emits them, then fall on a cell whose index is the name's length. A letter the recogniser
+ * dropped (`CHERKAUI` for `CHERKAOUI`) leaves its cell behind, so the count still says 9; a name printed
+ * one letter longer than the MRZ's (`CHERKAOUII` beside an MRZ `CHERKAOUI`) does not fit the 9 cells.
+ * Undefined when no reference line was read at its full length or the names line has no separator.
+ */
+async function measureNameCells(
+  img: RgbImage,
+  lines: readonly { text: string; rect: Rect }[],
+  format: string | undefined,
+  upsideDown: boolean,
+  deps: MrzDeps,
+): Promise<NameCells | undefined> {
+  const n =
+    format === 'TD1'
+      ? 30
+      : format === 'TD2' || format === 'MRVB'
+        ? 36
+        : format === 'TD3' || format === 'MRVA'
+          ? 44
+          : 0;
+  if (!n || lines.length < 2) return undefined;
+  const namesIndex = format === 'TD1' ? 2 : 0;
+  const head = format === 'TD1' ? 0 : 5;
+  const read = (rect: Rect) =>
+    recognizeText(img, withMargin(rect, ROW_MARGIN), deps, MRZ_ALPHABET, { upsideDown });
+  const readings = await Promise.all(lines.map((l) => read(l.rect)));
+  // Each whole reference line: its first cell's position and its pitch (signed: upside down, x falls).
+  const refs = readings
+    .filter((r, i) => i !== namesIndex && r.text.length === n)
+    .map((r) => ({ start: r.x[0]!, pitch: (r.x[n - 1]! - r.x[0]!) / (n - 1) }));
+  if (!refs.length) return undefined;
+  const start = refs.reduce((a, r) => a + r.start, 0) / refs.length;
+  const pitch = refs.reduce((a, r) => a + r.pitch, 0) / refs.length;
+  if (Math.abs(pitch) < 1) return undefined;
+  const names = readings[namesIndex]!;
+  const cellOf = (k: number) => Math.round(((names.x[k]! - start) / pitch) * 100) / 100;
+  // The separator: the first double filler after a letter (past the document code and state on TD2/TD3).
+  let firstLetter = -1;
+  for (let k = 0; k < names.text.length; k++) {
+    if (names.text[k] !== '<' && cellOf(k) > head - 0.5) {
+      firstLetter = k;
+      break;
+    }
+  }
+  if (firstLetter < 0) return undefined;
+  const sep = names.text.indexOf('<<', firstLetter);
+  if (sep < 0) return undefined;
+  // This reading's names must be the line's (as read, in halves too) give or take dropped letters: a
+  // separator read as one filler would otherwise end the surname at the given names' end.
+  const final = lines[namesIndex]!.text.slice(head).split(/<<+/);
+  const letters = (t: string) => t.replace(/</g, '');
+  const sameName = (a: string, b: string) =>
+    isSubsequence(letters(a), letters(b)) || isSubsequence(letters(b), letters(a));
+  if (!sameName(names.text.slice(firstLetter, sep), final[0] ?? '')) return undefined;
+  const cells: NameCells = { last_name: Math.round((cellOf(sep) - head) * 100) / 100 };
+  // The given names start two cells on and end at the next double filler.
+  let given = sep + 2;
+  while (given < names.text.length && names.text[given] === '<') given++;
+  const end = names.text.indexOf('<<', given);
+  if (given < names.text.length && end > given && sameName(names.text.slice(given, end), final[1] ?? ''))
+    cells.first_name = Math.round((cellOf(end) - cellOf(sep) - 2) * 100) / 100;
+  return cells;
+}
+
+/** Whether `a` is `b` with characters left out. */
+function isSubsequence(a: string, b: string): boolean {
+  let j = 0;
+  for (const c of b) if (j < a.length && a[j] === c) j++;
+  return j === a.length;
 }
 
 /** Below this tilt (degrees) rows stay apart; above it a straightened copy is worth a second read. */

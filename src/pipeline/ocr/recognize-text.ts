@@ -9,6 +9,12 @@ export interface RecognizedText {
   confidence: number;
   /** CTC time step of each character of `text` (a step is HEIGHT/… px of the crop: 8 px at height 48). */
   steps: number[];
+  /**
+   * Where each character's CTC step falls in the source image (x, px, the step's centre): upside down
+   * the crop is read from the rect's right edge. The recogniser emits a character at a steady place on
+   * its glyph, so on a monospace line these positions count glyph cells, even the ones it did not read.
+   */
+  x: number[];
   /** Where the words break: computed only when asked (`wordBreaks`), for names and places. */
   breaks?: WordBreakEvidence;
 }
@@ -96,11 +102,18 @@ export async function recognizeText(
     }
     prev = best;
   }
+  // Crop px per step, and source px per crop px.
+  const stepWidth = width / steps;
+  const scale = rect.width / width;
   return {
     text: chars.join(''),
     chars,
     confidence: n ? sum / n : 0,
     steps: positions,
+    x: positions.map((t) => {
+      const offset = (t + 0.5) * stepWidth * scale;
+      return options.upsideDown ? rect.x + rect.width - offset : rect.x + offset;
+    }),
     breaks: options.wordBreaks
       ? {
           gaps: blankRuns(crop, positions, width / steps),
