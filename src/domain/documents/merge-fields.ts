@@ -1,3 +1,4 @@
+import { isSubsequence, mrzForm } from '../mrz/names-line.ts';
 import { foldLatin } from './normalise-field.ts';
 
 export interface SourcedValue {
@@ -44,12 +45,6 @@ function mrzLengthMayBe(printed: string, length: number): boolean {
   const expandable = printed.match(TWO_LETTER_TRANSLITERATION)?.length ?? 0;
   return length >= plain && length <= plain + expandable;
 }
-
-/** A name as the MRZ spells it: capitals, every run of other characters one filler. */
-const mrzForm = (s: string) =>
-  foldLatin(s)
-    .replace(/[^A-Z]+/g, '<')
-    .replace(/^<+|<+$/g, '');
 
 /** Latin capitals OCR takes for one another (each pair both ways). */
 const CONFUSABLE = new Set(
@@ -104,12 +99,6 @@ function agree(field: string, mrz: string, vz: string): boolean {
  * independent readings); disagreement keeps the MRZ's value when its check digits protect it, otherwise
  * the more confident reading, lowers the confidence, and is reported so a reviewer sees both.
  */
-/** Whether `short` is `long` with some letters left out (in order). */
-function isSubsequence(short: string, long: string): boolean {
-  let i = 0;
-  for (const c of long) if (c === short[i]) i++;
-  return i === short.length;
-}
 
 export function mergeFields(
   mrz: Readonly<Record<string, SourcedValue>>,

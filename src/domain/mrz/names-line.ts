@@ -1,3 +1,12 @@
+/** A name as the MRZ spells it: capitals without accents, every run of other characters one filler. */
+export const mrzForm = (s: string): string =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase()
+    .replace(/[^A-Z]+/g, '<')
+    .replace(/^<+|<+$/g, '');
+
 /**
  * The MRZ names line with the letters its OCR dropped put back from the visual zone's names. The names
  * line carries no check digit, and PP-OCR drops letters on long monospace lines ("CHERKAOUI<<KAWTAR" read
@@ -17,14 +26,7 @@ export function repairNamesLine(
   if (!line || !lastName) return out;
   // TD2, TD3 and visas start with the document code and the issuing state.
   const head = index === 0 ? line.slice(0, 5) : '';
-  const toMrz = (s: string) =>
-    s
-      .normalize('NFD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toUpperCase()
-      .replace(/[^A-Z]+/g, '<')
-      .replace(/^<+|<+$/g, '');
-  const names = toMrz(lastName) + (firstName ? `<<${toMrz(firstName)}` : '');
+  const names = mrzForm(lastName) + (firstName ? `<<${mrzForm(firstName)}` : '');
   const read = line.slice(head.length).replace(/<+$/, '');
   if (head.length + names.length > line.length || names === read) return out;
   const letters = (s: string) => s.replace(/</g, '');
@@ -38,7 +40,7 @@ export function repairNamesLine(
 const MAX_DROPPED = 3;
 
 /** Whether `a` is `b` with characters left out. */
-function isSubsequence(a: string, b: string): boolean {
+export function isSubsequence(a: string, b: string): boolean {
   let j = 0;
   for (const c of b) if (j < a.length && a[j] === c) j++;
   return j === a.length;

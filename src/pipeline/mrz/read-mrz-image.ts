@@ -1,3 +1,4 @@
+import { isSubsequence } from '../../domain/mrz/names-line.ts';
 import { readMrz, type MrzReading } from '../../domain/mrz/read-mrz.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateBy, rotateRight, type Rect, type RgbImage } from '../image/rgb-image.ts';
@@ -427,13 +428,6 @@ async function measureNameCells(
   if (given < names.text.length && end > given && sameName(names.text.slice(given, end), final[1] ?? ''))
     cells.first_name = Math.round((cellOf(end) - cellOf(sep) - 2) * 100) / 100;
   return cells;
-}
-
-/** Whether `a` is `b` with characters left out. */
-function isSubsequence(a: string, b: string): boolean {
-  let j = 0;
-  for (const c of b) if (j < a.length && a[j] === c) j++;
-  return j === a.length;
 }
 
 /** Below this tilt (degrees) rows stay apart; above it a straightened copy is worth a second read. */
