@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { cornerError, loadWorkingImage } from '../../../bench/locate-eval.ts';
+import { NO_SHARED_DATA, SHARED_DATA } from '../../../test/helpers.ts';
+import { loadCharset, loadManifest } from '../../adapters/onnx/load-manifest.ts';
+import { OnnxRunner } from '../../adapters/onnx/onnx-runner.ts';
+import { prepareSide } from './prepare-side.ts';
+
+/**
+ * Cards lying small among other things (DLC-2021 photographs its copies on sheets, newspapers, among toys
+ * and pens): too small for the whole photo's text detection to see their lines, or holding less of the
+ * photo's text than the newspaper around them. Their outline is still the document: looked at closer, it
+ * holds text lines of its own, more densely than its surroundings.
+ */
+test(
+  'prepareSide: a card lying small on a table or among newspaper print is located',
+  { skip: NO_SHARED_DATA, timeout: 120_000 },
+  async () => {
+    const dir = path.join(SHARED_DATA!, 'fraud/dlc2021-gray-copy');
+    const { items } = (await import(path.join(dir, 'ground_truth.json'), { with: { type: 'json' } }))
+      .default as { items: { image: string; doc_quad_xy: [number, number][] }[] };
+    const manifest = await loadManifest();
+    const inference = await OnnxRunner.load(manifest, { threads: 2 });
+    try {
+      const deps = { inference, charset: await loadCharset(manifest) };
+      // A card on a table, 6 % of the frame (no text seen at the whole photo's scale); a card on a
+      // newspaper page (half the text lines seen near it are the newspaper's).
+      for (const name of ['est_id/01.cg0001_000041.jpg', 'est_id/04.cg0001_000036.jpg']) {
+        const item = items.find((i) => i.image === name)!;
+        const { img, scale } = await loadWorkingImage(path.join(dir, name));
+        const side = await prepareSide(img, deps);
+        assert.ok(side.quad, `${name}: the card was not located`);
+        const truth = item.doc_quad_xy.map(([x, y]) => ({ x: x * scale, y: y * scale }));
+        const err = cornerError(side.quad.corners, truth);
+        assert.ok(err < 0.02, `${name}: corner error ${err.toFixed(3)}`);
+      }
+    } finally {
+      await inference.close();
+    }
+  },
+);
