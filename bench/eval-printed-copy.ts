@@ -9,7 +9,9 @@
  * photographed at three difficulties with the generator's colour casts, tune seeds and held-out seeds
  * (other people, other seeds); the DGSN specimen (a real card's colours) photographed by the same camera.
  * The DLC documents have no template here, so the product path does not assess them; the figure is what
- * the signal does on them as if their front were declared colour-printed.
+ * the signal does on them as if their front were declared colour-printed. The copies through the
+ * pipeline are also counted by what happened to them (not located, located off, located and flagged or
+ * not), to tell the locator's share of the misses from the signal's.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +29,7 @@ import { peopleOf } from '../test/synth/cases.ts';
 import { createRng, randomIdentity } from '../test/synth/identities.ts';
 import { photograph, type PhotoLevel, type Quad } from '../test/synth/photograph.ts';
 import { renderDocument } from '../test/synth/render-document.ts';
-import { loadWorkingImage } from './locate-eval.ts';
+import { cornerError, loadWorkingImage } from './locate-eval.ts';
 import { pct, quantile, table } from './metrics.ts';
 
 const LEVELS: readonly PhotoLevel[] = ['clean', 'medium', 'hard'];
@@ -61,6 +63,7 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
   const inference = await OnnxRunner.load(manifest, { threads: 2 });
   const deps = { inference, charset: await loadCharset(manifest) };
   const sets: Measured[] = [];
+  let dlcOutcome: Record<string, number> = {};
   try {
     const dlcDir = path.join(data, 'fraud/dlc2021-gray-copy');
     const gt = JSON.parse(readFileSync(path.join(dlcDir, 'ground_truth.json'), 'utf8')) as {
@@ -68,6 +71,13 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
     };
     const truth: number[] = [];
     const located: number[] = [];
+    // Where the copies through the pipeline are lost: not located, located off, or located but coloured.
+    const outcome = {
+      'not located': 0,
+      'located off (corner error > 5 %)': 0,
+      'located, flagged': 0,
+      'located, not flagged': 0,
+    };
     for (const it of gt.items) {
       const { img, scale } = await loadWorkingImage(path.join(dlcDir, it.image));
       const quad = it.doc_quad_xy.map(([x, y]) => [x * scale, y * scale] as const);
@@ -75,8 +85,25 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
         colourSpread(atOutline(img, quad, it.doc_type.includes('passport') ? 'ID3' : 'ID1'))?.spread ?? NaN,
       );
       const side = await prepareSide(img, deps);
-      located.push(side.quad ? (colourSpread(side.image)?.spread ?? NaN) : NaN);
+      const spread = side.quad ? (colourSpread(side.image)?.spread ?? NaN) : NaN;
+      located.push(spread);
+      const off = side.quad
+        ? cornerError(
+            side.quad.corners,
+            quad.map(([x, y]) => ({ x, y })),
+          ) > 0.05
+        : false;
+      outcome[
+        !side.quad
+          ? 'not located'
+          : off
+            ? 'located off (corner error > 5 %)'
+            : spread < PRINTED_COPY_SPREAD
+              ? 'located, flagged'
+              : 'located, not flagged'
+      ]++;
     }
+    dlcOutcome = outcome;
     sets.push({ set: 'DLC-2021 grey copies, true outline', attack: true, spreads: truth });
     sets.push({
       set: 'DLC-2021 grey copies, located (not found: unflagged)',
@@ -157,6 +184,8 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
         ];
       }),
     ]) +
+    '\n\nDLC-2021 grey copies through the pipeline, by what happened to them:\n\n' +
+    table([['outcome', 'frames'], ...Object.entries(dlcOutcome)]) +
     '\n\nFlagged at other thresholds (the sweep the threshold was chosen from):\n\n' +
     table([
       ['set', ...sweep.map((v) => `< ${v}`)],
