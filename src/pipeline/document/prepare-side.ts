@@ -98,7 +98,10 @@ function textInside(
   return { inside, total, lines };
 }
 
-/** The outline holds most of the text lines around it, or more of them for its area, and is no part of another. */
+/**
+ * The outline holds most of the text lines around it, or more of them for its area, and is no part of
+ * another.
+ */
 async function holdsItsSurroundingsText(
   q: DocumentQuad,
   frame: RgbImage,
