@@ -229,21 +229,25 @@ export async function buildCase(
   // downsized by the app (1600 px), half come at a phone camera's own size (8 or 12 MP).
   const longSide = createRng(seed + 0x9e3779b9).pick([1600, 1600, 3264, 4000]);
   notes.camera_long_side = longSide;
-  const shoot = async (side: Buffer): Promise<Buffer> => {
+  // Each side is printed (or shown) with its own draws: the notes keep both sides'.
+  const shoot = async (side: Buffer, name: 'front' | 'back'): Promise<Buffer> => {
     if (kind === 'printed_copy') {
       const p = await printCopy(side, rng, variant);
-      notes.print = { layout: p.layout, greyscale: p.greyscale };
+      notes.print = {
+        ...(notes.print as object | undefined),
+        [name]: { layout: p.layout, greyscale: p.greyscale },
+      };
       return (await photograph(p.image, level, rng, { cornerRadius: 0, longSide })).jpeg;
     }
     if (kind === 'screen_replay') {
       const s = await screenReplay(side, rng, variant);
-      notes.screen = s.device;
+      notes.screen = { ...(notes.screen as object | undefined), [name]: s.device };
       return (await photograph(s.image, level, rng, { cornerRadius: 0.02, longSide })).jpeg;
     }
     return (await photograph(side, level, rng, { longSide })).jpeg;
   };
-  const document_front = await shoot(front.image);
-  const document_back = await shoot(back.image);
+  const document_front = await shoot(front.image, 'front');
+  const document_back = await shoot(back.image, 'back');
   const selfieSource =
     kind === 'impostor_selfie' || kind === 'portrait_swap'
       ? fraudster
