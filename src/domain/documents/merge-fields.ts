@@ -99,7 +99,6 @@ function agree(field: string, mrz: string, vz: string): boolean {
  * independent readings); disagreement keeps the MRZ's value when its check digits protect it, otherwise
  * the more confident reading, lowers the confidence, and is reported so a reviewer sees both.
  */
-
 export function mergeFields(
   mrz: Readonly<Record<string, SourcedValue>>,
   vz: Readonly<Record<string, SourcedValue>>,

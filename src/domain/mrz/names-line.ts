@@ -1,9 +1,8 @@
+import { foldLatin } from '../documents/normalise-field.ts';
+
 /** A name as the MRZ spells it: capitals without accents, every run of other characters one filler. */
 export const mrzForm = (s: string): string =>
-  s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toUpperCase()
+  foldLatin(s)
     .replace(/[^A-Z]+/g, '<')
     .replace(/^<+|<+$/g, '');
 

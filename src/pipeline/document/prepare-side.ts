@@ -134,8 +134,7 @@ async function holdsItsSurroundingsText(
   for (const o of others) {
     const slack = CONTAINED_SLACK * Math.sqrt(quadArea(o));
     if (o === q || !q.corners.every((c) => insideQuad(o, c.x, c.y, slack))) continue;
-    if (boxes.filter((b) => insideQuad(o, b.x + b.width / 2, b.y + b.height / 2)).length > PART_OF * lines)
-      return false;
+    if (textInside(o, boxes).lines > PART_OF * lines) return false;
   }
   if (inside / total >= MIN_TEXT_INSIDE) return true;
   const area = quadArea(q);
