@@ -3,6 +3,7 @@ import type { CheckResult } from '../domain/verification.ts';
 import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
+import { cornerShape } from '../pipeline/fraud/corner-shape.ts';
 import { screenGrid, type ScreenGrid } from '../pipeline/fraud/screen-grid.ts';
 import type { PreparedSide } from '../pipeline/document/prepare-side.ts';
 import { rectifyDetail } from '../pipeline/document/rectify-detail.ts';
@@ -28,8 +29,8 @@ export interface FraudSignalResult {
  * The `fraud` check: forensic signals on the rectified document, each assessed where it applies and
  * reported with its evidence. This slice assesses portrait substitution on cards that print a ghost
  * portrait (the Moroccan CNIE 2020): the ghost must show the main portrait's person; a greyscale
- * printed copy on sides the template says are printed in colour; and a screen replay (a display's pixel
- * grid) on every side found in the photo.
+ * printed copy on sides the template says are printed in colour; a screen replay (a display's pixel
+ * grid) on every side found in the photo; and square corners on ID-1 cards.
  */
 export async function fraudCheck(
   deps: Pick<AppDeps, 'inference' | 'manifest' | 'limits'>,
@@ -43,6 +44,7 @@ export async function fraudCheck(
     portrait_substitution: await portraitSubstitution(deps, ocr, mainPortrait, times),
     printed_copy: printedCopy(ocr),
     screen_replay: await screenReplay(deps, ocr, photos),
+    square_corners: squareCorners(ocr, photos),
   };
   const assessed = Object.entries(assessments).filter(([, s]) => s.assessed);
   const flagged = assessed.filter(([, s]) => s.flagged);
@@ -53,7 +55,9 @@ export async function fraudCheck(
     status: flagged.length ? 'failed' : 'passed',
     confidence: round4(flagged.length ? worst : 1 - worst),
     ...(flagged.length ? { reason: flagged.map(([k]) => k).join(',') } : {}),
-    // The flagged signals' codes (the contract's `signals` array), and every signal's assessment.
+    // TXCloud's FraudCheck: whether any signal found the document altered or recaptured, the flagged
+    // signals' codes (the contract's `signals` array), and every signal's assessment.
+    tampering_detected: flagged.length > 0,
     signals: flagged.map(([k]) => k),
     assessments,
     model_version: deps.manifest.models.face_embed.version,
@@ -187,6 +191,62 @@ function printedCopy(ocr: OcrOutcome | undefined): FraudSignalResult {
       colour_spread_threshold: t,
       // Where colour was found: each cell of a 6 × 4 grid over the card, row by row (null: unusable).
       colour_grid: measured.grid.map((v) => (Number.isNaN(v) ? null : round4(v))),
+    },
+  };
+}
+
+/**
+ * Square corners on an ID-1 card (`cornerShape`): judged on each side found in the photo of a document read
+ * as an ID-1 card (a wrong outline, a block of fields inside the card, would read square: a card that was
+ * not read is not judged). Flagged when a side's corners read square; the score is 0.5 plus half the share
+ * of that side's judged corners that read square (0.5 times that share when not flagged). Measured in
+ * `bench/eval-corners.ts` (generated CNIE fronts and backs, genuine, printed and on screens, tune and
+ * held-out; DLC-2021's real grey copies, some cut square, some round).
+ */
+function squareCorners(
+  ocr: OcrOutcome | undefined,
+  photos: { front?: DecodedImage; back?: DecodedImage },
+): FraudSignalResult {
+  const template = ocr?.template;
+  if (!template) return { assessed: false, reason: 'document_not_identified' };
+  if (template.size !== 'ID1') return { assessed: false, reason: 'not_an_id1_card' };
+  if (ocr.check.status !== 'passed' && ocr.check.status !== 'failed')
+    return { assessed: false, reason: 'document_not_read' };
+  const sides = (
+    [
+      ['front', ocr.front, photos.front],
+      ['back', ocr.back, photos.back],
+    ] as const
+  ).flatMap(([side, s, photo]) => {
+    const shape = s?.quad && photo ? cornerShape(photo.image, s.quad.corners) : undefined;
+    return shape ? [{ side, shape }] : [];
+  });
+  if (!sides.length) return { assessed: false, reason: 'corners_not_seen' };
+  const squareShare = (x: (typeof sides)[number]) => 1 - x.shape.rounded / x.shape.judged;
+  const worst = [...sides].sort(
+    (a, b) => Number(b.shape.square) - Number(a.shape.square) || squareShare(b) - squareShare(a),
+  )[0]!;
+  const flagged = worst.shape.square;
+  return {
+    assessed: true,
+    flagged,
+    score: round4(flagged ? 0.5 + 0.5 * squareShare(worst) : 0.5 * squareShare(worst)),
+    evidence: {
+      side: worst.side,
+      // Per side: each corner's share read as background where a rounded corner leaves it uncovered
+      // (TL, TR, BR, BL of the outline as photographed; null: not judged), and the ISO radius in pixels.
+      sides: Object.fromEntries(
+        sides.map(({ side, shape }) => [
+          side,
+          {
+            corners: shape.corners.map((v) => (v === null ? null : round4(v))),
+            rounded: shape.rounded,
+            judged: shape.judged,
+            square: shape.square,
+            radius_px: round4(shape.radius_px),
+          },
+        ]),
+      ),
     },
   };
 }

@@ -65,6 +65,7 @@ const SCENARIO_CHECK: Record<RiskFactorCode, CheckName | 'selfie'> = {
   impossible_dates: 'ocr',
   printed_copy: 'fraud',
   screen_replay: 'fraud',
+  square_corners: 'fraud',
   portrait_substitution: 'fraud',
   duplicate_face_other_identity: 'duplicate',
   duplicate_document_number: 'duplicate',
@@ -293,7 +294,9 @@ export function simulateOutcome(
             ...SIM,
           };
   const fraudCode =
-    s === 'printed_copy' || s === 'screen_replay' || s === 'portrait_substitution' ? s : undefined;
+    s === 'printed_copy' || s === 'screen_replay' || s === 'square_corners' || s === 'portrait_substitution'
+      ? s
+      : undefined;
   const fraud: CheckResult =
     s === 'fraud_not_assessed'
       ? { ...skipped('no_signal_applicable'), signals: [], ...SIM }
@@ -303,10 +306,9 @@ export function simulateOutcome(
           ...(fraudCode ? { reason: fraudCode } : {}),
           signals: fraudCode ? [fraudCode] : [],
           assessments: Object.fromEntries(
-            (['portrait_substitution', 'printed_copy', 'screen_replay'] as const).map((k) => [
-              k,
-              { assessed: true, flagged: k === fraudCode, score: k === fraudCode ? 0.95 : 0.05 },
-            ]),
+            (['portrait_substitution', 'printed_copy', 'screen_replay', 'square_corners'] as const).map(
+              (k) => [k, { assessed: true, flagged: k === fraudCode, score: k === fraudCode ? 0.95 : 0.05 }],
+            ),
           ),
           ...SIM,
         };

@@ -168,6 +168,13 @@ export const RISK_FACTORS = {
     'The document looks like a printed copy photographed again (no card colours, paper).',
   ),
   screen_replay: recapture('The document looks like a picture shown on a screen and photographed again.'),
+  square_corners: {
+    weight: 450,
+    effect: 'reviews',
+    meaning:
+      "The card's corners are square where an ID card's are rounded (ISO/IEC 7810): a paper copy cut out, or a picture on a screen.",
+    action: 'Photograph the original card itself, all four corners in view.',
+  },
   portrait_substitution: {
     weight: 800,
     effect: 'rejects_when_strong',

@@ -14,7 +14,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  *   never silenced by the others (it rejects on its own);
  * - every factor says in one sentence what was seen.
  */
-export const POLICY_VERSION = 'risk-2026-12-06.2';
+export const POLICY_VERSION = 'risk-2026-12-06.3';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -256,6 +256,9 @@ const FRAUD_RULES: readonly { code: RiskFactorCode; rejectAt: number; severity: 
   { code: 'printed_copy', rejectAt: 0.8, severity: 'critical' },
   { code: 'screen_replay', rejectAt: 0.8, severity: 'critical' },
   { code: 'portrait_substitution', rejectAt: 0.8, severity: 'critical' },
+  // Never strong: square corners are measured on generated cards and real copies, not yet on real
+  // genuine cards photographed in a hand (a finger over a corner): a person looks.
+  { code: 'square_corners', rejectAt: 2, severity: 'high' },
 ];
 
 function num(v: unknown, fallback: number): number {
@@ -478,7 +481,7 @@ export function decide(input: DecisionInput): RiskAssessment {
       const weight = RISK_FACTORS[code].weight;
       add(
         code,
-        strong ? 400 + (weight - 400) * score : (400 + 150 * score) * weakShare,
+        strong ? 400 + (weight - 400) * score : Math.min(weight, 400 + 150 * score) * weakShare,
         `${RISK_FACTORS[code].meaning} (score ${score.toFixed(2)}).`,
         strong,
       );
