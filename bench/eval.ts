@@ -15,6 +15,7 @@ import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { auc, pct, rateAtLeast, table, thresholdAtFar } from './metrics.ts';
 import { evaluateGeneratedDocuments } from './eval-documents.ts';
 import { decisionTables, evaluateDecisions } from './eval-decisions.ts';
+import { evaluateCorners } from './eval-corners.ts';
 import { evaluatePrintedCopy } from './eval-printed-copy.ts';
 import { evaluateScreenReplay } from './eval-screen-replay.ts';
 import { CASE_KINDS } from '../test/synth/cases.ts';
@@ -441,6 +442,13 @@ if (evalScreenReplay > 0) {
     `\n## Screen replay: display pixel grid on the located sides (EVAL_SCREEN_REPLAY=${evalScreenReplay} seeds per difficulty)\n`,
   );
   console.log(await evaluateScreenReplay(evalScreenReplay));
+}
+const evalCorners = Number(process.env.EVAL_CORNERS ?? 3);
+if (evalCorners > 0) {
+  console.log(
+    `\n## Square corners: ID-1 corners on the located sides (EVAL_CORNERS=${evalCorners} seeds per difficulty)\n`,
+  );
+  console.log(await evaluateCorners(evalCorners));
 }
 
 if (WRITE) {
