@@ -11,7 +11,8 @@
  * The DLC documents have no template here, so the product path does not assess them; the figure is what
  * the signal does on them as if their front were declared colour-printed. The copies through the
  * pipeline are also counted by what happened to them (not located, located off, located and flagged or
- * not), to tell the locator's share of the misses from the signal's.
+ * not), to tell the locator's share of the misses from the signal's; and the ID-1 copies flagged by colour
+ * or by the other recapture signal, square corners (bench/eval-corners.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,7 @@ import { RECTIFIED_PX_PER_MM, SIZE_MM } from '../src/domain/documents/document-t
 import { prepareSide } from '../src/pipeline/document/prepare-side.ts';
 import { orientLandscape, rectifyDocument } from '../src/pipeline/document/rectify-document.ts';
 import { colourSpread } from '../src/pipeline/fraud/colour-spread.ts';
+import { cornerShape } from '../src/pipeline/fraud/corner-shape.ts';
 import type { RgbImage } from '../src/pipeline/image/rgb-image.ts';
 import { SHARED_DATA } from '../test/helpers.ts';
 import { peopleOf } from '../test/synth/cases.ts';
@@ -64,6 +66,7 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
   const deps = { inference, charset: await loadCharset(manifest) };
   const sets: Measured[] = [];
   let dlcOutcome: Record<string, number> = {};
+  let dlcEither = { n: 0, flagged: 0 };
   try {
     const dlcDir = path.join(data, 'fraud/dlc2021-gray-copy');
     const gt = JSON.parse(readFileSync(path.join(dlcDir, 'ground_truth.json'), 'utf8')) as {
@@ -71,6 +74,7 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
     };
     const truth: number[] = [];
     const located: number[] = [];
+    const either = { n: 0, flagged: 0 };
     // Where the copies through the pipeline are lost: not located, located off, or located but coloured.
     const outcome = {
       'not located': 0,
@@ -93,6 +97,13 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
             quad.map(([x, y]) => ({ x, y })),
           ) > 0.05
         : false;
+      // The other recapture signal of ID-1 cards: square corners (a copy cut out square), on the same
+      // located outline.
+      if (!it.doc_type.includes('passport')) {
+        either.n++;
+        if (spread < PRINTED_COPY_SPREAD || (side.quad && cornerShape(img, side.quad.corners)?.square))
+          either.flagged++;
+      }
       outcome[
         !side.quad
           ? 'not located'
@@ -104,6 +115,7 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
       ]++;
     }
     dlcOutcome = outcome;
+    dlcEither = either;
     sets.push({ set: 'DLC-2021 grey copies, true outline', attack: true, spreads: truth });
     sets.push({
       set: 'DLC-2021 grey copies, located (not found: unflagged)',
@@ -186,6 +198,8 @@ export async function evaluatePrintedCopy(seedsPerLevel = 8): Promise<string> {
     ]) +
     '\n\nDLC-2021 grey copies through the pipeline, by what happened to them:\n\n' +
     table([['outcome', 'frames'], ...Object.entries(dlcOutcome)]) +
+    `\n\nDLC-2021 copies of ID-1 cards through the pipeline flagged by colour or by square corners: ` +
+    `${dlcEither.flagged} of ${dlcEither.n} (${pct(dlcEither.flagged / Math.max(1, dlcEither.n))})` +
     '\n\nFlagged at other thresholds (the sweep the threshold was chosen from):\n\n' +
     table([
       ['set', ...sweep.map((v) => `< ${v}`)],
