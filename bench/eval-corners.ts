@@ -10,7 +10,8 @@
  * variants); each judged at the outline the pipeline finds (prepareSide), as the service does. Real:
  * DLC-2021's grey copies of ID-1 cards (Albanian, Spanish, Estonian) at their true outline and at the
  * located one; some were cut square, some round, so the figure there says how often square corners are
- * seen on real copies, and that rounded ones are read as rounded on real photographs.
+ * seen on real copies, and that rounded ones are read as rounded on real photographs. Counted per side;
+ * the service flags a card only when no side of it reads clearly rounded (front and back are one card).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -38,12 +38,14 @@ test('cornerShape: an ID-1 card’s rounded corners read rounded, a cut-out’s 
   assert.equal(rounded.judged, 4);
   assert.equal(rounded.rounded, 4);
   assert.equal(rounded.square, false);
+  assert.equal(rounded.round, true);
   const cut = await card(0);
   const square = cornerShape(cut.img, cut.corners);
   assert.ok(square);
   assert.equal(square.judged, 4);
   assert.equal(square.rounded, 0);
   assert.equal(square.square, true);
+  assert.equal(square.round, false);
 });
 
 test('cornerShape: a card as large as the photo, or on a table of its own colour, is not judged', async () => {

@@ -28,6 +28,8 @@ const CELLS = 16;
 
 /** A corner reads rounded when at least this share of its uncovered cells read as background. */
 export const ROUNDED_SHARE = 0.5;
+/** ...and clearly rounded at this share (a genuine card's corners read 0.8-1 on real and generated photos). */
+export const CLEARLY_ROUNDED_SHARE = 0.75;
 
 export interface CornerShape {
   /**
@@ -48,6 +50,11 @@ export interface CornerShape {
    * covers one).
    */
   square: boolean;
+  /**
+   * The corners read clearly rounded (CLEARLY_ROUNDED_SHARE): all judged but one at most, at least two.
+   * The two sides of a card are one piece of plastic: a side that reads so vouches for the other.
+   */
+  round: boolean;
 }
 
 function rgbAt(img: RgbImage, p: Point): [number, number, number] {
@@ -132,6 +139,7 @@ export function cornerShape(photo: RgbImage, corners: readonly Point[]): CornerS
   const mid = judged.length / 2;
   const roundness = judged.length % 2 ? judged[Math.floor(mid)]! : (judged[mid - 1]! + judged[mid]!) / 2;
   const rounded = judged.filter((v) => v >= ROUNDED_SHARE).length;
+  const clearly = judged.filter((v) => v >= CLEARLY_ROUNDED_SHARE).length;
   return {
     roundness,
     corners: shares,
@@ -139,5 +147,6 @@ export function cornerShape(photo: RgbImage, corners: readonly Point[]): CornerS
     judged: judged.length,
     rounded,
     square: rounded <= (judged.length === 4 ? 1 : 0),
+    round: clearly >= 2 && clearly >= judged.length - 1,
   };
 }
