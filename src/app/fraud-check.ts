@@ -4,6 +4,7 @@ import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
 import { cornerShape } from '../pipeline/fraud/corner-shape.ts';
+import { readMetadata } from '../pipeline/fraud/editing-software.ts';
 import { screenGrid, type ScreenGrid } from '../pipeline/fraud/screen-grid.ts';
 import type { PreparedSide } from '../pipeline/document/prepare-side.ts';
 import { rectifyDetail } from '../pipeline/document/rectify-detail.ts';
@@ -30,7 +31,8 @@ export interface FraudSignalResult {
  * reported with its evidence. This slice assesses portrait substitution on cards that print a ghost
  * portrait (the Moroccan CNIE 2020): the ghost must show the main portrait's person; a greyscale
  * printed copy on sides the template says are printed in colour; a screen replay (a display's pixel
- * grid) on every side found in the photo; and square corners on ID-1 cards.
+ * grid) on every side found in the photo; square corners on ID-1 cards; and an image editor named in
+ * the document photos' metadata.
  */
 export async function fraudCheck(
   deps: Pick<AppDeps, 'inference' | 'manifest' | 'limits'>,
@@ -45,6 +47,7 @@ export async function fraudCheck(
     printed_copy: printedCopy(ocr),
     screen_replay: await screenReplay(deps, ocr, photos),
     square_corners: squareCorners(ocr, photos),
+    editing_software: await editingSoftware(photos),
   };
   const assessed = Object.entries(assessments).filter(([, s]) => s.assessed);
   const flagged = assessed.filter(([, s]) => s.flagged);
@@ -253,6 +256,34 @@ function squareCorners(
           },
         ]),
       ),
+    },
+  };
+}
+
+/**
+ * An image editor named in a document photo's metadata (EXIF Software, XMP CreatorTool or history): the
+ * photo was saved by Photoshop, GIMP or a retouching app rather than by a camera. Photos without metadata
+ * (stripped by the app or the browser, as most are) are not assessed: absence proves nothing.
+ */
+async function editingSoftware(photos: {
+  front?: DecodedImage;
+  back?: DecodedImage;
+}): Promise<FraudSignalResult> {
+  const read = await Promise.all(
+    (['front', 'back'] as const)
+      .filter((side) => photos[side])
+      .map(async (side) => ({ side, meta: await readMetadata(photos[side]!.bytes) })),
+  );
+  const withMeta = read.filter((r) => r.meta.present);
+  if (!withMeta.length) return { assessed: false, reason: 'no_metadata' };
+  const edited = withMeta.find((r) => r.meta.editor);
+  return {
+    assessed: true,
+    flagged: Boolean(edited),
+    score: edited ? 0.9 : 0,
+    evidence: {
+      ...(edited ? { side: edited.side, editor: edited.meta.editor } : {}),
+      software: Object.fromEntries(withMeta.map((r) => [r.side, r.meta.software])),
     },
   };
 }

@@ -66,6 +66,7 @@ const SCENARIO_CHECK: Record<RiskFactorCode, CheckName | 'selfie'> = {
   printed_copy: 'fraud',
   screen_replay: 'fraud',
   square_corners: 'fraud',
+  editing_software: 'fraud',
   portrait_substitution: 'fraud',
   duplicate_face_other_identity: 'duplicate',
   duplicate_document_number: 'duplicate',
@@ -294,7 +295,11 @@ export function simulateOutcome(
             ...SIM,
           };
   const fraudCode =
-    s === 'printed_copy' || s === 'screen_replay' || s === 'square_corners' || s === 'portrait_substitution'
+    s === 'printed_copy' ||
+    s === 'screen_replay' ||
+    s === 'square_corners' ||
+    s === 'editing_software' ||
+    s === 'portrait_substitution'
       ? s
       : undefined;
   const fraud: CheckResult =
@@ -306,9 +311,18 @@ export function simulateOutcome(
           ...(fraudCode ? { reason: fraudCode } : {}),
           signals: fraudCode ? [fraudCode] : [],
           assessments: Object.fromEntries(
-            (['portrait_substitution', 'printed_copy', 'screen_replay', 'square_corners'] as const).map(
-              (k) => [k, { assessed: true, flagged: k === fraudCode, score: k === fraudCode ? 0.95 : 0.05 }],
-            ),
+            (
+              [
+                'portrait_substitution',
+                'printed_copy',
+                'screen_replay',
+                'square_corners',
+                'editing_software',
+              ] as const
+            ).map((k) => [
+              k,
+              { assessed: true, flagged: k === fraudCode, score: k === fraudCode ? 0.95 : 0.05 },
+            ]),
           ),
           ...SIM,
         };

@@ -61,8 +61,8 @@ const cases: RiskAssessment[] = [
   ].map((s) => run({ ocr: { status: 'failed', confidence: 0.9, signals: [s] } })),
   run({ face_match: passedFace }, ['face_match'], { date_of_birth: '2015-01-01' }),
   run({ face_match: passedFace }, ['face_match'], { date_of_birth: '2030-01-01' }),
-  ...['printed_copy', 'screen_replay', 'portrait_substitution', 'square_corners'].map((c) =>
-    run({ fraud: flagged(c, 0.9) }),
+  ...['printed_copy', 'screen_replay', 'portrait_substitution', 'square_corners', 'editing_software'].map(
+    (c) => run({ fraud: flagged(c, 0.9) }),
   ),
   run({
     duplicate: {

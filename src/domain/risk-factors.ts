@@ -175,6 +175,12 @@ export const RISK_FACTORS = {
       "The card's corners are square where an ID card's are rounded (ISO/IEC 7810): a paper copy cut out, or a picture on a screen.",
     action: 'Photograph the original card itself, all four corners in view.',
   },
+  editing_software: {
+    weight: 450,
+    effect: 'reviews',
+    meaning: "The document photo's metadata names an image editor (Photoshop, GIMP, a retouching app).",
+    action: 'Send the photo as the camera took it, not edited or re-saved.',
+  },
   portrait_substitution: {
     weight: 800,
     effect: 'rejects_when_strong',

@@ -14,7 +14,7 @@ import type { CheckName, CheckResult, VerificationStatus } from './verification.
  *   never silenced by the others (it rejects on its own);
  * - every factor says in one sentence what was seen.
  */
-export const POLICY_VERSION = 'risk-2026-12-06.3';
+export const POLICY_VERSION = 'risk-2026-12-06.4';
 
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 export type Severity = RiskLevel;
@@ -259,6 +259,8 @@ const FRAUD_RULES: readonly { code: RiskFactorCode; rejectAt: number; severity: 
   // Never strong: square corners are measured on generated cards and real copies, not yet on real
   // genuine cards photographed in a hand (a finger over a corner): a person looks.
   { code: 'square_corners', rejectAt: 2, severity: 'high' },
+  // An editor's name is a reason to look, never proof: genuine photos are re-saved too.
+  { code: 'editing_software', rejectAt: 2, severity: 'high' },
 ];
 
 function num(v: unknown, fallback: number): number {
