@@ -51,8 +51,23 @@ export async function fraudCheck(
   };
   const assessed = Object.entries(assessments).filter(([, s]) => s.assessed);
   const flagged = assessed.filter(([, s]) => s.flagged);
+  // API.md's named flags, each from its signal: true or false where it was assessed, null where not.
+  const flag = (k: string) => (assessments[k]!.assessed ? Boolean(assessments[k]!.flagged) : null);
+  const named = {
+    tampering: flag('portrait_substitution'),
+    photoshop: flag('editing_software'),
+    screen_capture: flag('screen_replay'),
+    printed_copy: flag('printed_copy'),
+  };
   if (!assessed.length)
-    return { status: 'skipped', confidence: 0, reason: 'no_signal_applicable', signals: [], assessments };
+    return {
+      status: 'skipped',
+      confidence: 0,
+      reason: 'no_signal_applicable',
+      signals: [],
+      ...named,
+      assessments,
+    };
   const worst = Math.max(...assessed.map(([, s]) => s.score ?? 0));
   return {
     status: flagged.length ? 'failed' : 'passed',
@@ -62,6 +77,7 @@ export async function fraudCheck(
     // signals' codes (the contract's `signals` array), and every signal's assessment.
     tampering_detected: flagged.length > 0,
     signals: flagged.map(([k]) => k),
+    ...named,
     assessments,
     model_version: deps.manifest.models.face_embed.version,
   };

@@ -33,6 +33,8 @@ test(
       assert.equal(signal.flagged, true, JSON.stringify(signal));
       assert.equal(signal.evidence.editor, 'Adobe Photoshop 25.0');
       assert.equal(signal.evidence.side, 'front');
+      assert.equal(v.checks.fraud.photoshop, true);
+      assert.equal(plain.checks.fraud.photoshop, null);
       assert.equal(v.status, 'review', JSON.stringify(v.risk_factors));
       assert.ok(v.risk_factors.some((f: Json) => f.code === 'editing_software'));
     } finally {

@@ -28,6 +28,8 @@ test(
       assert.equal(signal.flagged, true, JSON.stringify(signal));
       assert.ok(signal.evidence.sides.front.judged >= 2, JSON.stringify(signal));
       assert.equal(v.checks.fraud.tampering_detected, true);
+      // A colour copy keeps its colour: the named printed_copy flag (the colour signal) stays false.
+      assert.equal(v.checks.fraud.printed_copy, false);
       assert.notEqual(v.status, 'verified', JSON.stringify(v.risk_factors));
       const f = v.risk_factors.find((x: Json) => x.code === 'square_corners');
       assert.ok(f?.message.includes('corners'), JSON.stringify(v.risk_factors));
