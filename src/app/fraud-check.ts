@@ -4,7 +4,7 @@ import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
 import { cornerShape } from '../pipeline/fraud/corner-shape.ts';
-import { readMetadata } from '../pipeline/fraud/editing-software.ts';
+import { editorIn } from '../pipeline/fraud/editing-software.ts';
 import { screenGrid, type ScreenGrid } from '../pipeline/fraud/screen-grid.ts';
 import type { PreparedSide } from '../pipeline/document/prepare-side.ts';
 import { rectifyDetail } from '../pipeline/document/rectify-detail.ts';
@@ -47,7 +47,7 @@ export async function fraudCheck(
     printed_copy: printedCopy(ocr),
     screen_replay: await screenReplay(deps, ocr, photos),
     square_corners: squareCorners(ocr, photos),
-    editing_software: await editingSoftware(photos),
+    editing_software: editingSoftware(photos),
   };
   const assessed = Object.entries(assessments).filter(([, s]) => s.assessed);
   const flagged = assessed.filter(([, s]) => s.flagged);
@@ -254,7 +254,7 @@ function squareCorners(
   return {
     assessed: true,
     flagged,
-    score: round4(flagged ? 0.5 + 0.5 * squareShare(worst) : 0.5 * squareShare(worst) * Number(!vouched)),
+    score: round4(flagged ? 0.5 + 0.5 * squareShare(worst) : vouched ? 0 : 0.5 * squareShare(worst)),
     evidence: {
       side: worst.side,
       // Per side: each corner's share read as background where a rounded corner leaves it uncovered
@@ -281,25 +281,19 @@ function squareCorners(
  * photo was saved by Photoshop, GIMP or a retouching app rather than by a camera. Photos without metadata
  * (stripped by the app or the browser, as most are) are not assessed: absence proves nothing.
  */
-async function editingSoftware(photos: {
-  front?: DecodedImage;
-  back?: DecodedImage;
-}): Promise<FraudSignalResult> {
-  const read = await Promise.all(
-    (['front', 'back'] as const)
-      .filter((side) => photos[side])
-      .map(async (side) => ({ side, meta: await readMetadata(photos[side]!.bytes) })),
+function editingSoftware(photos: { front?: DecodedImage; back?: DecodedImage }): FraudSignalResult {
+  const withMeta = (['front', 'back'] as const).flatMap((side) =>
+    photos[side]?.metadata.present ? [{ side, software: photos[side].metadata.software }] : [],
   );
-  const withMeta = read.filter((r) => r.meta.present);
   if (!withMeta.length) return { assessed: false, reason: 'no_metadata' };
-  const edited = withMeta.find((r) => r.meta.editor);
+  const edited = withMeta.find((r) => editorIn(r.software));
   return {
     assessed: true,
     flagged: Boolean(edited),
     score: edited ? 0.9 : 0,
     evidence: {
-      ...(edited ? { side: edited.side, editor: edited.meta.editor } : {}),
-      software: Object.fromEntries(withMeta.map((r) => [r.side, r.meta.software])),
+      ...(edited ? { side: edited.side, editor: editorIn(edited.software) } : {}),
+      software: Object.fromEntries(withMeta.map((r) => [r.side, r.software])),
     },
   };
 }

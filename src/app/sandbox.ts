@@ -2,7 +2,12 @@ import { randomInt } from 'node:crypto';
 import countries from 'i18n-iso-countries';
 import { HuwiyaError } from '../domain/errors.ts';
 import { RISK_FACTORS, type RiskFactorCode } from '../domain/risk-factors.ts';
-import { decide, type PolicySettings, type RiskAssessment } from '../domain/risk-policy.ts';
+import {
+  decide,
+  FRAUD_SIGNAL_CODES,
+  type PolicySettings,
+  type RiskAssessment,
+} from '../domain/risk-policy.ts';
 import { tenantConfig } from './tenant-settings.ts';
 import { DEFAULT_CHECKS, skipped, type CheckName, type CheckResult } from '../domain/verification.ts';
 import type { AppDeps, Caller } from './deps.ts';
@@ -294,14 +299,7 @@ export function simulateOutcome(
             quality_score: 0.95,
             ...SIM,
           };
-  const fraudCode =
-    s === 'printed_copy' ||
-    s === 'screen_replay' ||
-    s === 'square_corners' ||
-    s === 'editing_software' ||
-    s === 'portrait_substitution'
-      ? s
-      : undefined;
+  const fraudCode = FRAUD_SIGNAL_CODES.find((c) => c === s);
   const fraud: CheckResult =
     s === 'fraud_not_assessed'
       ? { ...skipped('no_signal_applicable'), signals: [], ...SIM }
@@ -311,15 +309,7 @@ export function simulateOutcome(
           ...(fraudCode ? { reason: fraudCode } : {}),
           signals: fraudCode ? [fraudCode] : [],
           assessments: Object.fromEntries(
-            (
-              [
-                'portrait_substitution',
-                'printed_copy',
-                'screen_replay',
-                'square_corners',
-                'editing_software',
-              ] as const
-            ).map((k) => [
+            FRAUD_SIGNAL_CODES.map((k) => [
               k,
               { assessed: true, flagged: k === fraudCode, score: k === fraudCode ? 0.95 : 0.05 },
             ]),

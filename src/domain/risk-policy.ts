@@ -262,6 +262,8 @@ const FRAUD_RULES: readonly { code: RiskFactorCode; rejectAt: number; severity: 
   // An editor's name is a reason to look, never proof: genuine photos are re-saved too.
   { code: 'editing_software', rejectAt: 2, severity: 'high' },
 ];
+/** The `fraud` check's signal codes, each a risk factor of its own. */
+export const FRAUD_SIGNAL_CODES: readonly RiskFactorCode[] = FRAUD_RULES.map((r) => r.code);
 
 function num(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;

@@ -108,10 +108,9 @@ async function aroundThePortrait(
 
 /** A document-shaped outline holding the face at a portrait's scale. */
 function holdsPortrait(q: DocumentQuad, face: FaceBox): boolean {
-  const c = orientLandscape(q.corners);
-  const aspect = landscapeAspect(c);
-  if (aspect < DOCUMENT_ASPECT[0] || aspect > DOCUMENT_ASPECT[1]) return false;
+  if (!documentShaped(q)) return false;
   if (!insideQuad(q, face.x + face.width / 2, face.y + face.height / 2)) return false;
+  const c = orientLandscape(q.corners);
   const d = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
   const width = (d(c[0], c[1]) + d(c[3], c[2])) / 2;
   const share = Math.max(face.width, face.height) / width;
@@ -126,13 +125,12 @@ async function plausibleDocument(
   others: readonly DocumentQuad[],
 ): Promise<boolean> {
   const share = quadArea(q) / (frame.width * frame.height);
-  const aspect = landscapeAspect(orientLandscape(q.corners));
-  const documentShaped = aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
-  if (share >= LARGE_SHARE && documentShaped) return true;
+  const shaped = documentShaped(q);
+  if (share >= LARGE_SHARE && shaped) return true;
   // A large outline of another shape may still be the document (a card seen at a steep angle), or a
   // printed box of a scanned page (the fields' block of a passport page filling the frame, 2.1 wide):
   // the text tells.
-  if (share < MIN_SHARE || (share < LARGE_SHARE && !documentShaped)) return false;
+  if (share < MIN_SHARE || (share < LARGE_SHARE && !shaped)) return false;
   const { inside, total } = textInside(q, await text());
   if (total > 0 && inside / total >= MIN_TEXT_INSIDE) return true;
   if (share >= LARGE_SHARE) return false;
@@ -158,12 +156,10 @@ async function heldInside(
   const inner = outlines.filter((o) => {
     if (o === q) return false;
     const a = quadArea(o);
-    const aspect = landscapeAspect(orientLandscape(o.corners));
     return (
       a <= SHEET_INNER * area &&
       a >= MIN_SHARE * frame.width * frame.height &&
-      aspect >= DOCUMENT_ASPECT[0] &&
-      aspect <= DOCUMENT_ASPECT[1] &&
+      documentShaped(o) &&
       o.corners.every((c) => insideQuad(q, c.x, c.y, slack))
     );
   });
@@ -279,6 +275,12 @@ function insideQuad(q: DocumentQuad, x: number, y: number, slack = 0): boolean {
     if (distance < -slack) return false;
   }
   return true;
+}
+
+/** A document's shape: a landscape aspect within DOCUMENT_ASPECT. */
+function documentShaped(q: DocumentQuad): boolean {
+  const aspect = landscapeAspect(orientLandscape(q.corners));
+  return aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
 }
 
 function landscapeAspect(c: DocumentQuad['corners']): number {

@@ -33,11 +33,9 @@ export const CLEARLY_ROUNDED_SHARE = 0.75;
 
 export interface CornerShape {
   /**
-   * The share of the uncovered cells that read as background, each corner's, over the judged corners
-   * (median): about 1 on a rounded corner, about 0 on a square one.
+   * Per corner (TL, TR, BR, BL of the outline): the share of its uncovered cells that read as background
+   * (about 1 on a rounded corner, about 0 on a square one), or null where it could not be judged.
    */
-  roundness: number;
-  /** Per corner (TL, TR, BR, BL of the outline): its share, or null where it could not be judged. */
   corners: (number | null)[];
   /** The ISO radius in photo pixels (mean over the corners). */
   radius_px: number;
@@ -134,14 +132,11 @@ export function cornerShape(photo: RgbImage, corners: readonly Point[]): CornerS
     }
     shares.push(uncovered ? asBackground / uncovered : null);
   }
-  const judged = shares.filter((s): s is number => s !== null).sort((a, b) => a - b);
+  const judged = shares.filter((s): s is number => s !== null);
   if (judged.length < 2) return undefined;
-  const mid = judged.length / 2;
-  const roundness = judged.length % 2 ? judged[Math.floor(mid)]! : (judged[mid - 1]! + judged[mid]!) / 2;
   const rounded = judged.filter((v) => v >= ROUNDED_SHARE).length;
   const clearly = judged.filter((v) => v >= CLEARLY_ROUNDED_SHARE).length;
   return {
-    roundness,
     corners: shares,
     radius_px: radiusSum / 4,
     judged: judged.length,

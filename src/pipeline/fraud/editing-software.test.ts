@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { exifSoftware, readMetadata, xmpSoftware } from './editing-software.ts';
+import { exifSoftware, softwareMetadata, xmpSoftware } from '../image/metadata.ts';
+import { editorIn } from './editing-software.ts';
+
+/** What the service reads of a file: its software metadata at decoding, then the editor among it. */
+async function readMetadata(bytes: Buffer) {
+  const m = softwareMetadata(await sharp(bytes).metadata());
+  const editor = editorIn(m.software);
+  return { ...m, ...(editor ? { editor } : {}) };
+}
 
 const blank = () => sharp({ create: { width: 32, height: 24, channels: 3, background: '#888' } });
 

@@ -1,8 +1,5 @@
-import sharp from 'sharp';
-
 /**
- * Editing software named in a photo's metadata: the EXIF `Software` and `ProcessingSoftware` tags and the
- * XMP `CreatorTool` and history `softwareAgent` entries that image editors write when they save. A phone
+ * Editing software named in a photo's metadata (read at decoding: src/pipeline/image/metadata.ts). A phone
  * camera writes its firmware there ("HDR+ 1.0", "iOS 17.1"), which is not an editor; an ID photo saved by
  * Photoshop, GIMP or a retouching app has been through an editor. Metadata is easily stripped, so its
  * absence proves nothing (not assessed); its presence with an editor's name is a reason to look.
@@ -26,71 +23,7 @@ export const EDITORS: readonly RegExp[] = [
   /photodirector/i,
 ];
 
-export interface Metadata {
-  /** Whether the file carries EXIF or XMP metadata at all. */
-  present: boolean;
-  /** The software names written in it (EXIF and XMP), in the order found. */
-  software: string[];
-  /** The first of them naming an image editor. */
-  editor?: string;
-}
-
-const SOFTWARE_TAGS = new Set([0x0131, 0x000b]);
-
-/** ASCII values of IFD0's software tags, from sharp's EXIF block ("Exif\0\0" then a TIFF header). */
-export function exifSoftware(exif: Buffer): string[] {
-  const out: string[] = [];
-  const base = exif.subarray(0, 6).toString('latin1') === 'Exif\0\0' ? 6 : 0;
-  const t = exif.subarray(base);
-  if (t.length < 8) return out;
-  const little = t.toString('latin1', 0, 2) === 'II';
-  if (!little && t.toString('latin1', 0, 2) !== 'MM') return out;
-  const u16 = (o: number) => (little ? t.readUInt16LE(o) : t.readUInt16BE(o));
-  const u32 = (o: number) => (little ? t.readUInt32LE(o) : t.readUInt32BE(o));
-  const ifd = u32(4);
-  if (ifd + 2 > t.length) return out;
-  const n = u16(ifd);
-  for (let i = 0; i < n; i++) {
-    const e = ifd + 2 + i * 12;
-    if (e + 12 > t.length) break;
-    const tag = u16(e);
-    // Type 2: ASCII, `count` bytes with the NUL; inline when 4 bytes or fewer, else at the offset.
-    if (!SOFTWARE_TAGS.has(tag) || u16(e + 2) !== 2) continue;
-    const count = u32(e + 4);
-    const at = count <= 4 ? e + 8 : u32(e + 8);
-    if (at + count > t.length) continue;
-    const value = t
-      .toString('latin1', at, at + count)
-      .replace(/\0.*$/s, '')
-      .trim();
-    if (value) out.push(value);
-  }
-  return out;
-}
-
-/** CreatorTool and softwareAgent values of an XMP packet (attribute or element form). */
-export function xmpSoftware(xmp: Buffer): string[] {
-  const text = xmp.toString('utf8');
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?:CreatorTool|softwareAgent)(?:="([^"]*)"|>([^<]*)<)/g)) {
-    const value = (m[1] ?? m[2] ?? '').trim();
-    if (value && !out.includes(value)) out.push(value);
-  }
-  return out;
-}
-
-/** The photo's metadata as far as editing software goes; never throws (a malformed block reads empty). */
-export async function readMetadata(bytes: Uint8Array): Promise<Metadata> {
-  const meta = await sharp(bytes)
-    .metadata()
-    .catch(() => undefined);
-  const software: string[] = [];
-  try {
-    if (meta?.exif) software.push(...exifSoftware(meta.exif));
-  } catch {
-    // A truncated EXIF block says nothing.
-  }
-  if (meta?.xmp) software.push(...xmpSoftware(meta.xmp));
-  const editor = software.find((s) => EDITORS.some((r) => r.test(s)));
-  return { present: Boolean(meta?.exif || meta?.xmp), software, ...(editor ? { editor } : {}) };
+/** The first of the software names that names an image editor. */
+export function editorIn(software: readonly string[]): string | undefined {
+  return software.find((s) => EDITORS.some((r) => r.test(s)));
 }

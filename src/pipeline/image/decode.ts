@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { HuwiyaError } from '../../domain/errors.ts';
+import { softwareMetadata, type SoftwareMetadata } from './metadata.ts';
 import type { RgbImage } from './rgb-image.ts';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
@@ -16,6 +17,8 @@ export interface DecodedImage {
   byteLength: number;
   /** The bytes decoded (not copied), for stages that need the original's detail (rectifyDetail). */
   bytes: Uint8Array;
+  /** The software its metadata names (the editing-software signal), read from the header decoded. */
+  metadata: SoftwareMetadata;
 }
 
 export interface DecodeLimits {
@@ -151,6 +154,7 @@ export async function decodeImage(
       scale: info.width / originalWidth,
       byteLength: bytes.length,
       bytes,
+      metadata: softwareMetadata(meta),
     };
   } catch (e) {
     if (e instanceof HuwiyaError) throw e;
