@@ -1,9 +1,17 @@
-import { decideFaceMatch, decideLiveness, round4 } from '../domain/face-match-policy.ts';
+import {
+  decideFaceMatch,
+  decideLiveness,
+  DOCUMENT_MISMATCH_MARGIN,
+  round4,
+} from '../domain/face-match-policy.ts';
 import type { CheckResult } from '../domain/verification.ts';
 import { analyzeFace, type FaceAnalysis, type StageTimes } from '../pipeline/face/analyze-face.ts';
 import { cosine } from '../pipeline/face/embed.ts';
 import { modelVersions } from '../pipeline/face/model-manifest.ts';
-import type { RgbImage } from '../pipeline/image/rgb-image.ts';
+import type { DecodedImage } from '../pipeline/image/decode.ts';
+import { originalRegion } from '../pipeline/image/original-region.ts';
+import { clampRect, cropBilinear, padded, rotateRight, type RgbImage } from '../pipeline/image/rgb-image.ts';
+import { screenGrid } from '../pipeline/fraud/screen-grid.ts';
 import type { AppDeps } from './deps.ts';
 
 export function faceModelVersions(deps: Pick<AppDeps, 'manifest'>): Record<string, string> {
@@ -13,18 +21,42 @@ export function faceModelVersions(deps: Pick<AppDeps, 'manifest'>): Record<strin
 export async function analyzeSelfie(
   deps: Pick<AppDeps, 'inference'>,
   img: RgbImage,
-  opts: { liveness: boolean; times?: StageTimes },
+  /** `grey`: also embed the face in grey, to compare it with a document's portrait. */
+  opts: { liveness: boolean; grey?: boolean; times?: StageTimes },
 ): Promise<FaceAnalysis | undefined> {
-  return analyzeFace(img, deps, { liveness: opts.liveness, times: opts.times });
+  return analyzeFace(img, deps, { liveness: opts.liveness, greyEmbedding: opts.grey, times: opts.times });
 }
 
-/** The portrait on a document: same detector, four right-angle rotations tried (MODELS.md). */
+/**
+ * The portrait on a document: same detector, four right-angle rotations tried (MODELS.md), and the face
+ * also embedded in grey (a card's portrait is often printed in grey; face_match compares it in grey).
+ * A portrait cut tight around the face (forehead to chin) fills the crop, and the detector, which learnt
+ * faces with some context around them, misses it: when no face is found the crop is tried again inside a
+ * border of its own mean edge colour (NUAA faces printed on generated cards: 27 of 288 missed without it).
+ */
 export async function analyzeDocumentPortrait(
   deps: Pick<AppDeps, 'inference'>,
   img: RgbImage,
   times?: StageTimes,
 ): Promise<FaceAnalysis | undefined> {
-  return analyzeFace(img, deps, { tryRotations: true, times });
+  const options = { tryRotations: true, greyEmbedding: true, times };
+  const found = await analyzeFace(img, deps, options);
+  if (found) return found;
+  const pad = Math.round(Math.max(img.width, img.height) * PORTRAIT_BORDER);
+  const inBorder = await analyzeFace(padded(img, pad), deps, options);
+  // The border is the same on every side, so in any rotation the face moves back by `pad` on both axes.
+  return inBorder && unpadded(inBorder, pad);
+}
+
+/** Border added around a portrait crop where no face was found, as a share of its longer side. */
+const PORTRAIT_BORDER = 0.3;
+
+function unpadded(a: FaceAnalysis, pad: number): FaceAnalysis {
+  return {
+    ...a,
+    box: { ...a.box, x: a.box.x - pad, y: a.box.y - pad },
+    landmarks5: a.landmarks5.map((p) => ({ x: p.x - pad, y: p.y - pad })),
+  };
 }
 
 function box(a: FaceAnalysis) {
@@ -38,15 +70,31 @@ function box(a: FaceAnalysis) {
   };
 }
 
+/**
+ * Whether the selfie is the person of the other face. Against a document's portrait (`document`) the two
+ * faces are compared in grey, since the portrait is printed, often in grey, and photographed again, and
+ * the threshold is the one calibrated on selfie-vs-card-portrait pairs; two photos (`photos`, the
+ * stateless face-match endpoint) are compared in colour at the selfie-vs-selfie threshold.
+ */
 export function faceMatchCheck(
   deps: Pick<AppDeps, 'manifest'>,
   selfie: FaceAnalysis | undefined,
   portrait: FaceAnalysis | undefined,
+  against: 'document' | 'photos' = 'document',
 ): CheckResult {
-  const threshold = deps.manifest.thresholds.face_match_cosine;
+  const t = deps.manifest.thresholds;
   if (!selfie) return { status: 'failed', confidence: 1, reason: 'no_face_in_selfie', match: false };
   if (!portrait) return { status: 'failed', confidence: 1, reason: 'no_face_in_document', match: false };
-  const d = decideFaceMatch(cosine(selfie.embedding, portrait.embedding), threshold);
+  const grey = against === 'document' && selfie.greyEmbedding && portrait.greyEmbedding;
+  const threshold =
+    against === 'document' ? (t.document_portrait_cosine ?? t.face_match_cosine) : t.face_match_cosine;
+  const d = decideFaceMatch(
+    grey
+      ? cosine(selfie.greyEmbedding!, portrait.greyEmbedding!)
+      : cosine(selfie.embedding, portrait.embedding),
+    threshold,
+    against === 'document' ? DOCUMENT_MISMATCH_MARGIN : undefined,
+  );
   return {
     status: d.match ? 'passed' : 'failed',
     confidence: d.confidence,
@@ -57,6 +105,7 @@ export function faceMatchCheck(
     evidence: {
       cosine: d.cosine,
       cosine_threshold: d.cosineThreshold,
+      compared_in: grey ? 'grey' : 'colour',
       selfie_face: box(selfie),
       document_face: { ...box(portrait), rotation: portrait.rotation },
     },
@@ -65,25 +114,86 @@ export function faceMatchCheck(
   };
 }
 
+/**
+ * At this display-grid score (`screenGrid`) on the selfie's face neighbourhood, the selfie is taken for a
+ * face shown on a screen. Measured with bench/eval-liveness.ts (see SCREEN_GRID_SCORE for documents).
+ */
+export const SELFIE_SCREEN_GRID_SCORE = 8;
+
+/**
+ * Longest side, in the photo's own pixels, of the region around the face searched for a display grid:
+ * fewer blocks make a noisier spectrum (a 320 px square of the face scored up to 9.5 on bona fide selfies,
+ * the face's doubled box up to 6.0), more cost time.
+ */
+const SELFIE_GRID_SIDE = 640;
+
+/**
+ * The display grid around the selfie's face: the face's box doubled, at most SELFIE_GRID_SIDE pixels
+ * around its centre, at the photo's own resolution (a downscaled copy would average the subpixel stripes
+ * away); undefined when the region is too small to hold one block.
+ */
+export async function selfieScreenGrid(
+  photo: DecodedImage,
+  face: FaceAnalysis,
+  limits: { maxImagePixels: number },
+): Promise<number | undefined> {
+  const b = face.box;
+  const view = face.rotation === 0 ? photo.image : await rotateRight(photo.image, face.rotation);
+  // In working pixels: at most SELFIE_GRID_SIDE original pixels each way.
+  const scale = face.rotation === 0 ? photo.scale : 1;
+  const w = Math.min(2 * b.width, SELFIE_GRID_SIDE * scale);
+  const h = Math.min(2 * b.height, SELFIE_GRID_SIDE * scale);
+  const rect = clampRect(view, {
+    x: b.x + b.width / 2 - w / 2,
+    y: b.y + b.height / 2 - h / 2,
+    width: w,
+    height: h,
+  });
+  const detail =
+    face.rotation === 0
+      ? await originalRegion(photo.bytes, rect, photo.scale, view, limits, SELFIE_GRID_SIDE).catch(
+          () => undefined,
+        )
+      : undefined;
+  return screenGrid(detail ?? cropBilinear(view, rect, rect.width, rect.height))?.score;
+}
+
+/**
+ * Passive liveness: the model's live probability, and the display grid around the face. A grid at or
+ * above SELFIE_SCREEN_GRID_SCORE makes the selfie a screen replay whatever the model says; its certainty
+ * grows from 0.5 at the threshold to 1 at twice it.
+ */
 export function livenessCheck(
   deps: Pick<AppDeps, 'manifest'>,
   selfie: FaceAnalysis | undefined,
+  screenGridScore?: number,
 ): CheckResult {
   if (!selfie || selfie.liveProbability === undefined) {
     return { status: 'failed', confidence: 1, reason: 'no_face_in_selfie', is_live: false };
   }
-  const d = decideLiveness(selfie.liveProbability, deps.manifest.thresholds.liveness_live_probability);
+  const model = decideLiveness(selfie.liveProbability, deps.manifest.thresholds.liveness_live_probability);
+  const t = SELFIE_SCREEN_GRID_SCORE;
+  const screen = screenGridScore !== undefined && screenGridScore >= t;
+  const screenCertainty = screen ? 0.5 + 0.5 * Math.min(1, (screenGridScore - t) / t) : 0;
+  const isLive = model.isLive && !screen;
+  const spoofProbability = screen
+    ? Math.max(model.spoofProbability, screenCertainty)
+    : model.spoofProbability;
   return {
-    status: d.isLive ? 'passed' : 'failed',
-    confidence: d.confidence,
-    is_live: d.isLive,
-    spoof_probability: d.spoofProbability,
-    // The passive model tells live from presentation attack, not which kind; print is the likeliest.
-    spoof_type: d.isLive ? 'none' : 'photo',
+    status: isLive ? 'passed' : 'failed',
+    confidence: screen && model.isLive ? round4(screenCertainty) : model.confidence,
+    is_live: isLive,
+    spoof_probability: round4(spoofProbability),
+    // The model tells live from presentation attack, not which kind (print is the likeliest); the grid
+    // says screen.
+    spoof_type: isLive ? 'none' : screen ? 'screen' : 'photo',
     quality_score: round4(selfie.box.score),
     evidence: {
       live_probability: round4(selfie.liveProbability),
       threshold: deps.manifest.thresholds.liveness_live_probability,
+      ...(screenGridScore !== undefined
+        ? { screen_grid_score: round4(screenGridScore), screen_grid_threshold: t }
+        : {}),
       face: box(selfie),
     },
     model_version: deps.manifest.models.face_liveness.version,

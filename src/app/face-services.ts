@@ -7,7 +7,13 @@ import { detectLandmarks, fivePoints } from '../pipeline/face/landmarks.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import { measureQuality } from '../pipeline/image/quality.ts';
 import type { AppDeps } from './deps.ts';
-import { analyzeSelfie, faceMatchCheck, faceModelVersions, livenessCheck } from './face-checks.ts';
+import {
+  analyzeSelfie,
+  faceMatchCheck,
+  faceModelVersions,
+  livenessCheck,
+  selfieScreenGrid,
+} from './face-checks.ts';
 import { newId } from './ids.ts';
 import { ocrCheck } from './ocr-check.ts';
 
@@ -28,7 +34,7 @@ export async function compareFaceImages(
     const [a, b] = await Promise.all(images.map((i) => decodeImage(i.bytes, i.param, deps.limits)));
     const fa = await analyzeFace(a!.image, deps, { tryRotations: true });
     const fb = await analyzeFace(b!.image, deps, { tryRotations: true });
-    return { first: fa, second: fb, check: fa && fb ? faceMatchCheck(deps, fa, fb) : undefined };
+    return { first: fa, second: fb, check: fa && fb ? faceMatchCheck(deps, fa, fb, 'photos') : undefined };
   });
 }
 
@@ -41,7 +47,7 @@ async function matchFacesUnbounded(deps: AppDeps, image1: Uint8Array, image2: Ui
   if (!fa) throw new HuwiyaError('face_not_found', 'No face was found in image_1.', { param: 'image_1' });
   const fb = await analyzeFace(b.image, deps, { tryRotations: true });
   if (!fb) throw new HuwiyaError('face_not_found', 'No face was found in image_2.', { param: 'image_2' });
-  const check = faceMatchCheck(deps, fa, fb);
+  const check = faceMatchCheck(deps, fa, fb, 'photos');
   return {
     id: newId('fm'),
     object: 'identity.face_match',
@@ -90,7 +96,7 @@ async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
   const d = await decodeImage(image, 'image', deps.limits);
   const face = await analyzeSelfie(deps, d.image, { liveness: true });
   if (!face) throw new HuwiyaError('face_not_found', 'No face was found in image.', { param: 'image' });
-  const c = livenessCheck(deps, face);
+  const c = livenessCheck(deps, face, await selfieScreenGrid(d, face, deps.limits));
   const signals: string[] = c.is_live ? [] : ['presentation_attack_suspected'];
   if (face.facesFound > 1) signals.push('multiple_faces');
   return {

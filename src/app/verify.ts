@@ -12,6 +12,7 @@ import {
   faceMatchCheck,
   faceModelVersions,
   livenessCheck,
+  selfieScreenGrid,
 } from './face-checks.ts';
 import { announceTransition, rowOf, writeTransition, type Transition } from './apply-transition.ts';
 import { newId } from './ids.ts';
@@ -315,9 +316,12 @@ export async function runChecks(
   // its image is decoded.
   const selfieP =
     hasSelfie && (wantFace || wantLive || wantDuplicate)
-      ? Promise.resolve(images.selfie!).then((d) =>
-          analyzeSelfie(deps, d.image, { liveness: wantLive, times }),
-        )
+      ? Promise.resolve(images.selfie!).then(async (d) => {
+          const face = await analyzeSelfie(deps, d.image, { liveness: wantLive, grey: wantFace, times });
+          // A face shown on a display leaves its subpixel grid around the face (liveness evidence).
+          const screenGrid = face && wantLive ? await selfieScreenGrid(d, face, deps.limits) : undefined;
+          return face && { ...face, screenGrid };
+        })
       : Promise.resolve(undefined);
   const ocrP =
     wantOcr && images.document_front
@@ -351,7 +355,8 @@ export async function runChecks(
   const [selfie, portrait, ocr, fraud] = await Promise.all([selfieP, portraitP, ocrP, fraudP]);
   if (wantFace)
     checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
-  if (wantLive) checks.liveness = hasSelfie ? livenessCheck(deps, selfie) : skipped('selfie_missing');
+  if (wantLive)
+    checks.liveness = hasSelfie ? livenessCheck(deps, selfie, selfie?.screenGrid) : skipped('selfie_missing');
   if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
   if (fraud) checks.fraud = fraud;
   const extracted = requested.includes('ocr') ? ocr?.extracted : undefined;

@@ -102,7 +102,7 @@ const NOT_ID_PHOTOS = new Set([
 ]);
 
 /** A person's photos that can be printed as a card's portrait (all of them if none can). */
-function idPhotosOf(group: string[]): string[] {
+export function idPhotosOf(group: string[]): string[] {
   const ok = group.filter((f) => !NOT_ID_PHOTOS.has(path.basename(f)));
   return ok.length ? ok : group;
 }

@@ -421,6 +421,8 @@ function capabilities(deps: AppDeps) {
     thresholds: {
       face_match_similarity: 0.7,
       face_match_cosine: deps.manifest.thresholds.face_match_cosine,
+      document_portrait_cosine:
+        deps.manifest.thresholds.document_portrait_cosine ?? deps.manifest.thresholds.face_match_cosine,
       liveness_live_probability: deps.manifest.thresholds.liveness_live_probability,
     },
     model_versions: modelVersions(deps.manifest),

@@ -1,5 +1,5 @@
 import type { InferenceRunner } from '../../ports/inference.ts';
-import { rotateRight, type RgbImage } from '../image/rgb-image.ts';
+import { greyRgb, rotateRight, type RgbImage } from '../image/rgb-image.ts';
 import { alignFace } from './align.ts';
 import { detectFaces, type FaceBox } from './detect.ts';
 import { embedFace } from './embed.ts';
@@ -15,6 +15,8 @@ export interface FaceAnalysis {
   facesFound: number;
   landmarks5: Point[];
   embedding: Float32Array;
+  /** The embedding of the same aligned face in grey, when asked for (portraits printed in grey). */
+  greyEmbedding?: Float32Array;
   /** softmax[0] of the liveness model, when asked for. */
   liveProbability?: number;
 }
@@ -26,6 +28,8 @@ export interface AnalyzeOptions {
   liveness?: boolean;
   /** Try the four right-angle rotations when no face is found upright (document portraits). */
   tryRotations?: boolean;
+  /** Also embed the aligned face in grey. */
+  greyEmbedding?: boolean;
   times?: StageTimes;
 }
 
@@ -60,6 +64,7 @@ export async function analyzeFace(
     add(times, 'align', t0);
     t0 = performance.now();
     const embedding = await embedFace(aligned, deps);
+    const greyEmbedding = options.greyEmbedding ? await embedFace(greyRgb(aligned), deps) : undefined;
     add(times, 'embed', t0);
     let liveProbability: number | undefined;
     if (options.liveness) {
@@ -67,7 +72,15 @@ export async function analyzeFace(
       liveProbability = await livenessScore(view, best, deps);
       add(times, 'liveness', t0);
     }
-    return { box: best, rotation, facesFound: faces.length, landmarks5: five, embedding, liveProbability };
+    return {
+      box: best,
+      rotation,
+      facesFound: faces.length,
+      landmarks5: five,
+      embedding,
+      ...(greyEmbedding ? { greyEmbedding } : {}),
+      liveProbability,
+    };
   }
   return undefined;
 }

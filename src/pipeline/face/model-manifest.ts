@@ -16,6 +16,12 @@ export interface ModelManifest {
   thresholds: {
     /** Cosine similarity at or above which two faces are the same person. */
     face_match_cosine: number;
+    /**
+     * Cosine (grey embeddings) at or above which a selfie is the person of a document's portrait
+     * (manifest `calibration.document_portrait`: `bench/eval-faces.ts`, tune people's card pairs).
+     * Absent in an older manifest: face_match_cosine applies.
+     */
+    document_portrait_cosine?: number;
     /** softmax[0] at or above which a selfie is live. */
     liveness_live_probability: number;
     /**

@@ -199,3 +199,29 @@ export function flipHorizontal(img: RgbImage): RgbImage {
   }
   return { width: w, height: h, data: out };
 }
+
+/** The image inside a border of `pad` pixels filled with the mean colour of its outermost rows and columns. */
+export function padded(img: RgbImage, pad: number): RgbImage {
+  const { width: w, height: h, data } = img;
+  const sum = [0, 0, 0];
+  let n = 0;
+  const take = (x: number, y: number) => {
+    const o = (y * w + x) * 3;
+    for (let c = 0; c < 3; c++) sum[c]! += data[o + c]!;
+    n++;
+  };
+  for (let x = 0; x < w; x++) {
+    take(x, 0);
+    take(x, h - 1);
+  }
+  for (let y = 0; y < h; y++) {
+    take(0, y);
+    take(w - 1, y);
+  }
+  const W = w + 2 * pad;
+  const H = h + 2 * pad;
+  const out = new Uint8Array(W * H * 3);
+  for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(sum[c]! / n);
+  for (let y = 0; y < h; y++) out.set(data.subarray(y * w * 3, (y + 1) * w * 3), ((y + pad) * W + pad) * 3);
+  return { width: W, height: H, data: out };
+}
