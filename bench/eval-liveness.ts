@@ -46,7 +46,7 @@ async function measure(
   const d = await decodeImage(bytes, name, LIMITS);
   const a = await analyzeFace(d.image, { inference }, { liveness: true, tryRotations: true });
   if (!a) return { kind, name };
-  const grid = await selfieScreenGrid(d, a, LIMITS);
+  const grid = await selfieScreenGrid(d, a);
   return { kind, name, live: a.liveProbability, grid };
 }
 

@@ -129,7 +129,7 @@ test(
       assert.ok(face);
       const model = livenessCheck({ manifest }, face);
       assert.equal(model.is_live, true, 'the model alone is fooled');
-      const grid = await selfieScreenGrid(d, face, LIMITS);
+      const grid = await selfieScreenGrid(d, face);
       assert.ok(grid !== undefined && grid >= 2 * SELFIE_SCREEN_GRID_SCORE, `grid ${grid}`);
       const c = livenessCheck({ manifest }, face, grid);
       assert.equal(c.is_live, false);
@@ -144,7 +144,7 @@ test(
       );
       const liveFace = await analyzeFace(live.image, { inference }, { liveness: true });
       assert.ok(liveFace);
-      const liveGrid = await selfieScreenGrid(live, liveFace, LIMITS);
+      const liveGrid = await selfieScreenGrid(live, liveFace);
       assert.ok(liveGrid === undefined || liveGrid < SELFIE_SCREEN_GRID_SCORE, `grid ${liveGrid}`);
       assert.equal(livenessCheck({ manifest }, liveFace, liveGrid).spoof_type === 'screen', false);
     } finally {

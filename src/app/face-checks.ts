@@ -9,7 +9,6 @@ import { analyzeFace, type FaceAnalysis, type StageTimes } from '../pipeline/fac
 import { cosine } from '../pipeline/face/embed.ts';
 import { modelVersions } from '../pipeline/face/model-manifest.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
-import { originalRegion } from '../pipeline/image/original-region.ts';
 import { clampRect, cropBilinear, padded, rotateRight, type RgbImage } from '../pipeline/image/rgb-image.ts';
 import { screenGrid } from '../pipeline/fraud/screen-grid.ts';
 import type { AppDeps } from './deps.ts';
@@ -121,41 +120,29 @@ export function faceMatchCheck(
 export const SELFIE_SCREEN_GRID_SCORE = 8;
 
 /**
- * Longest side, in the photo's own pixels, of the region around the face searched for a display grid:
- * fewer blocks make a noisier spectrum (a 320 px square of the face scored up to 9.5 on bona fide selfies,
- * the face's doubled box up to 6.0), more cost time.
+ * Longest side, in working-copy pixels (DecodedImage: longest side 1 600), of the region around the face
+ * searched for a display grid: fewer blocks make a noisier spectrum (a 320 px square of the face scored up
+ * to 9.5 on bona fide selfies, the face's doubled box up to 6.0), more cost time (about 50 ms at 640).
  */
 const SELFIE_GRID_SIDE = 640;
 
 /**
  * The display grid around the selfie's face: the face's box doubled, at most SELFIE_GRID_SIDE pixels
- * around its centre, at the photo's own resolution (a downscaled copy would average the subpixel stripes
- * away); undefined when the region is too small to hold one block.
+ * around its centre, on the working copy as the face was found in it (never resampled again: that would
+ * average the subpixel stripes away); undefined when the region is too small to hold one block.
  */
-export async function selfieScreenGrid(
-  photo: DecodedImage,
-  face: FaceAnalysis,
-  limits: { maxImagePixels: number },
-): Promise<number | undefined> {
+export async function selfieScreenGrid(photo: DecodedImage, face: FaceAnalysis): Promise<number | undefined> {
   const b = face.box;
   const view = face.rotation === 0 ? photo.image : await rotateRight(photo.image, face.rotation);
-  // In working pixels: at most SELFIE_GRID_SIDE original pixels each way.
-  const scale = face.rotation === 0 ? photo.scale : 1;
-  const w = Math.min(2 * b.width, SELFIE_GRID_SIDE * scale);
-  const h = Math.min(2 * b.height, SELFIE_GRID_SIDE * scale);
-  const rect = clampRect(view, {
+  const w = Math.min(2 * b.width, SELFIE_GRID_SIDE);
+  const h = Math.min(2 * b.height, SELFIE_GRID_SIDE);
+  const r = clampRect(view, {
     x: b.x + b.width / 2 - w / 2,
     y: b.y + b.height / 2 - h / 2,
     width: w,
     height: h,
   });
-  const detail =
-    face.rotation === 0
-      ? await originalRegion(photo.bytes, rect, photo.scale, view, limits, SELFIE_GRID_SIDE).catch(
-          () => undefined,
-        )
-      : undefined;
-  return screenGrid(detail ?? cropBilinear(view, rect, rect.width, rect.height))?.score;
+  return screenGrid(cropBilinear(view, r, r.width, r.height))?.score;
 }
 
 /**

@@ -96,7 +96,7 @@ async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
   const d = await decodeImage(image, 'image', deps.limits);
   const face = await analyzeSelfie(deps, d.image, { liveness: true });
   if (!face) throw new HuwiyaError('face_not_found', 'No face was found in image.', { param: 'image' });
-  const c = livenessCheck(deps, face, await selfieScreenGrid(d, face, deps.limits));
+  const c = livenessCheck(deps, face, await selfieScreenGrid(d, face));
   const signals: string[] = c.is_live ? [] : ['presentation_attack_suspected'];
   if (face.facesFound > 1) signals.push('multiple_faces');
   return {

@@ -319,7 +319,7 @@ export async function runChecks(
       ? Promise.resolve(images.selfie!).then(async (d) => {
           const face = await analyzeSelfie(deps, d.image, { liveness: wantLive, grey: wantFace, times });
           // A face shown on a display leaves its subpixel grid around the face (liveness evidence).
-          const screenGrid = face && wantLive ? await selfieScreenGrid(d, face, deps.limits) : undefined;
+          const screenGrid = face && wantLive ? await selfieScreenGrid(d, face) : undefined;
           return face && { ...face, screenGrid };
         })
       : Promise.resolve(undefined);

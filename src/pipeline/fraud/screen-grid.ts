@@ -56,6 +56,8 @@ export function screenGrid(img: RgbImage): ScreenGrid | undefined {
   const aIm = new Float64Array(N * N);
   const bRe = new Float64Array(N * N);
   const bIm = new Float64Array(N * N);
+  const zRe = new Float64Array(N * N);
+  const zIm = new Float64Array(N * N);
   let blocks = 0;
   // Half-overlapping blocks, spaced further apart on a large image so that at most about MAX_BLOCKS
   // are transformed (a 2400 px side would otherwise take 3 000).
@@ -82,10 +84,24 @@ export function screenGrid(img: RgbImage): ScreenGrid | undefined {
           aRe[i] = (aRe[i]! - meanA) * w;
           bRe[i] = (bRe[i]! - meanB) * w;
         }
-      aIm.fill(0);
-      bIm.fill(0);
-      fft2(aRe, aIm);
-      fft2(bRe, bIm);
+      // Both real channels in one complex transform, z = a + i·b, then separated by symmetry:
+      // A(k) = (Z(k) + conj Z(−k)) / 2, B(k) = (Z(k) − conj Z(−k)) / 2i.
+      zRe.set(aRe);
+      zIm.set(bRe);
+      fft2(zRe, zIm);
+      for (let v = 0; v < N; v++)
+        for (let u = 0; u < N; u++) {
+          const i = v * N + u;
+          const m = ((N - v) % N) * N + ((N - u) % N);
+          const zr = zRe[i]!;
+          const zi = zIm[i]!;
+          const mr = zRe[m]!;
+          const mi = zIm[m]!;
+          aRe[i] = (zr + mr) / 2;
+          aIm[i] = (zi - mi) / 2;
+          bRe[i] = (zi + mi) / 2;
+          bIm[i] = (mr - zr) / 2;
+        }
       for (let i = 0; i < N * N; i++) {
         powA[i]! += aRe[i]! ** 2 + aIm[i]! ** 2;
         powB[i]! += bRe[i]! ** 2 + bIm[i]! ** 2;
@@ -150,31 +166,55 @@ function fft2(re: Float64Array, im: Float64Array): void {
   }
 }
 
-/** In-place radix-2 FFT (length a power of two). */
-function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
+/** Bit-reversal permutation and twiddle factors of the N-point FFT, computed once. */
+const BIT_REVERSED = Int32Array.from({ length: N }, (_, i) => {
+  let r = 0;
+  for (let b = 1, k = N >> 1; b < N; b <<= 1, k >>= 1) if (i & b) r |= k;
+  return r;
+});
+/** cos and sin of −2πk/len for every stage length len and k < len/2, stage after stage. */
+const TWIDDLES = (() => {
+  const cos: number[] = [];
+  const sin: number[] = [];
+  for (let len = 2; len <= N; len <<= 1) {
+    const step = (-2 * Math.PI) / len;
+    for (let k = 0; k < len / 2; k++) {
+      cos.push(Math.cos(step * k));
+      sin.push(Math.sin(step * k));
     }
   }
-  for (let len = 2; len <= n; len <<= 1) {
-    const step = (-2 * Math.PI) / len;
-    for (let i = 0; i < n; i += len)
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(step * k);
-        const wi = Math.sin(step * k);
-        const h = i + k + len / 2;
+  return { cos: Float64Array.from(cos), sin: Float64Array.from(sin) };
+})();
+
+/** In-place radix-2 FFT of length N. */
+function fft(re: Float64Array, im: Float64Array): void {
+  for (let i = 0; i < N; i++) {
+    const j = BIT_REVERSED[i]!;
+    if (i < j) {
+      const tr = re[i]!;
+      re[i] = re[j]!;
+      re[j] = tr;
+      const ti = im[i]!;
+      im[i] = im[j]!;
+      im[j] = ti;
+    }
+  }
+  let t0 = 0;
+  for (let len = 2; len <= N; len <<= 1) {
+    const half = len >> 1;
+    for (let i = 0; i < N; i += len)
+      for (let k = 0; k < half; k++) {
+        const wr = TWIDDLES.cos[t0 + k]!;
+        const wi = TWIDDLES.sin[t0 + k]!;
+        const a = i + k;
+        const h = a + half;
         const xr = re[h]! * wr - im[h]! * wi;
         const xi = re[h]! * wi + im[h]! * wr;
-        re[h] = re[i + k]! - xr;
-        im[h] = im[i + k]! - xi;
-        re[i + k] = re[i + k]! + xr;
-        im[i + k] = im[i + k]! + xi;
+        re[h] = re[a]! - xr;
+        im[h] = im[a]! - xi;
+        re[a] = re[a]! + xr;
+        im[a] = im[a]! + xi;
       }
+    t0 += half;
   }
 }
