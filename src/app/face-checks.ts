@@ -32,13 +32,16 @@ export async function analyzeSelfie(
  * A portrait cut tight around the face (forehead to chin) fills the crop, and the detector, which learnt
  * faces with some context around them, misses it: when no face is found the crop is tried again inside a
  * border of its own mean edge colour (NUAA faces printed on generated cards: 27 of 288 missed without it).
+ * `grey: false` skips the grey embedding where no face match will read it (a ghost portrait, already
+ * grey; the main portrait when only the fraud check asked for it).
  */
 export async function analyzeDocumentPortrait(
   deps: Pick<AppDeps, 'inference'>,
   img: RgbImage,
   times?: StageTimes,
+  grey = true,
 ): Promise<FaceAnalysis | undefined> {
-  const options = { tryRotations: true, greyEmbedding: true, times };
+  const options = { tryRotations: true, greyEmbedding: grey, times };
   const found = await analyzeFace(img, deps, options);
   if (found) return found;
   const pad = Math.round(Math.max(img.width, img.height) * PORTRAIT_BORDER);

@@ -121,7 +121,7 @@ async function portraitSubstitution(
   let ghost: FaceAnalysis | undefined;
   let denoise: string | undefined;
   for (const [name, prepare] of GHOST_READINGS) {
-    ghost = await analyzeDocumentPortrait(deps, greyRgb(stretchContrast(await prepare(crop))), times);
+    ghost = await analyzeDocumentPortrait(deps, greyRgb(stretchContrast(await prepare(crop))), times, false);
     if (ghost) {
       denoise = name;
       break;
@@ -286,13 +286,15 @@ function editingSoftware(photos: { front?: DecodedImage; back?: DecodedImage }):
     photos[side]?.metadata.present ? [{ side, software: photos[side].metadata.software }] : [],
   );
   if (!withMeta.length) return { assessed: false, reason: 'no_metadata' };
-  const edited = withMeta.find((r) => editorIn(r.software));
+  const edited = withMeta
+    .map((r) => ({ side: r.side, editor: editorIn(r.software) }))
+    .find((r) => r.editor !== undefined);
   return {
     assessed: true,
     flagged: Boolean(edited),
     score: edited ? 0.9 : 0,
     evidence: {
-      ...(edited ? { side: edited.side, editor: editorIn(edited.software) } : {}),
+      ...(edited ? { side: edited.side, editor: edited.editor } : {}),
       software: Object.fromEntries(withMeta.map((r) => [r.side, r.software])),
     },
   };

@@ -338,7 +338,7 @@ export async function runChecks(
   // whole photo in its four rotations.
   const templatePortraitP =
     ((hasSelfie && wantFace) || wantFraud) && images.document_front
-      ? ocrP.then((ocr) => (ocr ? templatePortrait(deps, ocr, times) : undefined))
+      ? ocrP.then((ocr) => (ocr ? templatePortrait(deps, ocr, times, hasSelfie && wantFace) : undefined))
       : Promise.resolve(undefined);
   const portraitP =
     hasSelfie && wantFace && images.document_front
@@ -427,11 +427,17 @@ export function decideOutcome(
   });
 }
 
-async function templatePortrait(deps: AppDeps, ocr: OcrOutcome, times?: StageTimes) {
+/** `grey`: the face match will compare it (analyzeDocumentPortrait). */
+async function templatePortrait(
+  deps: AppDeps,
+  ocr: OcrOutcome,
+  times: StageTimes | undefined,
+  grey: boolean,
+) {
   const box = ocr.template?.portrait;
   const front = ocr.front?.image;
   if (!box || box.side !== 'front' || !front) return undefined;
-  return analyzeDocumentPortrait(deps, portraitCrop(front, box.box), times);
+  return analyzeDocumentPortrait(deps, portraitCrop(front, box.box), times, grey);
 }
 
 function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
