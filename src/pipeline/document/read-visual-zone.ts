@@ -1,3 +1,4 @@
+import { orderStatistics } from '../image/order-statistics.ts';
 import type {
   CaptionedField,
   DocumentTemplate,
@@ -149,9 +150,10 @@ async function lineCrop(
   const h = Math.max(8, Math.round(rect.height * scale));
   const crop = await cropResize(side, rect, w, h);
   const grey = toGray(crop);
-  const sorted = Float32Array.from(grey).sort();
-  const ink = sorted[Math.floor(sorted.length * 0.03)]!;
-  const paper = sorted[Math.floor(sorted.length * 0.5)]!;
+  const [ink, paper] = orderStatistics(grey, [
+    Math.floor(grey.length * 0.03),
+    Math.floor(grey.length * 0.5),
+  ]) as [number, number];
   // With no contrast at all (an empty region) there is no line to read.
   if (paper - ink <= 12) return undefined;
   const cut = (ink + paper) / 2;
@@ -248,8 +250,11 @@ async function inkLine(side: RgbImage, region: Rect): Promise<Rect> {
   const w = Math.max(1, Math.round(region.width));
   const h = Math.max(1, Math.round(region.height));
   const grey = toGray(await cropResize(side, region, w, h));
-  const sorted = Float32Array.from(grey).sort();
-  const cut = (sorted[Math.floor(sorted.length * 0.02)]! + sorted[Math.floor(sorted.length * 0.5)]!) / 2;
+  const [dark, median] = orderStatistics(grey, [
+    Math.floor(grey.length * 0.02),
+    Math.floor(grey.length * 0.5),
+  ]);
+  const cut = (dark! + median!) / 2;
   const rowInk = new Array<number>(h).fill(0);
   const colInk = (y0: number, y1: number) => {
     const cols: number[] = [];

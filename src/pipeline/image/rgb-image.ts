@@ -176,10 +176,41 @@ export function cropBilinear(img: RgbImage, rect: Rect, width: number, height: n
   const out = new Uint8Array(width * height * 3);
   const sx = rect.width / width;
   const sy = rect.height / height;
+  const w = img.width;
+  const h = img.height;
+  const d = img.data;
+  // sampleBilinearRgbInto's arithmetic, with each column's taps and weights computed once.
+  const left = new Int32Array(width);
+  const right = new Int32Array(width);
+  const ax = new Float64Array(width);
+  for (let u = 0; u < width; u++) {
+    const xf = Math.max(0, Math.min(w - 1, rect.x + (u + 0.5) * sx - 0.5));
+    const x0 = Math.floor(xf);
+    left[u] = x0 * 3;
+    right[u] = Math.min(w - 1, x0 + 1) * 3;
+    ax[u] = xf - x0;
+  }
   for (let v = 0; v < height; v++) {
-    const y = rect.y + (v + 0.5) * sy - 0.5;
-    for (let u = 0; u < width; u++) {
-      sampleBilinearRgbInto(img, rect.x + (u + 0.5) * sx - 0.5, y, out, (v * width + u) * 3);
+    const yf = Math.max(0, Math.min(h - 1, rect.y + (v + 0.5) * sy - 0.5));
+    const y0 = Math.floor(yf);
+    const top = y0 * w * 3;
+    const bottom = Math.min(h - 1, y0 + 1) * w * 3;
+    const ay = yf - y0;
+    const by = 1 - ay;
+    for (let u = 0, o = v * width * 3; u < width; u++, o += 3) {
+      const a = ax[u]!;
+      const b = 1 - a;
+      const i00 = top + left[u]!;
+      const i01 = top + right[u]!;
+      const i10 = bottom + left[u]!;
+      const i11 = bottom + right[u]!;
+      out[o] = roundSample((d[i00]! * b + d[i01]! * a) * by + (d[i10]! * b + d[i11]! * a) * ay);
+      out[o + 1] = roundSample(
+        (d[i00 + 1]! * b + d[i01 + 1]! * a) * by + (d[i10 + 1]! * b + d[i11 + 1]! * a) * ay,
+      );
+      out[o + 2] = roundSample(
+        (d[i00 + 2]! * b + d[i01 + 2]! * a) * by + (d[i10 + 2]! * b + d[i11 + 2]! * a) * ay,
+      );
     }
   }
   return { width, height, data: out };

@@ -3,10 +3,35 @@ import { readMrz, type MrzReading } from '../../domain/mrz/read-mrz.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { rotateBy, rotateRight, type Rect, type RgbImage } from '../image/rgb-image.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
-import { recognizeText } from '../ocr/recognize-text.ts';
+import { recognizeText, type RecognizedText } from '../ocr/recognize-text.ts';
 import { groupRows } from '../ocr/text-rows.ts';
 
 const MRZ_ALPHABET: ReadonlySet<string> = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'.split(''));
+/**
+ * The recogniser on an MRZ line, remembered per image: the same crop of the same image (same rect, same
+ * orientation and stretch) is read once per document, however many passes ask for it (the names-cell
+ * measure re-reads the lines the band reading read a moment before: three 900 px lines on a TD1 back).
+ */
+const lineReadings = new WeakMap<RgbImage, Map<string, Promise<RecognizedText>>>();
+function readLine(
+  img: RgbImage,
+  rect: Rect,
+  deps: MrzDeps,
+  options: { upsideDown: boolean; stretch?: number },
+): Promise<RecognizedText> {
+  let byCrop = lineReadings.get(img);
+  if (!byCrop) lineReadings.set(img, (byCrop = new Map()));
+  const key = [rect.x, rect.y, rect.width, rect.height, options.upsideDown, options.stretch ?? 1].join();
+  let r = byCrop.get(key);
+  if (!r) {
+    r = recognizeText(img, rect, deps, MRZ_ALPHABET, options);
+    byCrop.set(key, r);
+    // A failed reading is not remembered: the next pass asks again.
+    r.catch(() => byCrop.delete(key));
+  }
+  return r;
+}
+
 /** An MRZ line spans most of the document; on a photo the document is at least this share of the width. */
 const MIN_ROW_WIDTH_SHARE = 0.3;
 /** Rows read from the MRZ edge before giving up on an orientation (bounds the work on a page without one). */
@@ -77,8 +102,8 @@ async function rereadInHalves(
   const [first, second] = upsideDown ? [right, left] : [left, right];
   // Both at once: on two inference threads the halves cost the time of one.
   const [a, b] = await Promise.all([
-    recognizeText(img, first, deps, MRZ_ALPHABET, { upsideDown }),
-    recognizeText(img, second, deps, MRZ_ALPHABET, { upsideDown }),
+    readLine(img, first, deps, { upsideDown }),
+    readLine(img, second, deps, { upsideDown }),
   ]);
   let joined = joinOverlap(a.text, b.text, 3);
   // A half made only of fillers reads as nothing at all: the line then ends in fillers up to its length.
@@ -120,8 +145,7 @@ async function readBand(
   );
   const ordered = upsideDown ? rows : [...rows].reverse();
   const lines: { rect: Rect; text: string; confidence: number }[] = [];
-  const first = (rect: Rect) =>
-    recognizeText(img, withMargin(rect, ROW_MARGIN), deps, MRZ_ALPHABET, { upsideDown });
+  const first = (rect: Rect) => readLine(img, withMargin(rect, ROW_MARGIN), deps, { upsideDown });
   const candidates = ordered.slice(0, MAX_ROWS_READ);
   const started: ReturnType<typeof first>[] = [];
   for (const [i, rect] of candidates.entries()) {
@@ -139,7 +163,7 @@ async function readBand(
     // scan with close lines the margin takes in its neighbours' glyphs (the middle line of PassportEye's
     // 100_id-si, 20 px high, read "00790807271"; cut tight, "606079F080727691<<<<<<<<<<<<0").
     if (!mrzLike(r.text) && !mrzFragment(r.text) && lines.length > 0) {
-      r = await recognizeText(img, withMargin(rect, TIGHT_PADDING), deps, MRZ_ALPHABET, { upsideDown });
+      r = await readLine(img, withMargin(rect, TIGHT_PADDING), deps, { upsideDown });
     }
     if (mrzLike(r.text) || mrzFragment(r.text)) lines.push({ rect, text: r.text, confidence: r.confidence });
     else if (lines.length >= 2) break;
@@ -156,7 +180,7 @@ async function readBand(
   for (const l of lines) {
     if (l.rect.width >= 0.9 * (right - left)) continue;
     const wide = withMargin({ ...l.rect, x: left, width: right - left }, ROW_MARGIN);
-    const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
+    const r = await readLine(img, wide, deps, { upsideDown });
     if (mrzLike(r.text) && r.text.length > l.text.length) {
       l.text = r.text;
       l.confidence = r.confidence;
@@ -177,7 +201,7 @@ async function readBand(
     // Upside down, the line starts at the image's right: it grows to the left.
     const x = upsideDown ? Math.max(0, l.rect.x + l.rect.width - width) : l.rect.x;
     const wide = withMargin({ ...l.rect, x, width: Math.min(width, img.width - x) }, ROW_MARGIN);
-    const r = await recognizeText(img, wide, deps, MRZ_ALPHABET, { upsideDown });
+    const r = await readLine(img, wide, deps, { upsideDown });
     // Near the longer length is enough: a letter dropped in the wider reading is the halves' job.
     if (mrzLike(r.text) && r.text.length > l.text.length && Math.abs(r.text.length - n) <= 2) {
       l.text = r.text;
@@ -230,10 +254,7 @@ async function readBand(
     hypotheses[inOrder.indexOf(names)] = new Set([names.text]);
     for (const [i, l] of inOrder.entries())
       for (const { pad, stretch } of l === names ? [] : ALTERNATIVE_READINGS) {
-        const r = await recognizeText(img, withMargin(l.rect, pad), deps, MRZ_ALPHABET, {
-          upsideDown,
-          stretch,
-        });
+        const r = await readLine(img, withMargin(l.rect, pad), deps, { upsideDown, stretch });
         if (mrzLike(r.text)) hypotheses[i]!.add(r.text);
       }
     const valid = combinations(hypotheses.map((h) => [...h]))
@@ -389,8 +410,7 @@ async function measureNameCells(
   if (!n || lines.length < 2) return undefined;
   const namesIndex = format === 'TD1' ? 2 : 0;
   const head = format === 'TD1' ? 0 : 5;
-  const read = (rect: Rect) =>
-    recognizeText(img, withMargin(rect, ROW_MARGIN), deps, MRZ_ALPHABET, { upsideDown });
+  const read = (rect: Rect) => readLine(img, withMargin(rect, ROW_MARGIN), deps, { upsideDown });
   const readings = await Promise.all(lines.map((l) => read(l.rect)));
   // Each whole reference line: its first cell's position and its pitch (signed: upside down, x falls).
   const refs = readings

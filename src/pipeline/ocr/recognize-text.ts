@@ -1,3 +1,4 @@
+import { orderStatistics } from '../image/order-statistics.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import { cropResize, rotateRight, toGray, type Rect, type RgbImage } from '../image/rgb-image.ts';
 
@@ -197,8 +198,11 @@ function blankRuns(crop: RgbImage, steps: readonly number[], pxPerStep: number):
  * 3 % and the median of the crop).
  */
 function inkHeight(grey: Float32Array, width: number, height: number): number {
-  const sorted = Float32Array.from(grey).sort();
-  const cut = (sorted[Math.floor(sorted.length * 0.03)]! + sorted[Math.floor(sorted.length * 0.5)]!) / 2;
+  const [dark, median] = orderStatistics(grey, [
+    Math.floor(grey.length * 0.03),
+    Math.floor(grey.length * 0.5),
+  ]);
+  const cut = (dark! + median!) / 2;
   let best = 0;
   for (let y = 0, run = 0; y < height; y++) {
     let n = 0;
