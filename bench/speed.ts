@@ -17,6 +17,7 @@ import { parseConfig } from '../src/config.ts';
 import { createHttpServer, createRuntime } from '../src/main.ts';
 import { analyzeFace, type StageTimes } from '../src/pipeline/face/analyze-face.ts';
 import { decodeImage } from '../src/pipeline/image/decode.ts';
+import { benchAgainstBaseline } from './compare-baseline.ts';
 import { benchDuplicateSearch } from './duplicate-search.ts';
 import { quantile, table } from './metrics.ts';
 import { createRng, randomIdentity } from '../test/synth/identities.ts';
@@ -343,6 +344,13 @@ console.log(
 await app.close();
 await runtime.close();
 rmSync(dataDir, { recursive: true, force: true });
+
+// Full verifications on two real servers, this tree and a baseline commit, over HTTP (issue 15).
+const baselineRuns = Number(process.env.BENCH_BASELINE_RUNS ?? 30);
+if (baselineRuns > 0) {
+  console.log('\nFull verification against a baseline commit (two servers, same requests, interleaved)');
+  console.log(await benchAgainstBaseline(faces, baselineRuns));
+}
 
 const duplicateFaces = Number(process.env.BENCH_DUPLICATE_FACES ?? 1_000_000);
 if (duplicateFaces > 0) {
