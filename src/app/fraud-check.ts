@@ -16,6 +16,7 @@ import type { FaceAnalysis, StageTimes } from '../pipeline/face/analyze-face.ts'
 import type { AppDeps } from './deps.ts';
 import { analyzeDocumentPortrait } from './face-checks.ts';
 import type { OcrOutcome } from './ocr-check.ts';
+import { onceForSide } from './side-work.ts';
 
 export interface FraudSignalResult {
   assessed: boolean;
@@ -100,6 +101,36 @@ const GHOST_READINGS: readonly [string, (img: RgbImage) => Promise<RgbImage>][] 
  */
 export const DENOISED_GHOST_COSINE = 0;
 
+/**
+ * The ghost portrait of a rectified front, read once per side (onceForSide: a verification starts it as
+ * soon as the front is prepared). In grey: the ghost is printed in one ink, so any colour in its crop is
+ * the light's, which the contrast stretch amplifies (on 63 tune cases under the generator's colour casts,
+ * genuine ghosts read below the threshold 7 times in colour, 4 in grey; every replaced portrait was still
+ * caught). A pale ghost photographed small comes out grainy, and the stretch amplifies the grain until
+ * the detector sees no face: the crop is then read again with the grain taken out (a median filter, which
+ * keeps the face's edges, then a blur). `denoise` names the reading that found the face.
+ */
+export function ghostPortrait(
+  deps: Pick<AppDeps, 'inference'>,
+  front: RgbImage,
+  box: readonly [number, number, number, number],
+  times?: StageTimes,
+): Promise<{ ghost?: FaceAnalysis; denoise?: string }> {
+  return onceForSide(front, `ghost ${box.join()}`, async () => {
+    const crop = portraitCrop(front, box);
+    for (const [name, prepare] of GHOST_READINGS) {
+      const ghost = await analyzeDocumentPortrait(
+        deps,
+        greyRgb(stretchContrast(await prepare(crop))),
+        times,
+        false,
+      );
+      if (ghost) return { ghost, denoise: name };
+    }
+    return {};
+  });
+}
+
 async function portraitSubstitution(
   deps: Pick<AppDeps, 'inference' | 'manifest'>,
   ocr: OcrOutcome | undefined,
@@ -111,22 +142,7 @@ async function portraitSubstitution(
   if (!ghostBox || ghostBox.side !== 'front' || !front?.quad)
     return { assessed: false, reason: ghostBox ? 'document_not_located' : 'no_ghost_portrait_on_template' };
   if (!main) return { assessed: false, reason: 'no_main_portrait' };
-  const crop = portraitCrop(front.image, ghostBox.box);
-  // In grey: the ghost is printed in one ink, so any colour in its crop is the light's, which the
-  // contrast stretch amplifies (on 63 tune cases under the generator's colour casts, genuine ghosts
-  // read below the threshold 7 times in colour, 4 in grey; every replaced portrait was still caught).
-  // A pale ghost photographed small comes out grainy, and the stretch amplifies the grain until the
-  // detector sees no face: the crop is then read again with the grain taken out (a median filter, which
-  // keeps the face's edges, then a blur).
-  let ghost: FaceAnalysis | undefined;
-  let denoise: string | undefined;
-  for (const [name, prepare] of GHOST_READINGS) {
-    ghost = await analyzeDocumentPortrait(deps, greyRgb(stretchContrast(await prepare(crop))), times, false);
-    if (ghost) {
-      denoise = name;
-      break;
-    }
-  }
+  const { ghost, denoise } = await ghostPortrait(deps, front.image, ghostBox.box, times);
   if (!ghost) return { assessed: false, reason: 'ghost_portrait_not_found' };
   // A ghost read only once its grain was taken out is a blurrier face, whose embedding drifts from its
   // person's: judged at a lower cosine (DENOISED_GHOST_COSINE).
@@ -359,14 +375,17 @@ async function screenReplay(
  * phone camera resolves the subpixel stripes that the working copy averages away), else from the side as
  * rectified for reading.
  */
-export async function sideScreenGrid(
+export function sideScreenGrid(
   deps: Pick<AppDeps, 'limits'>,
   side: PreparedSide,
   photo: DecodedImage | undefined,
 ): Promise<{ resolution: 'original' | 'working'; grid: ScreenGrid | undefined }> {
-  const detail =
-    photo && side.quad
-      ? await rectifyDetail(photo.bytes, side.quad.corners, photo.scale, deps.limits).catch(() => undefined)
-      : undefined;
-  return { resolution: detail ? 'original' : 'working', grid: screenGrid(detail ?? side.image) };
+  // Once per side (a verification starts it as soon as the side is prepared).
+  return onceForSide(side.image, `screen grid ${photo ? 'photo' : 'side'}`, async () => {
+    const detail =
+      photo && side.quad
+        ? await rectifyDetail(photo.bytes, side.quad.corners, photo.scale, deps.limits).catch(() => undefined)
+        : undefined;
+    return { resolution: detail ? 'original' : 'working', grid: screenGrid(detail ?? side.image) } as const;
+  });
 }

@@ -209,14 +209,30 @@ export async function ocrCheck(
   deps: AppDeps,
   images: { front: DecodedImage; back?: DecodedImage },
   declared: { documentType: string; country: string },
+  /**
+   * Told each side as soon as it is prepared, with the declared document's template (undefined when
+   * nothing was declared): the caller may start its own work on the side while the text is read.
+   */
+  onPrepared?: (
+    name: 'front' | 'back',
+    side: PreparedSide,
+    declaredTemplate: DocumentTemplate | undefined,
+  ) => void,
 ): Promise<OcrOutcome> {
   const today = deps.now();
   const t0 = performance.now();
+  const guess = candidateTemplates(undefined, declared)[0];
+  const told = (name: 'front' | 'back') => (side: PreparedSide | undefined) => {
+    if (side) onPrepared?.(name, side, guess);
+    return side;
+  };
   // The front goes first as far as its text detection (onnxruntime, on a thread of its own); the back is
   // located and rectified on this thread meanwhile.
-  const frontPrepared = prepareSide(images.front.image, deps);
+  const frontPrepared = prepareSide(images.front.image, deps).then(told('front')) as Promise<PreparedSide>;
   await new Promise((r) => setImmediate(r));
-  const backPrepared = images.back ? prepareSide(images.back.image, deps) : Promise.resolve(undefined);
+  const backPrepared = images.back
+    ? prepareSide(images.back.image, deps).then(told('back'))
+    : Promise.resolve(undefined);
   // The back, where a card's MRZ is, is read first whatever the front holds: its reading starts as soon
   // as the back is ready, while the front's text is still being detected.
   const backMrz = backPrepared.then((b) =>
@@ -237,7 +253,6 @@ export async function ocrCheck(
   // runs beside onnxruntime's MRZ recognition instead of after it. The reading is used when the MRZ
   // confirms that template and leaves both sides as they were; otherwise it is dropped (its work lost,
   // its result unused).
-  const guess = candidateTemplates(undefined, declared)[0];
   const early = guess?.fields.length
     ? { template: guess, front, back, reading: timedRead(deps, guess, { front, back }) }
     : undefined;

@@ -18,7 +18,10 @@ import { announceTransition, rowOf, writeTransition, type Transition } from './a
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 import { documentNumberIndex, duplicateCheck, indexFace } from './duplicate-check.ts';
-import { fraudCheck } from './fraud-check.ts';
+import { fraudCheck, ghostPortrait, sideScreenGrid } from './fraud-check.ts';
+import { onceForSide, soon } from './side-work.ts';
+import type { Box } from '../domain/documents/document-template.ts';
+import type { RgbImage } from '../pipeline/image/rgb-image.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { isSandboxTenant, sandboxPlan, simulateOutcome, type SandboxPlan } from './sandbox.ts';
@@ -323,6 +326,7 @@ export async function runChecks(
           return face && { ...face, screenGrid };
         })
       : Promise.resolve(undefined);
+  const portraitGrey = hasSelfie && wantFace;
   const ocrP =
     wantOcr && images.document_front
       ? Promise.all([images.document_front, images.document_back]).then(([front, back]) =>
@@ -330,6 +334,23 @@ export async function runChecks(
             deps,
             { front: front!, back },
             { documentType: request.documentType, country: request.country },
+            // Each side's own work starts once it is prepared, under the declared template, beside the
+            // reading of its text (the main thread mostly waits for the inference threads then): the
+            // portrait, the ghost portrait, the display grid. The checks below take it if the side and
+            // the template are still the ones read; otherwise they compute theirs (side-work.ts).
+            (name, side, template) => {
+              if (name === 'front' && template?.portrait?.side === 'front' && (portraitGrey || wantFraud))
+                soon(
+                  () =>
+                    void portraitOnSide(deps, side.image, template.portrait!.box, times, portraitGrey).catch(
+                      () => undefined,
+                    ),
+                );
+              if (name === 'front' && wantFraud && template?.ghostPortrait?.side === 'front' && side.quad)
+                soon(() => void ghostPortrait(deps, side.image, template.ghostPortrait!.box, times));
+              if (wantFraud && side.quad)
+                soon(() => void sideScreenGrid(deps, side, name === 'front' ? front : back));
+            },
           ),
         )
       : Promise.resolve(undefined);
@@ -337,8 +358,8 @@ export async function runChecks(
   // front (MODELS.md: much better than the whole photo); otherwise, or when that finds no face, on the
   // whole photo in its four rotations.
   const templatePortraitP =
-    ((hasSelfie && wantFace) || wantFraud) && images.document_front
-      ? ocrP.then((ocr) => (ocr ? templatePortrait(deps, ocr, times, hasSelfie && wantFace) : undefined))
+    (portraitGrey || wantFraud) && images.document_front
+      ? ocrP.then((ocr) => (ocr ? templatePortrait(deps, ocr, times, portraitGrey) : undefined))
       : Promise.resolve(undefined);
   const portraitP =
     hasSelfie && wantFace && images.document_front
@@ -437,7 +458,20 @@ async function templatePortrait(
   const box = ocr.template?.portrait;
   const front = ocr.front?.image;
   if (!box || box.side !== 'front' || !front) return undefined;
-  return analyzeDocumentPortrait(deps, portraitCrop(front, box.box), times, grey);
+  return portraitOnSide(deps, front, box.box, times, grey);
+}
+
+/** The portrait at `box` on a rectified front, read once per side (side-work.ts). */
+function portraitOnSide(
+  deps: AppDeps,
+  front: RgbImage,
+  box: Box,
+  times: StageTimes | undefined,
+  grey: boolean,
+) {
+  return onceForSide(front, `portrait ${box.join()} ${grey}`, () =>
+    analyzeDocumentPortrait(deps, portraitCrop(front, box), times, grey),
+  );
 }
 
 function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

@@ -311,28 +311,61 @@ export async function prepareSide(
   deps: { inference: InferenceRunner; charset: readonly string[] },
 ): Promise<PreparedSide> {
   const times = { locate: 0, rectify: 0, detect: 0 };
-  let t0 = performance.now();
+  const t0 = performance.now();
   // The best outline first; a printed frame (the portrait) may outline better than the card itself, so
   // the next ones are tried in turn. The photo's text is detected once, and only if an outline needs it.
   let photoText: Promise<TextBox[]> | undefined;
   // Coarse is enough to tell where the text lies, not to read it.
   const text = () => (photoText ??= detectText(photo, deps, PHOTO_TEXT_SIDE));
   let quad: DocumentQuad | undefined;
+  let prepared: Promise<Rectified> | undefined;
   const outlines = locateDocumentOutlines(photo, OUTLINES_TRIED);
   for (const outline of outlines) {
     if (await plausibleDocument(outline, photo, text, deps, outlines)) {
       const share = quadArea(outline) / (photo.width * photo.height);
-      quad = (
-        (share >= LARGE_SHARE && (await heldInside(outline, photo, deps, outlines))) ||
-        outline
-      ).refine();
+      quad = outline.refine();
+      if (share >= LARGE_SHARE) {
+        // Whether it is a sheet holding the document is asked while the outline is rectified and its
+        // text detected (on the other inference thread): a sheet is rare, and then that work is dropped.
+        const sheet = heldInside(outline, photo, deps, outlines);
+        sheet.catch(() => undefined);
+        prepared = rectifyAndDetect(photo, quad, deps);
+        prepared.catch(() => undefined);
+        const inner = await sheet;
+        if (inner) {
+          quad = inner.refine();
+          prepared = undefined;
+        }
+      }
       break;
     }
   }
   quad ??= await aroundThePortrait(photo, deps);
   times.locate = performance.now() - t0;
+  const { image, boxes, rectifyMs, detectMs } = await (prepared ?? rectifyAndDetect(photo, quad, deps));
+  times.rectify = rectifyMs;
+  times.detect = detectMs;
+  return { image, quad, rotation: 0, boxes, times };
+}
+
+interface Rectified {
+  image: RgbImage;
+  boxes: TextBox[];
+  rectifyMs: number;
+  detectMs: number;
+}
+
+/**
+ * The document rectified to a landscape rectangle whose aspect is the quad's own (the photo turned
+ * landscape when no document was found), and its text lines detected once for every reader after it.
+ */
+async function rectifyAndDetect(
+  photo: RgbImage,
+  quad: DocumentQuad | undefined,
+  deps: { inference: InferenceRunner },
+): Promise<Rectified> {
+  let t0 = performance.now();
   let image = photo;
-  t0 = performance.now();
   if (quad) {
     const c = orientLandscape(quad.corners);
     const aspect = landscapeAspect(c);
@@ -342,11 +375,10 @@ export async function prepareSide(
   } else if (photo.height > photo.width) {
     image = await rotateRight(photo, 90);
   }
-  times.rectify = performance.now() - t0;
+  const rectifyMs = performance.now() - t0;
   t0 = performance.now();
   const boxes = await detectText(image, deps, DETECT_SIDE);
-  times.detect = performance.now() - t0;
-  return { image, quad, rotation: 0, boxes, times };
+  return { image, boxes, rectifyMs, detectMs: performance.now() - t0 };
 }
 
 /**
