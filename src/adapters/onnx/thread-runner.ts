@@ -15,6 +15,13 @@ const ENTRY = new URL('./inference-thread.mjs', import.meta.url);
  * a document's many small text-line runs parallelise better across runs than within one.
  * Tensors are transferred, not copied: `run` takes ownership of `input.data`.
  */
+/**
+ * Models run on the first thread only. onnxruntime keeps, per session, an arena as large as the largest
+ * run's activations: text detection on a rectified side holds about 180 MB of it, which every thread
+ * running the model would keep. Its runs are few (one per side) and queue behind each other on one
+ * thread; the other models go to the idlest thread, so they move to the second while detections run.
+ */
+const ONE_THREAD_MODELS: ReadonlySet<ModelName> = new Set(['text_detect']);
 /** How long closing waits for the runs a thread is busy with before stopping it anyway. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -35,8 +42,10 @@ export class ThreadInferenceRunner implements InferenceRunner {
   }
 
   run(model: ModelName, input: Tensor, topClass?: TopClassReduction): Promise<Record<string, Tensor>> {
-    const idlest = this.threads.reduce((a, t) => (t.inFlight < a.inFlight ? t : a));
-    return idlest.run(model, input, topClass);
+    const thread = ONE_THREAD_MODELS.has(model)
+      ? this.threads[0]!
+      : this.threads.reduce((a, t) => (t.inFlight < a.inFlight ? t : a));
+    return thread.run(model, input, topClass);
   }
 
   async close(): Promise<void> {
