@@ -4,7 +4,7 @@ import { clampRect, cropResize, rotateRight, type RgbImage } from '../image/rgb-
 import { detectFaces, type FaceBox } from '../face/detect.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
 import { locateDocumentOutlines, type DocumentOutline, type DocumentQuad } from './locate-document.ts';
-import { orientLandscape, rectifyDocument } from './rectify-document.ts';
+import { applyHomography, homographyFromQuad, orientLandscape, rectifyDocument } from './rectify-document.ts';
 
 export interface PreparedSide {
   /** The document alone, upright, landscape, at RECTIFIED_PX_PER_MM (or the photo as given). */
@@ -139,21 +139,21 @@ async function plausibleDocument(
 
 /**
  * A large outline may be a sheet the document is printed on, or lies on: a smaller document-shaped outline
- * inside it (at most SHEET_INNER of its area) holding HOLDS_ALL of its text (detected in its bounds at
- * LOCAL_TEXT_SIDE px) is the document.
+ * inside it (at most SHEET_INNER of its area) holding HOLDS_ALL of its text (the text lines detected on
+ * the large outline rectified, which is detected anyway) is the document.
  */
 const SHEET_INNER = 0.7;
 const HOLDS_ALL = 0.9;
 
-async function heldInside(
+/** The document-shaped outlines inside q that could be the document if q is a sheet. */
+function innerDocuments(
   q: DocumentOutline,
   frame: RgbImage,
-  deps: { inference: InferenceRunner },
   outlines: readonly DocumentOutline[],
-): Promise<DocumentOutline | undefined> {
+): DocumentOutline[] {
   const area = quadArea(q);
   const slack = CONTAINED_SLACK * Math.sqrt(area);
-  const inner = outlines.filter((o) => {
+  return outlines.filter((o) => {
     if (o === q) return false;
     const a = quadArea(o);
     return (
@@ -163,11 +163,28 @@ async function heldInside(
       o.corners.every((c) => insideQuad(q, c.x, c.y, slack))
     );
   });
-  if (!inner.length) return undefined;
-  const { boxes } = await textAround(q, frame, deps, 0);
-  const all = textInside(q, boxes).inside;
+}
+
+/** The inner outline holding (nearly) all the text of the sheet `q` rectified as `sheet`, if any. */
+function heldInside(
+  q: DocumentQuad,
+  sheet: Rectified,
+  inner: readonly DocumentOutline[],
+): DocumentOutline | undefined {
+  const { width, height } = sheet.image;
+  const toSheet = homographyFromQuad(orientLandscape(q.corners), [
+    { x: 0, y: 0 },
+    { x: width, y: 0 },
+    { x: width, y: height },
+    { x: 0, y: height },
+  ]);
+  const all = sheet.boxes.reduce((s, b) => s + b.width * b.height, 0);
   return inner.find((o) => {
-    const t = textInside(o, boxes);
+    const onSheet = {
+      ...o,
+      corners: o.corners.map((c) => applyHomography(toSheet, c.x, c.y)) as DocumentQuad['corners'],
+    };
+    const t = textInside(onSheet, sheet.boxes);
     return t.lines >= MIN_LINES_INSIDE && t.inside >= HOLDS_ALL * all;
   });
 }
@@ -324,16 +341,14 @@ export async function prepareSide(
     if (await plausibleDocument(outline, photo, text, deps, outlines)) {
       const share = quadArea(outline) / (photo.width * photo.height);
       quad = outline.refine();
-      if (share >= LARGE_SHARE) {
-        // Whether it is a sheet holding the document is asked while the outline is rectified and its
-        // text detected (on the other inference thread): a sheet is rare, and then that work is dropped.
-        const sheet = heldInside(outline, photo, deps, outlines);
-        sheet.catch(() => undefined);
+      const inner = share >= LARGE_SHARE ? innerDocuments(outline, photo, outlines) : [];
+      if (inner.length) {
+        // Whether it is a sheet holding the document is told by the text detected on it rectified, which
+        // the document needs anyway: a sheet is rare, and then that work is done again on the document.
         prepared = rectifyAndDetect(photo, quad, deps);
-        prepared.catch(() => undefined);
-        const inner = await sheet;
-        if (inner) {
-          quad = inner.refine();
+        const held = heldInside(quad, await prepared, inner);
+        if (held) {
+          quad = held.refine();
           prepared = undefined;
         }
       }
