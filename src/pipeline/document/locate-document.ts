@@ -22,6 +22,13 @@ const VOTE_SPREAD = 8;
 const MAX_LINES = 96;
 const ORIENTATION_BUCKETS = 12;
 const MAX_LINES_PER_BUCKET = 16;
+/**
+ * Lines kept within one degree of each other: a striped background (the planks of a wooden table, ruled
+ * paper, blinds) yields dozens of strong, exactly parallel lines that would fill the bucket of a card's
+ * edges tilted a few degrees from them (a generated card on planks was outlined by two planks and read a
+ * line off). 10 keeps every DLC-2021 frame's outcome through the pipeline; 6 lost two of them.
+ */
+const MAX_LINES_PER_DEGREE = 10;
 // Hand-held photos often show the card at 5–10 % of the frame area; smaller finds are unreliable.
 const MIN_AREA_FRACTION = 0.03;
 // Known document aspect ratios: ID-1 card, ID-2 / TD3 passport page (also an open booklet's two pages).
@@ -297,10 +304,13 @@ function houghLines(em: EdgeMap, w: number, h: number): Line[] {
   // Print (newspaper columns, text on the card) yields many strong parallel lines; capping each
   // orientation keeps the document's other two sides in the list.
   const perBucket = new Int32Array(ORIENTATION_BUCKETS);
+  const perDegree = new Int32Array(180);
   const lines: Line[] = [];
   for (const p of peaks) {
     const bucket = Math.floor((p.t * ORIENTATION_BUCKETS) / nT);
     if (perBucket[bucket]! >= MAX_LINES_PER_BUCKET) continue;
+    const degree = Math.floor((p.t * 180) / nT);
+    if (perDegree[degree]! >= MAX_LINES_PER_DEGREE) continue;
     const theta = (p.t * Math.PI) / nT;
     const rho = p.r - dMax;
     // A line too close to one already taken is the same edge seen twice (blur, double contour).
@@ -315,6 +325,7 @@ function houghLines(em: EdgeMap, w: number, h: number): Line[] {
     });
     if (dup) continue;
     perBucket[bucket]!++;
+    perDegree[degree]!++;
     lines.push(lineProfile(em, w, h, theta, rho, dMax));
     if (lines.length >= MAX_LINES) break;
   }
