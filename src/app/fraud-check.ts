@@ -1,6 +1,6 @@
 import { round4 } from '../domain/face-match-policy.ts';
 import type { CheckResult } from '../domain/verification.ts';
-import { ASPECT_BY_SIZE } from '../domain/documents/document-template.ts';
+import { ASPECT_BY_SIZE, type Box } from '../domain/documents/document-template.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { colourSpread } from '../pipeline/fraud/colour-spread.ts';
 import { cornerShape } from '../pipeline/fraud/corner-shape.ts';
@@ -10,13 +10,13 @@ import type { PreparedSide } from '../pipeline/document/prepare-side.ts';
 import { rectifyDetail } from '../pipeline/document/rectify-detail.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
 import { stretchContrast } from '../pipeline/fraud/stretch-contrast.ts';
+import { oncePerImage } from '../pipeline/image/once-per-image.ts';
 import { blurred, greyRgb, medianFiltered, type RgbImage } from '../pipeline/image/rgb-image.ts';
 import { cosine } from '../pipeline/face/embed.ts';
 import type { FaceAnalysis, StageTimes } from '../pipeline/face/analyze-face.ts';
 import type { AppDeps } from './deps.ts';
 import { analyzeDocumentPortrait } from './face-checks.ts';
 import type { OcrOutcome } from './ocr-check.ts';
-import { onceForSide } from './side-work.ts';
 
 export interface FraudSignalResult {
   assessed: boolean;
@@ -102,7 +102,7 @@ const GHOST_READINGS: readonly [string, (img: RgbImage) => Promise<RgbImage>][] 
 export const DENOISED_GHOST_COSINE = 0;
 
 /**
- * The ghost portrait of a rectified front, read once per side (onceForSide: a verification starts it as
+ * The ghost portrait of a rectified front, read once per side (oncePerImage: a verification starts it as
  * soon as the front is prepared). In grey: the ghost is printed in one ink, so any colour in its crop is
  * the light's, which the contrast stretch amplifies (on 63 tune cases under the generator's colour casts,
  * genuine ghosts read below the threshold 7 times in colour, 4 in grey; every replaced portrait was still
@@ -113,10 +113,10 @@ export const DENOISED_GHOST_COSINE = 0;
 export function ghostPortrait(
   deps: Pick<AppDeps, 'inference'>,
   front: RgbImage,
-  box: readonly [number, number, number, number],
+  box: Box,
   times?: StageTimes,
 ): Promise<{ ghost?: FaceAnalysis; denoise?: string }> {
-  return onceForSide(front, `ghost ${box.join()}`, async () => {
+  return oncePerImage(front, `ghost ${box.join()}`, async () => {
     const crop = portraitCrop(front, box);
     for (const [name, prepare] of GHOST_READINGS) {
       const ghost = await analyzeDocumentPortrait(
@@ -381,7 +381,7 @@ export function sideScreenGrid(
   photo: DecodedImage | undefined,
 ): Promise<{ resolution: 'original' | 'working'; grid: ScreenGrid | undefined }> {
   // Once per side (a verification starts it as soon as the side is prepared).
-  return onceForSide(side.image, `screen grid ${photo ? 'photo' : 'side'}`, async () => {
+  return oncePerImage(side.image, `screen grid ${photo ? 'photo' : 'side'}`, async () => {
     const detail =
       photo && side.quad
         ? await rectifyDetail(photo.bytes, side.quad.corners, photo.scale, deps.limits).catch(() => undefined)

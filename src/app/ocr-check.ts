@@ -222,13 +222,15 @@ export async function ocrCheck(
   const today = deps.now();
   const t0 = performance.now();
   const guess = candidateTemplates(undefined, declared)[0];
-  const told = (name: 'front' | 'back') => (side: PreparedSide | undefined) => {
-    if (side) onPrepared?.(name, side, guess);
-    return side;
-  };
+  const told =
+    (name: 'front' | 'back') =>
+    <S extends PreparedSide | undefined>(side: S): S => {
+      if (side) onPrepared?.(name, side, guess);
+      return side;
+    };
   // The front goes first as far as its text detection (onnxruntime, on a thread of its own); the back is
   // located and rectified on this thread meanwhile.
-  const frontPrepared = prepareSide(images.front.image, deps).then(told('front')) as Promise<PreparedSide>;
+  const frontPrepared = prepareSide(images.front.image, deps).then(told('front'));
   await new Promise((r) => setImmediate(r));
   const backPrepared = images.back
     ? prepareSide(images.back.image, deps).then(told('back'))

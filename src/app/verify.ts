@@ -19,8 +19,8 @@ import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 import { documentNumberIndex, duplicateCheck, indexFace } from './duplicate-check.ts';
 import { fraudCheck, ghostPortrait, sideScreenGrid } from './fraud-check.ts';
-import { onceForSide, soon } from './side-work.ts';
 import type { Box } from '../domain/documents/document-template.ts';
+import { oncePerImage } from '../pipeline/image/once-per-image.ts';
 import type { RgbImage } from '../pipeline/image/rgb-image.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
@@ -329,28 +329,25 @@ export async function runChecks(
   const portraitGrey = hasSelfie && wantFace;
   const ocrP =
     wantOcr && images.document_front
-      ? Promise.all([images.document_front, images.document_back]).then(([front, back]) =>
+      ? Promise.all([images.document_front, images.document_back]).then(([frontPhoto, back]) =>
           ocrCheck(
             deps,
-            { front: front!, back },
+            { front: frontPhoto!, back },
             { documentType: request.documentType, country: request.country },
             // Each side's own work starts once it is prepared, under the declared template, beside the
-            // reading of its text (the main thread mostly waits for the inference threads then): the
-            // portrait, the ghost portrait, the display grid. The checks below take it if the side and
-            // the template are still the ones read; otherwise they compute theirs (side-work.ts).
-            (name, side, template) => {
-              if (name === 'front' && template?.portrait?.side === 'front' && (portraitGrey || wantFraud))
-                soon(
-                  () =>
-                    void portraitOnSide(deps, side.image, template.portrait!.box, times, portraitGrey).catch(
-                      () => undefined,
-                    ),
-                );
-              if (name === 'front' && wantFraud && template?.ghostPortrait?.side === 'front' && side.quad)
-                soon(() => void ghostPortrait(deps, side.image, template.ghostPortrait!.box, times));
-              if (wantFraud && side.quad)
-                soon(() => void sideScreenGrid(deps, side, name === 'front' ? front : back));
-            },
+            // reading of its text (the main thread mostly waits for the inference threads then), after
+            // the pending callbacks: the portrait, the ghost portrait, the display grid. The checks below
+            // take it if the side and the template are still the ones read; otherwise they compute theirs
+            // (oncePerImage; a failure there is the check's to report).
+            (name, side, template) =>
+              setImmediate(() => {
+                const front = name === 'front';
+                if (front && template?.portrait?.side === 'front' && (portraitGrey || wantFraud))
+                  void portraitOnSide(deps, side.image, template.portrait.box, times, portraitGrey);
+                if (front && wantFraud && template?.ghostPortrait?.side === 'front' && side.quad)
+                  void ghostPortrait(deps, side.image, template.ghostPortrait.box, times);
+                if (wantFraud && side.quad) void sideScreenGrid(deps, side, front ? frontPhoto : back);
+              }),
           ),
         )
       : Promise.resolve(undefined);
@@ -461,7 +458,7 @@ async function templatePortrait(
   return portraitOnSide(deps, front, box.box, times, grey);
 }
 
-/** The portrait at `box` on a rectified front, read once per side (side-work.ts). */
+/** The portrait at `box` on a rectified front, read once per side (oncePerImage). */
 function portraitOnSide(
   deps: AppDeps,
   front: RgbImage,
@@ -469,7 +466,7 @@ function portraitOnSide(
   times: StageTimes | undefined,
   grey: boolean,
 ) {
-  return onceForSide(front, `portrait ${box.join()} ${grey}`, () =>
+  return oncePerImage(front, `portrait ${box.join()} ${grey}`, () =>
     analyzeDocumentPortrait(deps, portraitCrop(front, box), times, grey),
   );
 }

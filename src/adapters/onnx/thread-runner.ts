@@ -6,16 +6,6 @@ import type { RunAnswer, RunRequest } from './inference-thread.ts';
 const ENTRY = new URL('./inference-thread.mjs', import.meta.url);
 
 /**
- * onnxruntime on threads of their own. onnxruntime-node runs a session synchronously on the calling
- * thread; on the main thread every inference stalls the JavaScript around it (locating the document,
- * rectifying, cropping lines), which on a CNIE front and back was a third of the main thread's time.
- * Here every model is loaded on each of `workers` threads, a run goes to the thread with the fewest runs
- * in flight, and the main thread goes on meanwhile. On two cores, two threads of one intra-op thread each
- * read a CNIE front and back in about 0.92 s where one thread of two took 1.03 s, with a tenth less CPU:
- * a document's many small text-line runs parallelise better across runs than within one.
- * Tensors are transferred, not copied: `run` takes ownership of `input.data`.
- */
-/**
  * Models run on the first thread only. onnxruntime keeps, per session, an arena as large as the largest
  * run's activations: text detection on a rectified side holds about 180 MB of it, which every thread
  * running the model would keep. Its runs are few (one per side) and queue behind each other on one
@@ -25,6 +15,16 @@ const ONE_THREAD_MODELS: ReadonlySet<ModelName> = new Set(['text_detect']);
 /** How long closing waits for the runs a thread is busy with before stopping it anyway. */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * onnxruntime on threads of their own. onnxruntime-node runs a session synchronously on the calling
+ * thread; on the main thread every inference stalls the JavaScript around it (locating the document,
+ * rectifying, cropping lines), which on a CNIE front and back was a third of the main thread's time.
+ * Here every model is loaded on each of `workers` threads, a run goes to the thread with the fewest runs
+ * in flight, and the main thread goes on meanwhile. On two cores, two threads of one intra-op thread each
+ * read a CNIE front and back in about 0.92 s where one thread of two took 1.03 s, with a tenth less CPU:
+ * a document's many small text-line runs parallelise better across runs than within one.
+ * Tensors are transferred, not copied: `run` takes ownership of `input.data`.
+ */
 export class ThreadInferenceRunner implements InferenceRunner {
   private constructor(private readonly threads: InferenceThread[]) {}
 

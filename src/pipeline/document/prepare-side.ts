@@ -242,16 +242,15 @@ async function textAround(
   q: DocumentQuad,
   frame: RgbImage,
   deps: { inference: InferenceRunner },
-  surround = SURROUND,
 ): Promise<{ rect: ReturnType<typeof clampRect>; boxes: TextBox[] }> {
   const xs = q.corners.map((c) => c.x);
   const ys = q.corners.map((c) => c.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const rect = clampRect(frame, {
-    x: x0 - surround * (x1 - x0),
-    y: y0 - surround * (y1 - y0),
-    width: (1 + 2 * surround) * (x1 - x0),
-    height: (1 + 2 * surround) * (y1 - y0),
+    x: x0 - SURROUND * (x1 - x0),
+    y: y0 - SURROUND * (y1 - y0),
+    width: (1 + 2 * SURROUND) * (x1 - x0),
+    height: (1 + 2 * SURROUND) * (y1 - y0),
   });
   const s = LOCAL_TEXT_SIDE / Math.max(rect.width, rect.height);
   const crop = await cropResize(frame, rect, Math.round(rect.width * s), Math.round(rect.height * s));

@@ -1,6 +1,7 @@
 import { isSubsequence } from '../../domain/mrz/names-line.ts';
 import { readMrz, type MrzReading } from '../../domain/mrz/read-mrz.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
+import { oncePerImage } from '../image/once-per-image.ts';
 import { rotateBy, rotateRight, type Rect, type RgbImage } from '../image/rgb-image.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
 import { recognizeText, type RecognizedText } from '../ocr/recognize-text.ts';
@@ -8,28 +9,18 @@ import { groupRows } from '../ocr/text-rows.ts';
 
 const MRZ_ALPHABET: ReadonlySet<string> = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<'.split(''));
 /**
- * The recogniser on an MRZ line, remembered per image: the same crop of the same image (same rect, same
- * orientation and stretch) is read once per document, however many passes ask for it (the names-cell
- * measure re-reads the lines the band reading read a moment before: three 900 px lines on a TD1 back).
+ * The recogniser on an MRZ line, once per crop of the image (same rect, orientation and stretch), however
+ * many passes ask for it (the names-cell measure re-reads the lines the band reading read a moment
+ * before: three 900 px lines on a TD1 back).
  */
-const lineReadings = new WeakMap<RgbImage, Map<string, Promise<RecognizedText>>>();
 function readLine(
   img: RgbImage,
   rect: Rect,
   deps: MrzDeps,
   options: { upsideDown: boolean; stretch?: number },
 ): Promise<RecognizedText> {
-  let byCrop = lineReadings.get(img);
-  if (!byCrop) lineReadings.set(img, (byCrop = new Map()));
-  const key = [rect.x, rect.y, rect.width, rect.height, options.upsideDown, options.stretch ?? 1].join();
-  let r = byCrop.get(key);
-  if (!r) {
-    r = recognizeText(img, rect, deps, MRZ_ALPHABET, options);
-    byCrop.set(key, r);
-    // A failed reading is not remembered: the next pass asks again.
-    r.catch(() => byCrop.delete(key));
-  }
-  return r;
+  const key = ['mrz line', rect.x, rect.y, rect.width, rect.height, options.upsideDown, options.stretch ?? 1];
+  return oncePerImage(img, key.join(), () => recognizeText(img, rect, deps, MRZ_ALPHABET, options));
 }
 
 /** An MRZ line spans most of the document; on a photo the document is at least this share of the width. */
