@@ -22,6 +22,7 @@ import { CASE_KINDS } from '../test/synth/cases.ts';
 import { evaluateLocate } from './locate-eval.ts';
 import { evaluateFaceSets, faceTable, tunedThreshold, wilson } from './eval-faces.ts';
 import { evaluateLiveness, livenessTable } from './eval-liveness.ts';
+import { activeLivenessTable, evaluateActiveLiveness } from './eval-active-liveness.ts';
 import { startTestServer } from '../test/helpers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -384,6 +385,13 @@ if (evalLiveness > 0) {
     `\n## Passive liveness per attack type: prints, real spoofs, generated screen replays (EVAL_LIVENESS=${evalLiveness} replays per photo)\n`,
   );
   console.log(livenessTable(await evaluateLiveness(DATA, inference, evalLiveness), manifest));
+}
+const evalActive = Number(process.env.EVAL_ACTIVE_LIVENESS ?? 6);
+if (evalActive > 0) {
+  console.log(
+    `\n## Active liveness: the capture page's head-turn challenge, bona fide and attacks (EVAL_ACTIVE_LIVENESS=${evalActive} photos per split)\n`,
+  );
+  console.log(activeLivenessTable(await evaluateActiveLiveness(DATA, inference, evalActive)));
 }
 const evalCorners = Number(process.env.EVAL_CORNERS ?? 3);
 if (evalCorners > 0) {

@@ -11,6 +11,7 @@ import { modelVersions } from '../pipeline/face/model-manifest.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
 import { clampRect, cropBilinear, padded, rotateRight, type RgbImage } from '../pipeline/image/rgb-image.ts';
 import { screenGrid } from '../pipeline/fraud/screen-grid.ts';
+import type { ChallengeOutcome } from '../domain/liveness-challenge.ts';
 import type { AppDeps } from './deps.ts';
 
 export function faceModelVersions(deps: Pick<AppDeps, 'manifest'>): Record<string, string> {
@@ -148,15 +149,44 @@ export async function selfieScreenGrid(photo: DecodedImage, face: FaceAnalysis):
   return screenGrid(cropBilinear(view, r, r.width, r.height))?.score;
 }
 
+/** What a liveness check knows of the capture page's head-turn challenge. */
+export interface ChallengeInput {
+  outcome?: ChallengeOutcome;
+  /** The tenant requires a passed challenge (`liveness.require_challenge`). */
+  required: boolean;
+}
+
+/** The challenge as the check's evidence shows it (what was asked, seen, measured). */
+function challengeEvidence(o: ChallengeOutcome) {
+  return {
+    status: o.status,
+    ...(o.reason ? { reason: o.reason } : {}),
+    asked: o.asked,
+    observed: o.observed,
+    turns: o.turns,
+    frames: o.frames,
+    frames_with_face: o.frames_with_face,
+    moved_planar_correlations: o.moved_planar_correlations,
+    ...(o.same_person ? { same_person: o.same_person } : {}),
+  };
+}
+
 /**
- * Passive liveness: the model's live probability, and the display grid around the face. A grid at or
- * above SELFIE_SCREEN_GRID_SCORE makes the selfie a screen replay whatever the model says; its certainty
- * grows from 0.5 at the threshold to 1 at twice it.
+ * Liveness: the model's live probability, the display grid around the face, and the capture page's
+ * head-turn challenge when there was one (domain/liveness-challenge.ts).
+ * - A grid at or above SELFIE_SCREEN_GRID_SCORE makes the selfie a screen replay whatever else says; its
+ *   certainty grows from 0.5 at the threshold to 1 at twice it.
+ * - A challenge passed shows a head turning as asked, which no flat picture does: the selfie is live
+ *   (the model's probability stays in the evidence). A challenge failed because the turns lay on one
+ *   plane is a picture (`spoof_type: photo`); failed otherwise (not turned, other turns, another face)
+ *   it is `challenge_failed`, for a person to look at.
+ * - No challenge where the tenant requires one: `challenge_missing`, never passed by absence.
  */
 export function livenessCheck(
   deps: Pick<AppDeps, 'manifest'>,
   selfie: FaceAnalysis | undefined,
   screenGridScore?: number,
+  challenge: ChallengeInput = { required: false },
 ): CheckResult {
   if (!selfie || selfie.liveProbability === undefined) {
     return { status: 'failed', confidence: 1, reason: 'no_face_in_selfie', is_live: false };
@@ -165,27 +195,87 @@ export function livenessCheck(
   const t = SELFIE_SCREEN_GRID_SCORE;
   const screen = screenGridScore !== undefined && screenGridScore >= t;
   const screenCertainty = screen ? 0.5 + 0.5 * Math.min(1, (screenGridScore - t) / t) : 0;
-  const isLive = model.isLive && !screen;
-  const spoofProbability = screen
-    ? Math.max(model.spoofProbability, screenCertainty)
-    : model.spoofProbability;
-  return {
-    status: isLive ? 'passed' : 'failed',
-    confidence: screen && model.isLive ? round4(screenCertainty) : model.confidence,
-    is_live: isLive,
-    spoof_probability: round4(spoofProbability),
-    // The model tells live from presentation attack, not which kind (print is the likeliest); the grid
-    // says screen.
-    spoof_type: isLive ? 'none' : screen ? 'screen' : 'photo',
+  const o = challenge.outcome;
+  const evidence = {
+    live_probability: round4(selfie.liveProbability),
+    threshold: deps.manifest.thresholds.liveness_live_probability,
+    ...(screenGridScore !== undefined
+      ? { screen_grid_score: round4(screenGridScore), screen_grid_threshold: t }
+      : {}),
+    face: box(selfie),
+    ...(o ? { challenge: challengeEvidence(o) } : {}),
+    ...(challenge.required ? { challenge_required: true } : {}),
+  };
+  const common = {
     quality_score: round4(selfie.box.score),
-    evidence: {
-      live_probability: round4(selfie.liveProbability),
-      threshold: deps.manifest.thresholds.liveness_live_probability,
-      ...(screenGridScore !== undefined
-        ? { screen_grid_score: round4(screenGridScore), screen_grid_threshold: t }
-        : {}),
-      face: box(selfie),
-    },
+    evidence,
     model_version: deps.manifest.models.face_liveness.version,
   };
+  if (screen) {
+    return {
+      status: 'failed',
+      confidence: model.isLive ? round4(screenCertainty) : model.confidence,
+      is_live: false,
+      spoof_probability: round4(Math.max(model.spoofProbability, screenCertainty)),
+      spoof_type: 'screen',
+      ...common,
+    };
+  }
+  if (o?.status === 'passed') {
+    return {
+      status: 'passed',
+      confidence: CHALLENGE_CONFIDENCE,
+      is_live: true,
+      spoof_probability: round4(1 - CHALLENGE_CONFIDENCE),
+      spoof_type: 'none',
+      ...common,
+    };
+  }
+  if (o?.reason === 'flat_picture') {
+    return {
+      status: 'failed',
+      confidence: CHALLENGE_CONFIDENCE,
+      is_live: false,
+      spoof_probability: CHALLENGE_CONFIDENCE,
+      spoof_type: 'photo',
+      ...common,
+    };
+  }
+  if (!model.isLive) {
+    // The model tells live from presentation attack, not which kind (print is the likeliest).
+    return {
+      status: 'failed',
+      confidence: model.confidence,
+      is_live: false,
+      spoof_probability: model.spoofProbability,
+      spoof_type: 'photo',
+      ...common,
+    };
+  }
+  if (o || challenge.required) {
+    return {
+      status: 'failed',
+      confidence: model.confidence,
+      reason: o ? 'challenge_failed' : 'challenge_missing',
+      is_live: false,
+      spoof_probability: model.spoofProbability,
+      spoof_type: 'none',
+      ...common,
+    };
+  }
+  return {
+    status: 'passed',
+    confidence: model.confidence,
+    is_live: true,
+    spoof_probability: model.spoofProbability,
+    spoof_type: 'none',
+    ...common,
+  };
 }
+
+/**
+ * How sure a judged challenge is, either way: a flat picture's turns fit one plane at patch correlation
+ * ≥ 0.98 and a head's at ≤ 0.93 (bench/eval-active-liveness.ts), so the verdict is clear-cut; it is not 1
+ * because a picture bent while it turns, or a video of the person, is not ruled out.
+ */
+const CHALLENGE_CONFIDENCE = 0.95;

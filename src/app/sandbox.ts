@@ -46,6 +46,8 @@ const SCENARIO_CHECK: Record<RiskFactorCode, CheckName | 'selfie'> = {
   no_face_in_document: 'face_match',
   liveness_no_face: 'liveness',
   liveness_spoof: 'liveness',
+  liveness_challenge_failed: 'liveness',
+  liveness_challenge_missing: 'liveness',
   liveness_margin: 'liveness',
   selfie_missing: 'selfie',
   document_unreadable: 'ocr',
@@ -280,25 +282,39 @@ export function simulateOutcome(
   const live: CheckResult =
     s === 'liveness_no_face'
       ? { status: 'failed', confidence: 1, reason: 'no_face_in_selfie', is_live: false, ...SIM }
-      : s === 'liveness_spoof'
+      : s === 'liveness_challenge_failed' || s === 'liveness_challenge_missing'
         ? {
             status: 'failed',
-            confidence: 0.96,
+            confidence: 0.9,
+            reason: s === 'liveness_challenge_failed' ? 'challenge_failed' : 'challenge_missing',
             is_live: false,
-            spoof_probability: 0.98,
-            spoof_type: 'photo',
-            quality_score: 0.9,
-            ...SIM,
-          }
-        : {
-            status: 'passed',
-            confidence: s === 'liveness_margin' ? 0.1 : 0.96,
-            is_live: true,
-            spoof_probability: s === 'liveness_margin' ? 0.45 : 0.02,
+            spoof_probability: 0.05,
             spoof_type: 'none',
             quality_score: 0.95,
+            ...(s === 'liveness_challenge_failed'
+              ? { evidence: { challenge: { status: 'failed', reason: 'not_turned' } } }
+              : {}),
             ...SIM,
-          };
+          }
+        : s === 'liveness_spoof'
+          ? {
+              status: 'failed',
+              confidence: 0.96,
+              is_live: false,
+              spoof_probability: 0.98,
+              spoof_type: 'photo',
+              quality_score: 0.9,
+              ...SIM,
+            }
+          : {
+              status: 'passed',
+              confidence: s === 'liveness_margin' ? 0.1 : 0.96,
+              is_live: true,
+              spoof_probability: s === 'liveness_margin' ? 0.45 : 0.02,
+              spoof_type: 'none',
+              quality_score: 0.95,
+              ...SIM,
+            };
   const fraudCode = FRAUD_SIGNAL_CODES.find((c) => c === s);
   const fraud: CheckResult =
     s === 'fraud_not_assessed'

@@ -10,8 +10,11 @@ import { gradeImage } from './face-services.ts';
 import { createVerification } from './verify.ts';
 import { isSandboxTenant } from './sandbox.ts';
 import { enqueueEvent } from './webhooks.ts';
+import { CHALLENGE_RULES, type ChallengeOutcome, type TurnDirection } from '../domain/liveness-challenge.ts';
 
 export type SessionPart = 'front' | 'back' | 'selfie';
+/** What a session asks for: its images, and the head-turn challenge when it is on. */
+export type SessionStep = SessionPart | 'liveness_challenge';
 const FIELD: Record<SessionPart, ImageField> = {
   front: 'document_front',
   back: 'document_back',
@@ -25,12 +28,26 @@ export const DEFAULT_SESSION_TTL_SECONDS = 900;
 export type SessionAccess =
   { kind: 'key'; caller: Caller } | { kind: 'client'; sessionId: string; token: string };
 
-interface SessionPrivate {
+export interface SessionPrivate {
   checks: CheckName[];
   metadata: Record<string, unknown>;
   redirect_url?: string;
   webhook_url?: string;
   locale: string;
+  /** The capture page's head-turn challenge (app/liveness-challenge.ts); absent in older sessions: off. */
+  liveness_challenge?: 'on' | 'off';
+  challenge?: IssuedChallenge;
+  challenge_attempts?: number;
+  challenge_outcome?: ChallengeOutcome;
+}
+
+export interface IssuedChallenge {
+  id: string;
+  turns: TurnDirection[];
+  issued_at: string;
+  expires_at: string;
+  /** Answered once: a second answer, even of the same frames, is refused. */
+  answered: boolean;
 }
 
 /** The document sides a type needs: a passport page has no back; cards do (the back carries the MRZ). */
@@ -44,14 +61,45 @@ function requiredParts(documentType: string, checks: CheckName[]): SessionPart[]
   return parts;
 }
 
+/** The steps a session needs: its parts, then the challenge when on (answered, passed or not, it is done). */
+function requiredSteps(s: SessionRecord, p: SessionPrivate): SessionStep[] {
+  const steps: SessionStep[] = requiredParts(s.documentType, p.checks);
+  if (p.liveness_challenge === 'on') steps.push('liveness_challenge');
+  return steps;
+}
+
+function stepDone(s: SessionRecord, p: SessionPrivate, step: SessionStep): boolean {
+  return step === 'liveness_challenge' ? p.challenge_outcome !== undefined : !!s.uploads[step];
+}
+
+/** A session is ready when every step is done (the page may complete it). */
+export function readiness(s: SessionRecord, p: SessionPrivate): 'ready' | 'pending' {
+  return requiredSteps(s, p).every((x) => stepDone(s, p, x)) ? 'ready' : 'pending';
+}
+
+/** Whether a session's challenge can still be tried: on, not passed, attempts left. */
+export function challengeAttemptsLeft(p: SessionPrivate): number {
+  if (p.liveness_challenge !== 'on' || p.challenge_outcome?.status === 'passed') return 0;
+  return Math.max(0, CHALLENGE_RULES.maxAttempts - (p.challenge_attempts ?? 0));
+}
+
 const hashToken = (t: string) => createHash('sha256').update(t).digest('hex');
 const sealedAad = (tenantId: string, id: string) => `session:${tenantId}:${id}`;
-const blobKey = (tenantId: string, id: string, part: SessionPart) => `${tenantId}/${id}/${part}`;
+export const sessionBlobKey = (tenantId: string, id: string, part: SessionPart) =>
+  `${tenantId}/${id}/${part}`;
 
-function openPrivate(deps: AppDeps, s: SessionRecord): SessionPrivate {
+export function openPrivate(deps: AppDeps, s: SessionRecord): SessionPrivate {
   return JSON.parse(
     deps.keyring.systemKey('sessions').open(s.sealed, sealedAad(s.tenantId, s.id)).toString('utf8'),
   ) as SessionPrivate;
+}
+
+export function sealPrivate(
+  deps: AppDeps,
+  s: Pick<SessionRecord, 'tenantId' | 'id'>,
+  p: SessionPrivate,
+): Buffer {
+  return deps.keyring.systemKey('sessions').seal(Buffer.from(JSON.stringify(p)), sealedAad(s.tenantId, s.id));
 }
 
 export function presentSession(
@@ -61,6 +109,7 @@ export function presentSession(
 ) {
   const p = openPrivate(deps, s);
   const parts = requiredParts(s.documentType, p.checks);
+  const steps = requiredSteps(s, p);
   const docs = sidesFor(s.documentType).map((side) => ({
     side,
     uploaded: !!s.uploads[side],
@@ -76,8 +125,15 @@ export function presentSession(
     documents: docs,
     selfie_required: parts.includes('selfie'),
     selfie_uploaded: !!s.uploads.selfie,
-    required: parts,
-    missing: parts.filter((x) => !s.uploads[x]),
+    required: steps,
+    missing: steps.filter((x) => !stepDone(s, p, x)),
+    liveness_challenge: {
+      mode: p.liveness_challenge ?? 'off',
+      ...(p.challenge_outcome
+        ? { status: p.challenge_outcome.status, reason: p.challenge_outcome.reason }
+        : { status: 'not_taken' }),
+      attempts_left: challengeAttemptsLeft(p),
+    },
     locale: p.locale,
     redirect_url: p.redirect_url,
     metadata: p.metadata,
@@ -98,6 +154,8 @@ export interface CreateSessionInput {
   redirectUrl?: string;
   webhookUrl?: string;
   locale?: string;
+  /** The head-turn challenge on the capture page: on by default when liveness is checked. */
+  livenessChallenge?: 'on' | 'off';
 }
 
 export async function createSession(
@@ -110,12 +168,18 @@ export async function createSession(
   const id = newId('ses');
   const token = `cst_${randomBytes(24).toString('base64url')}`;
   const ttl = input.expiresInSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
+  const checks = input.checks ?? [...DEFAULT_CHECKS];
+  if (input.livenessChallenge === 'on' && !checks.includes('liveness'))
+    throw new HuwiyaError('invalid_parameter', 'liveness_challenge "on" needs the liveness check.', {
+      param: 'liveness_challenge',
+    });
   const priv: SessionPrivate = {
-    checks: input.checks ?? [...DEFAULT_CHECKS],
+    checks,
     metadata: input.metadata ?? {},
     redirect_url: input.redirectUrl,
     webhook_url: input.webhookUrl,
     locale: input.locale ?? 'en',
+    liveness_challenge: input.livenessChallenge ?? (checks.includes('liveness') ? 'on' : 'off'),
   };
   const s: SessionRecord = {
     id,
@@ -124,9 +188,7 @@ export async function createSession(
     documentType: input.documentType,
     country: input.country,
     uploads: {},
-    sealed: deps.keyring
-      .systemKey('sessions')
-      .seal(Buffer.from(JSON.stringify(priv)), sealedAad(caller.tenantId, id)),
+    sealed: sealPrivate(deps, { tenantId: caller.tenantId, id }, priv),
     clientTokenHash: hashToken(token),
     verificationId: null,
     expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
@@ -146,7 +208,7 @@ export async function createSession(
 }
 
 /** Resolve an access to its session, enforcing tenant scope or the client token. */
-async function sessionFor(deps: AppDeps, access: SessionAccess, id: string): Promise<SessionRecord> {
+export async function sessionFor(deps: AppDeps, access: SessionAccess, id: string): Promise<SessionRecord> {
   let s: SessionRecord | undefined;
   if (access.kind === 'key') s = await deps.store.getSession(access.caller.tenantId, id);
   else if (access.sessionId === id) {
@@ -172,7 +234,7 @@ export async function getSession(deps: AppDeps, access: SessionAccess, id: strin
   return presentSession(deps, await sessionFor(deps, access, id));
 }
 
-function assertOpen(s: SessionRecord): void {
+export function assertOpen(s: SessionRecord): void {
   if (s.status === 'expired')
     throw new HuwiyaError('invalid_state', 'The session has expired.', { param: 'id' });
   if (s.status === 'completed')
@@ -200,17 +262,23 @@ export async function uploadSessionPart(
   const now = deps.now().toISOString();
   const key = await deps.keyring.get(deps.store, s.id);
   if (!key) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
-  const k = blobKey(s.tenantId, s.id, part);
+  const k = sessionBlobKey(s.tenantId, s.id, part);
   await deps.blobs.put(k, key.seal(Buffer.from(bytes), `blob:${k}`));
   const uploads = {
     ...s.uploads,
     [part]: { quality_score: quality, format, bytes: bytes.length, uploaded_at: now },
   };
-  const parts = requiredParts(s.documentType, openPrivate(deps, s).checks);
+  const priv = openPrivate(deps, s);
+  // A new selfie voids a challenge answered against the previous one (its person was compared to it).
+  const privNext: SessionPrivate =
+    part === 'selfie' && priv.challenge_outcome
+      ? { ...priv, challenge_outcome: undefined, challenge: undefined }
+      : priv;
+  const withUploads = { ...s, uploads };
   const next: SessionRecord = {
-    ...s,
-    uploads,
-    status: parts.every((p) => uploads[p]) ? 'ready' : 'pending',
+    ...withUploads,
+    sealed: privNext === priv ? s.sealed : sealPrivate(deps, s, privNext),
+    status: readiness(withUploads, privNext),
     updatedAt: now,
   };
   await deps.store.updateSession(next);
@@ -225,17 +293,27 @@ export async function completeSession(deps: AppDeps, access: SessionAccess, id: 
   const s = await sessionFor(deps, access, id);
   assertOpen(s);
   const priv = openPrivate(deps, s);
-  const missing = requiredParts(s.documentType, priv.checks).filter((p) => !s.uploads[p]);
+  const missing = requiredSteps(s, priv).filter(
+    // A challenge failed on every attempt is done: the verification carries the failure.
+    (x) => !stepDone(s, priv, x) && !(x === 'liveness_challenge' && challengeAttemptsLeft(priv) === 0),
+  );
   if (missing.length > 0) {
-    throw new HuwiyaError('invalid_state', `Upload ${missing.join(', ')} before completing the session.`, {
-      param: 'side',
+    const parts = missing.filter((x) => x !== 'liveness_challenge');
+    const todo = [
+      ...(parts.length ? [`Upload ${parts.join(', ')}`] : []),
+      ...(parts.length < missing.length
+        ? [`${parts.length ? 'answer' : 'Answer'} the liveness challenge`]
+        : []),
+    ];
+    throw new HuwiyaError('invalid_state', `${todo.join(' and ')} before completing the session.`, {
+      param: missing[0] === 'liveness_challenge' ? 'liveness_challenge' : 'side',
     });
   }
   const key = await deps.keyring.get(deps.store, s.id);
   if (!key) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
   const images: Partial<Record<ImageField, Uint8Array>> = {};
   for (const part of Object.keys(s.uploads) as SessionPart[]) {
-    const k = blobKey(s.tenantId, s.id, part);
+    const k = sessionBlobKey(s.tenantId, s.id, part);
     const sealed = await deps.blobs.get(k);
     if (sealed) images[FIELD[part]] = key.open(sealed, `blob:${k}`);
   }
@@ -256,6 +334,7 @@ export async function completeSession(deps: AppDeps, access: SessionAccess, id: 
     mode: 'async',
     metadata: { ...priv.metadata, session_id: s.id },
     webhookUrl: priv.webhook_url,
+    ...(priv.challenge_outcome ? { livenessChallenge: priv.challenge_outcome } : {}),
   });
   const now = deps.now().toISOString();
   const next: SessionRecord = { ...s, status: 'completed', verificationId: doc.id, updatedAt: now };
@@ -318,6 +397,7 @@ export async function sessionForPage(deps: AppDeps, id: string, token: string) {
     document_type: p.document_type,
     required: p.required,
     missing: p.missing,
+    liveness_challenge: p.liveness_challenge,
     locale: p.locale,
     redirect_url: p.redirect_url,
     expires_at: p.expires_at,

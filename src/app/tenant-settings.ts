@@ -16,18 +16,27 @@ import { isSandboxTenant } from './sandbox.ts';
  *   any factor's weight and effect; docs/risk-factors.md);
  * - `duplicate.face_index`: whether verifications that request the duplicate check index and search
  *   selfies (ADR 0010). Turning it off removes every face the tenant indexed.
+ * - `liveness.require_challenge`: whether a verification's liveness check needs the capture page's
+ *   head-turn challenge passed (docs/adr/0013-active-liveness-challenge.md); without it the check
+ *   reviews with `liveness_challenge_missing`. Off by default: API submissions have no challenge.
  */
 export interface TenantSettings {
   policy: PolicyOverrides;
   duplicate: { face_index: boolean };
+  liveness?: { require_challenge: boolean };
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { policy: {}, duplicate: { face_index: true } };
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  policy: {},
+  duplicate: { face_index: true },
+  liveness: { require_challenge: false },
+};
 
 /** What a decision and the duplicate check need of the tenant's settings. */
 export interface TenantConfig {
   policy: PolicySettings;
   faceIndex: boolean;
+  requireLivenessChallenge: boolean;
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -38,8 +47,8 @@ function isObject(x: unknown): x is Record<string, unknown> {
 export function parseTenantSettings(body: unknown): TenantSettings {
   if (!isObject(body)) throw new HuwiyaError('invalid_parameter', 'The settings must be a JSON object.');
   for (const key of Object.keys(body))
-    if (key !== 'policy' && key !== 'duplicate')
-      throw new HuwiyaError('unknown_parameter', `${key} is not a setting (policy, duplicate).`, {
+    if (key !== 'policy' && key !== 'duplicate' && key !== 'liveness')
+      throw new HuwiyaError('unknown_parameter', `${key} is not a setting (policy, duplicate, liveness).`, {
         param: key,
       });
   const policy = body.policy === undefined ? {} : parsePolicyOverrides(body.policy, 'policy');
@@ -59,7 +68,23 @@ export function parseTenantSettings(body: unknown): TenantSettings {
       });
     faceIndex = v ?? true;
   }
-  return { policy, duplicate: { face_index: faceIndex } };
+  let requireChallenge = false;
+  if (body.liveness !== undefined) {
+    if (!isObject(body.liveness))
+      throw new HuwiyaError('invalid_parameter', 'liveness must be an object.', { param: 'liveness' });
+    for (const key of Object.keys(body.liveness))
+      if (key !== 'require_challenge')
+        throw new HuwiyaError('unknown_parameter', `liveness.${key} is not a setting.`, {
+          param: `liveness.${key}`,
+        });
+    const v = body.liveness.require_challenge;
+    if (v !== undefined && typeof v !== 'boolean')
+      throw new HuwiyaError('invalid_parameter', 'liveness.require_challenge must be true or false.', {
+        param: 'liveness.require_challenge',
+      });
+    requireChallenge = v ?? false;
+  }
+  return { policy, duplicate: { face_index: faceIndex }, liveness: { require_challenge: requireChallenge } };
 }
 
 async function latest(deps: Pick<AppDeps, 'store'>, tenantId: string, revision?: number) {
@@ -72,11 +97,13 @@ function configOf(
   s: TenantSettings | undefined,
   revision: number | undefined,
 ): TenantConfig {
-  if (!s || revision === undefined) return { policy: base, faceIndex: true };
+  if (!s || revision === undefined) return { policy: base, faceIndex: true, requireLivenessChallenge: false };
   const replaces = Object.keys(s.policy).length > 0;
   return {
     policy: replaces ? withOverrides(base, s.policy, `t${revision}`) : base,
     faceIndex: s.duplicate.face_index,
+    // Settings stored before the liveness section have none: the default applies.
+    requireLivenessChallenge: s.liveness?.require_challenge ?? false,
   };
 }
 
@@ -98,6 +125,7 @@ function present(deps: Pick<AppDeps, 'policy'>, r: Awaited<ReturnType<typeof lat
     updated_at: r?.createdAt ?? null,
     policy: settings.policy,
     duplicate: settings.duplicate,
+    liveness: settings.liveness ?? DEFAULT_TENANT_SETTINGS.liveness,
     // What decisions are made under: the catalogue, the deployment's replacements, then these.
     effective_policy: {
       policy_version: policy.version,

@@ -1,3 +1,4 @@
+import type { ChallengeOutcome } from '../domain/liveness-challenge.ts';
 import type { FraudSignal, RiskFactor, RiskLevel } from '../domain/risk-policy.ts';
 import type { CheckName, CheckResult, VerificationStatus } from '../domain/verification.ts';
 import type { DataKey } from '../ports/keyring.ts';
@@ -38,6 +39,8 @@ export interface VerificationDoc {
   livemode?: boolean;
   /** A sandbox verification's simulated scenario (app/sandbox.ts); its checks ran no model. */
   sandbox?: SandboxPlan;
+  /** The capture page's head-turn challenge, when the verification came from a session that ran it. */
+  liveness_challenge?: ChallengeOutcome;
   /** A person's decision on a verification in review (app/review.ts). */
   review?: { decision: 'verified' | 'rejected'; decided_at: string; decided_by: string; note?: string };
 }

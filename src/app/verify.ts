@@ -23,6 +23,7 @@ import type { Box } from '../domain/documents/document-template.ts';
 import { oncePerImage } from '../pipeline/image/once-per-image.ts';
 import type { RgbImage } from '../pipeline/image/rgb-image.ts';
 import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
+import type { ChallengeOutcome } from '../domain/liveness-challenge.ts';
 import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { isSandboxTenant, sandboxPlan, simulateOutcome, type SandboxPlan } from './sandbox.ts';
 
@@ -38,6 +39,8 @@ export interface VerifyInput {
   fileNames?: Partial<Record<ImageField, string>>;
   /** Key-value tags to filter lists by (kept in `metadata` by the dialect that has them; indexed blind). */
   tags?: Record<string, string>;
+  /** The capture page's head-turn challenge, judged before the verification (sessions only). */
+  livenessChallenge?: ChallengeOutcome;
 }
 
 const IMAGE_FIELDS: ImageField[] = ['document_front', 'document_back', 'selfie'];
@@ -174,6 +177,7 @@ export async function createVerification(
     model_versions: faceModelVersions(deps),
     livemode: !isSandboxTenant(caller.tenantId),
     ...(sandbox ? { sandbox } : {}),
+    ...(input.livenessChallenge ? { liveness_challenge: input.livenessChallenge } : {}),
   };
   const written: string[] = [];
   let decided: VerificationDoc | undefined;
@@ -287,7 +291,11 @@ export interface CheckRequest {
     verificationId?: string;
     /** Whether the tenant indexes and searches selfies (its `duplicate.face_index` setting; default on). */
     faceIndex?: boolean;
+    /** Whether liveness needs a passed head-turn challenge (its `liveness.require_challenge` setting). */
+    requireLivenessChallenge?: boolean;
   };
+  /** The head-turn challenge answered on the capture page, if any. */
+  livenessChallenge?: ChallengeOutcome;
   /** A sandbox verification's scenario: its checks are simulated, no model runs. */
   sandbox?: SandboxPlan;
 }
@@ -374,7 +382,12 @@ export async function runChecks(
   if (wantFace)
     checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
   if (wantLive)
-    checks.liveness = hasSelfie ? livenessCheck(deps, selfie, selfie?.screenGrid) : skipped('selfie_missing');
+    checks.liveness = hasSelfie
+      ? livenessCheck(deps, selfie, selfie?.screenGrid, {
+          outcome: request.livenessChallenge,
+          required: request.tenant?.requireLivenessChallenge ?? false,
+        })
+      : skipped('selfie_missing');
   if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
   if (fraud) checks.fraud = fraud;
   const extracted = requested.includes('ocr') ? ocr?.extracted : undefined;
@@ -497,7 +510,11 @@ export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInpu
   const tenant = await tenantConfig(deps, caller.tenantId);
   const analysis = analyzeNow(deps, {
     ...input,
-    tenant: { id: caller.tenantId, faceIndex: tenant.faceIndex },
+    tenant: {
+      id: caller.tenantId,
+      faceIndex: tenant.faceIndex,
+      requireLivenessChallenge: tenant.requireLivenessChallenge,
+    },
     ...(sandbox ? { sandbox } : {}),
   });
   analysis.catch(() => undefined);
@@ -621,7 +638,13 @@ export async function processVerification(
           checks: doc.checks_requested,
           documentType: doc.document_type,
           country: doc.country,
-          tenant: { id: tenantId, verificationId: id, faceIndex: tenant.faceIndex },
+          tenant: {
+            id: tenantId,
+            verificationId: id,
+            faceIndex: tenant.faceIndex,
+            requireLivenessChallenge: tenant.requireLivenessChallenge,
+          },
+          ...(doc.liveness_challenge ? { livenessChallenge: doc.liveness_challenge } : {}),
           ...(doc.sandbox ? { sandbox: doc.sandbox } : {}),
         },
         decoded,

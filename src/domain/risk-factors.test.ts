@@ -44,6 +44,16 @@ const cases: RiskAssessment[] = [
   run({ liveness: { status: 'failed', confidence: 1, reason: 'no_face_in_selfie' } }),
   run({ liveness: { status: 'failed', confidence: 0.9, is_live: false, spoof_probability: 0.9 } }),
   run({ liveness: { status: 'passed', confidence: 0.9, is_live: true, spoof_probability: 0.1 } }),
+  run({
+    liveness: {
+      status: 'failed',
+      confidence: 0.9,
+      reason: 'challenge_failed',
+      is_live: false,
+      evidence: { challenge: { status: 'failed', reason: 'wrong_turns' } },
+    },
+  }),
+  run({ liveness: { status: 'failed', confidence: 0.9, reason: 'challenge_missing', is_live: false } }),
   run({ face_match: { status: 'skipped', confidence: 0, reason: 'selfie_missing' } }),
   run({ fraud: { status: 'skipped', confidence: 0, reason: 'no_signal_applicable' } }),
   run({ face_match: passedFace }, ['face_match', ...CHECK_NAMES]),

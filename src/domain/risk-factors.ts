@@ -75,6 +75,19 @@ export const RISK_FACTORS = {
     meaning: 'The selfie looks like a presentation attack (a printed photo, a screen, a mask).',
     action: 'Take the selfie live with the phone’s camera, not a picture of a picture.',
   },
+  liveness_challenge_failed: {
+    weight: 450,
+    effect: 'reviews',
+    meaning:
+      'The head-turn challenge of the capture page was not passed: the head did not turn as asked, other turns were seen, or the face filmed was not the selfie’s.',
+    action: 'Start a new session and turn the head slowly each way the page asks, face in the frame.',
+  },
+  liveness_challenge_missing: {
+    weight: 400,
+    effect: 'reviews',
+    meaning: 'The tenant requires the head-turn challenge and the verification has none.',
+    action: 'Verify through a session’s capture page, which runs the challenge.',
+  },
   liveness_margin: {
     weight: 100,
     effect: 'adds',

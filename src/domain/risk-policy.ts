@@ -384,6 +384,19 @@ export function decide(input: DecisionInput): RiskAssessment {
   if (live && live.status === 'failed') {
     if (live.reason === 'no_face_in_selfie') {
       add('liveness_no_face', 300, 'Liveness could not be judged: no face in the selfie.');
+    } else if (live.reason === 'challenge_failed') {
+      const why = challengeReason(live.evidence);
+      add(
+        'liveness_challenge_failed',
+        RISK_FACTORS.liveness_challenge_failed.weight,
+        `The head-turn challenge was not passed (${why}).`,
+      );
+    } else if (live.reason === 'challenge_missing') {
+      add(
+        'liveness_challenge_missing',
+        RISK_FACTORS.liveness_challenge_missing.weight,
+        'The tenant requires the head-turn challenge and this verification has none (it did not come from the capture page, or the page could not run it).',
+      );
     } else {
       const spoof = num(live.spoof_probability, 1);
       // A clear spoof rejects; one near the threshold goes to review through its contribution.
@@ -547,4 +560,19 @@ export function decide(input: DecisionInput): RiskAssessment {
     decision,
     policy_version: settings.version,
   };
+}
+
+const CHALLENGE_REASONS: Record<string, string> = {
+  too_few_frames: 'too few frames were filmed',
+  face_not_found: 'the face was not found in enough frames',
+  not_turned: 'the head did not turn as far as asked',
+  wrong_turns: 'the turns seen were not the ones asked, in that order',
+  flat_picture: 'the turns lay on one plane, as a picture does',
+  another_person: 'the face filmed is not the one of the selfie',
+};
+
+/** The challenge's failure in words, from the liveness evidence. */
+function challengeReason(evidence: unknown): string {
+  const c = (evidence as { challenge?: { reason?: string } } | undefined)?.challenge;
+  return CHALLENGE_REASONS[c?.reason ?? ''] ?? 'no reason recorded';
 }

@@ -107,8 +107,12 @@ function setFeedback(message, kind = '') {
 
 function startStep() {
   const part = steps[index];
+  if (part === 'liveness_challenge') return startChallenge();
   renderProgress();
   show('capture');
+  $('stage').classList.remove('mirror');
+  $('turn').hidden = true;
+  $('challenge-go').hidden = true;
   $('step-title').textContent = text(`step_${part}`);
   $('step-hint').textContent = text(`hint_${part}`);
   $('frame').className = part === 'selfie' ? 'face' : 'card';
@@ -268,6 +272,133 @@ async function use() {
   }
 }
 
+// --- Head-turn challenge (active liveness): the server draws the turns, the page films them. ---
+const LEAD_MS = 1000;
+const TURN_MS = 1800;
+const CENTRE_MS = 1000;
+const FRAME_MS = 250;
+const FRAME_SIDE = 640;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function grabFrame() {
+  const v = $('video');
+  if (!v.videoWidth) return undefined;
+  const s = Math.min(1, FRAME_SIDE / Math.max(v.videoWidth, v.videoHeight));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(v.videoWidth * s);
+  canvas.height = Math.round(v.videoHeight * s);
+  canvas.getContext('2d').drawImage(v, 0, 0, canvas.width, canvas.height);
+  // The data URL is what the API takes (base64 JPEG); about 40-60 kB at 640 px.
+  return canvas.toDataURL('image/jpeg', 0.8);
+}
+
+function showTurn(direction) {
+  const el = $('turn');
+  el.hidden = false;
+  el.dataset.direction = direction;
+  $('step-title').textContent = text(direction === 'centre' ? 'turn_centre' : `turn_${direction}`);
+  document.body.dataset.turn = direction;
+}
+
+/** Film the turns: a frontal lead, then each turn (TURN_MS) followed by a return to the centre (CENTRE_MS). */
+async function film(turns) {
+  const frames = [];
+  const t0 = performance.now();
+  const end = LEAD_MS + turns.length * (TURN_MS + CENTRE_MS);
+  let next = t0;
+  let shown;
+  for (let elapsed = 0; elapsed < end; elapsed = performance.now() - t0) {
+    const k = Math.min(
+      turns.length - 1,
+      Math.max(0, Math.floor((elapsed - LEAD_MS) / (TURN_MS + CENTRE_MS))),
+    );
+    const within = elapsed - LEAD_MS - k * (TURN_MS + CENTRE_MS);
+    const want = elapsed < LEAD_MS || within >= TURN_MS ? 'centre' : turns[k];
+    if (want !== shown) {
+      shown = want;
+      showTurn(want);
+    }
+    const image = grabFrame();
+    if (image) frames.push({ image, step: k, t: Math.round(elapsed) });
+    next += FRAME_MS;
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  return frames;
+}
+
+async function startChallenge() {
+  renderProgress();
+  show('capture');
+  $('frame').className = 'face';
+  $('stage').className = 'face mirror';
+  $('preview').hidden = true;
+  $('video').hidden = false;
+  $('retake').hidden = true;
+  $('use').hidden = true;
+  $('shoot').hidden = true;
+  $('file-label').hidden = true;
+  $('turn').hidden = true;
+  $('step-title').textContent = text('step_liveness_challenge');
+  $('step-hint').textContent = text('hint_liveness_challenge');
+  setFeedback('');
+  await openCamera('user');
+  $('shoot').hidden = true;
+  if (!stream) {
+    // No camera, no challenge: the session is completed without it (the verification says so).
+    setFeedback(text('challenge_no_camera'), 'bad');
+    $('challenge-go').hidden = true;
+    return;
+  }
+  $('file-label').hidden = true;
+  $('challenge-go').hidden = false;
+  $('challenge-go').disabled = false;
+  document.body.dataset.state = 'challenge';
+}
+
+async function runChallenge() {
+  $('challenge-go').disabled = true;
+  $('challenge-go').hidden = true;
+  setFeedback('');
+  const base = `/v1/identity/sessions/${encodeURIComponent(sessionId)}/liveness-challenge`;
+  try {
+    const challenge = await api('POST', base);
+    const frames = await film(challenge.turns);
+    $('turn').hidden = true;
+    $('step-title').textContent = text('step_liveness_challenge');
+    setFeedback(text('checking_challenge'));
+    const result = await api('POST', `${base}/${challenge.id}/frames`, { frames });
+    document.body.dataset.challenge = result.status;
+    if (result.status === 'passed') {
+      setFeedback(text('challenge_passed'), 'good');
+      stopCamera();
+      index++;
+      await sleep(600);
+      if (index < steps.length) startStep();
+      else await complete();
+      return;
+    }
+    const why = text(`challenge_${result.reason}`);
+    if (result.attempts_left > 0) {
+      setFeedback(`${why} ${text('challenge_again')}`, 'bad');
+      $('challenge-go').hidden = false;
+      $('challenge-go').disabled = false;
+    } else {
+      // Out of attempts: the session goes on; the verification carries the failed challenge.
+      setFeedback(why, 'bad');
+      stopCamera();
+      index++;
+      await sleep(1500);
+      if (index < steps.length) startStep();
+      else await complete();
+    }
+  } catch (e) {
+    setFeedback(e.status === 409 ? text('expired') : text('network'), 'bad');
+    $('challenge-go').hidden = false;
+    $('challenge-go').disabled = false;
+  }
+}
+
 async function complete() {
   renderProgress();
   setFeedback(text('completing'));
@@ -311,6 +442,7 @@ $('start').addEventListener('click', startStep);
 $('shoot').addEventListener('click', shoot);
 $('retake').addEventListener('click', startStep);
 $('use').addEventListener('click', () => void use());
+$('challenge-go').addEventListener('click', () => void runChallenge());
 $('file').addEventListener('change', (e) => {
   const f = e.target.files?.[0];
   if (f) fromFile(f);

@@ -52,6 +52,19 @@ const SettingsBody = T.Object(
         { additionalProperties: false },
       ),
     ),
+    liveness: T.Optional(
+      T.Object(
+        {
+          require_challenge: T.Optional(
+            T.Boolean({
+              description:
+                'Liveness needs the capture page’s head-turn challenge passed (default false); a verification without one goes to review (liveness_challenge_missing).',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app/deps.ts';
+import { answerChallenge, issueChallenge } from '../../app/liveness-challenge.ts';
 import {
   completeSession,
   createSession,
@@ -37,8 +38,60 @@ const SessionCreate = T.Object(
     redirect_url: T.Optional(T.String({ format: 'uri', maxLength: 2048 })),
     webhook_url: T.Optional(T.String({ format: 'uri', maxLength: 2048 })),
     locale: T.Optional(T.Union([T.Literal('en'), T.Literal('fr'), T.Literal('ar')])),
+    liveness_challenge: T.Optional(
+      T.Union([T.Literal('on'), T.Literal('off')], {
+        description:
+          'The capture page films the person turning the head in an order the server draws (active liveness). Default: on when the liveness check is requested.',
+      }),
+    ),
   },
   { additionalProperties: false },
+);
+const Turn = T.Union([T.Literal('left'), T.Literal('right')], {
+  description: "The person's own left or right",
+});
+const Challenge = T.Object(
+  {
+    id: T.String(),
+    object: T.Literal('identity.liveness_challenge'),
+    turns: T.Array(Turn),
+    expires_at: T.String({ format: 'date-time' }),
+    attempts_left: T.Integer(),
+    frames: T.Object({ min: T.Integer(), max: T.Integer(), max_bytes: T.Integer() }),
+  },
+  { additionalProperties: false },
+);
+const ChallengeAnswer = T.Object(
+  {
+    frames: T.Array(
+      T.Object(
+        {
+          image: T.String({ description: 'Base64, base64url or data URL; JPEG, PNG or WebP; 2 MB at most.' }),
+          step: T.Integer({ minimum: 0, maximum: 16, description: 'Index of the turn shown when filmed' }),
+          t: T.Number({
+            minimum: 0,
+            maximum: 600000,
+            description: 'Milliseconds since the challenge started',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 60 },
+    ),
+  },
+  { additionalProperties: false },
+);
+const ChallengeResult = T.Object(
+  {
+    object: T.Literal('identity.liveness_challenge_result'),
+    challenge_id: T.String(),
+    status: T.Union([T.Literal('passed'), T.Literal('failed')]),
+    reason: T.Optional(T.String()),
+    asked: T.Array(Turn),
+    observed: T.Array(Turn),
+    attempts_left: T.Integer(),
+  },
+  { additionalProperties: true },
 );
 const Side = T.Union([T.Literal('front'), T.Literal('back'), T.Literal('selfie')]);
 const UploadJson = T.Object(
@@ -136,6 +189,7 @@ export function registerSessionRoutes(
           redirectUrl: b.redirect_url as string | undefined,
           webhookUrl: b.webhook_url as string | undefined,
           locale: b.locale as string | undefined,
+          livenessChallenge: b.liveness_challenge as 'on' | 'off' | undefined,
         },
         base,
       );
@@ -201,6 +255,53 @@ export function registerSessionRoutes(
     async (req) => {
       const { verification, session } = await completeSession(deps, access(req), id(req));
       return { ...verification, session };
+    },
+  );
+  app.post(
+    '/v1/identity/sessions/:id/liveness-challenge',
+    {
+      config: { scope: 'identity:write', allowSessionToken: true },
+      schema: {
+        operationId: 'createLivenessChallenge',
+        tags,
+        summary: 'Draw the head turns the person must follow (active liveness)',
+        description:
+          'The capture page calls this after the selfie: the answer lists the turns, in the order drawn, and the challenge expires after 120 s. Each call is an attempt (three per session) and replaces an unanswered challenge.',
+        params: IdParams,
+        'x-responses': { 201: Challenge, ...errorResponses(401, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await issueChallenge(deps, access(req), id(req))),
+  );
+  app.post(
+    '/v1/identity/sessions/:id/liveness-challenge/:challenge_id/frames',
+    {
+      config: { scope: 'identity:write', allowSessionToken: true },
+      schema: {
+        operationId: 'answerLivenessChallenge',
+        tags,
+        summary: 'Send the frames filmed during the challenge and get its outcome',
+        description:
+          'Frames in the order filmed, each with the index of the turn shown and its time. The challenge is spent by this call (a second answer is 409). Passed when the turns asked are seen, in order and no others, the turned face is not a flat picture, and the frontal frame matches the selfie; the outcome goes with the session to its verification (`checks.liveness.evidence.challenge`).',
+        params: T.Object({ id: T.String(), challenge_id: T.String({ pattern: '^lch_[a-z0-9]{6,40}$' }) }),
+        body: ChallengeAnswer,
+        'x-responses': { 200: ChallengeResult, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req) => {
+      const b = req.body as { frames: { image: string; step: number; t: number }[] };
+      const frames = b.frames.map((f, i) => ({
+        image: decodeBase64Image(f.image, `frames[${i}].image`),
+        step: f.step,
+        t: f.t,
+      }));
+      return answerChallenge(
+        deps,
+        access(req),
+        id(req),
+        (req.params as { challenge_id: string }).challenge_id,
+        frames,
+      );
     },
   );
 }

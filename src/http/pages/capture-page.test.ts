@@ -150,7 +150,13 @@ describe('hosted capture page in real Chromium', { skip: missing }, () => {
         method: 'POST',
         url: '/v1/identity/sessions',
         headers: { authorization: `Bearer ${key}` },
-        payload: { document_type: 'cin', country: 'MA', locale, checks: ['face_match', 'liveness'] },
+        payload: {
+          document_type: 'cin',
+          country: 'MA',
+          locale,
+          checks: ['face_match', 'liveness'],
+          liveness_challenge: 'off',
+        },
       });
       assert.equal(created.statusCode, 201, created.body);
       const session = created.json() as { id: string; url: string; client_token: string };
