@@ -100,8 +100,11 @@ export function livenessTable(samples: LivenessSample[], manifest: ModelManifest
   const model = (s: LivenessSample) => s.live !== undefined && s.live >= t;
   const grid = (s: LivenessSample) => s.live !== undefined && (s.grid ?? 0) < g;
   const both = (s: LivenessSample) => model(s) && grid(s);
+  // Accepted as live by the fused check but in the model's uncertain band: reviewed, not verified.
+  const review = manifest.thresholds.liveness_review_below;
+  const uncertain = (s: LivenessSample) => both(s) && review !== undefined && s.live! < review;
   const rows: (string | number)[][] = [
-    ['selfies', 'count', 'no face', 'model', 'display grid', 'either (fused)'],
+    ['selfies', 'count', 'no face', 'model', 'display grid', 'either (fused)', 'fused, in the review band'],
   ];
   const kinds = ['bona_fide', 'print', 'real_spoof', 'screen_tune', 'screen_heldout'] as const;
   for (const k of kinds) {
@@ -117,9 +120,10 @@ export function livenessTable(samples: LivenessSample[], manifest: ModelManifest
       rate(model),
       rate(grid),
       rate(both),
+      pct(of.filter(uncertain).length / of.length),
     ]);
   }
-  return `${table(rows)}\nmodel: live probability ≥ ${t} (manifest); display grid: score < ${g} on the face's neighbourhood`;
+  return `${table(rows)}\nmodel: live probability ≥ ${t} (manifest); display grid: score < ${g} on the face's neighbourhood; review band: live probability below ${review ?? '(none)'} (a verification without a passed head-turn challenge reviews)`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

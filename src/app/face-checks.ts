@@ -181,6 +181,9 @@ function challengeEvidence(o: ChallengeOutcome) {
  *   plane is a picture (`spoof_type: photo`); failed otherwise (not turned, other turns, another face)
  *   it is `challenge_failed`, for a person to look at.
  * - No challenge where the tenant requires one: `challenge_missing`, never passed by absence.
+ * - Without a passed challenge, a live probability above the threshold but below the manifest's
+ *   `liveness_review_below` is `uncertain`: a person looks (the model alone lets most real prints and
+ *   screens through near its threshold; issue 21).
  */
 export function livenessCheck(
   deps: Pick<AppDeps, 'manifest'>,
@@ -261,6 +264,20 @@ export function livenessCheck(
       spoof_probability: model.spoofProbability,
       spoof_type: 'none',
       ...common,
+    };
+  }
+  const reviewBelow = deps.manifest.thresholds.liveness_review_below;
+  if (reviewBelow !== undefined && selfie.liveProbability < reviewBelow) {
+    // Above the threshold but in the band where the model is unsure (issue 21: uncertain is not live).
+    return {
+      status: 'failed',
+      confidence: model.confidence,
+      reason: 'uncertain',
+      is_live: false,
+      spoof_probability: model.spoofProbability,
+      spoof_type: 'none',
+      ...common,
+      evidence: { ...evidence, review_below: reviewBelow },
     };
   }
   return {

@@ -48,6 +48,7 @@ const SCENARIO_CHECK: Record<RiskFactorCode, CheckName | 'selfie'> = {
   liveness_spoof: 'liveness',
   liveness_challenge_failed: 'liveness',
   liveness_challenge_missing: 'liveness',
+  liveness_uncertain: 'liveness',
   liveness_margin: 'liveness',
   selfie_missing: 'selfie',
   document_unreadable: 'ocr',
@@ -282,11 +283,16 @@ export function simulateOutcome(
   const live: CheckResult =
     s === 'liveness_no_face'
       ? { status: 'failed', confidence: 1, reason: 'no_face_in_selfie', is_live: false, ...SIM }
-      : s === 'liveness_challenge_failed' || s === 'liveness_challenge_missing'
+      : s === 'liveness_challenge_failed' || s === 'liveness_challenge_missing' || s === 'liveness_uncertain'
         ? {
             status: 'failed',
             confidence: 0.9,
-            reason: s === 'liveness_challenge_failed' ? 'challenge_failed' : 'challenge_missing',
+            reason:
+              s === 'liveness_challenge_failed'
+                ? 'challenge_failed'
+                : s === 'liveness_challenge_missing'
+                  ? 'challenge_missing'
+                  : 'uncertain',
             is_live: false,
             spoof_probability: 0.05,
             spoof_type: 'none',

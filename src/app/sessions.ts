@@ -10,7 +10,12 @@ import { gradeImage } from './face-services.ts';
 import { createVerification } from './verify.ts';
 import { isSandboxTenant } from './sandbox.ts';
 import { enqueueEvent } from './webhooks.ts';
-import { CHALLENGE_RULES, type ChallengeOutcome, type TurnDirection } from '../domain/liveness-challenge.ts';
+import {
+  CHALLENGE_RULES,
+  notAnswered,
+  type ChallengeOutcome,
+  type TurnDirection,
+} from '../domain/liveness-challenge.ts';
 
 export type SessionPart = 'front' | 'back' | 'selfie';
 /** What a session asks for: its images, and the head-turn challenge when it is on. */
@@ -293,22 +298,16 @@ export async function completeSession(deps: AppDeps, access: SessionAccess, id: 
   const s = await sessionFor(deps, access, id);
   assertOpen(s);
   const priv = openPrivate(deps, s);
-  const missing = requiredSteps(s, priv).filter(
-    // A challenge failed on every attempt is done: the verification carries the failure.
-    (x) => !stepDone(s, priv, x) && !(x === 'liveness_challenge' && challengeAttemptsLeft(priv) === 0),
-  );
+  // The challenge is not a gate: a session completed without answering it carries `not_answered`,
+  // which reviews (a page that cannot film, a person who gave up), so skipping it gains nothing.
+  const missing = requiredSteps(s, priv).filter((x) => x !== 'liveness_challenge' && !stepDone(s, priv, x));
   if (missing.length > 0) {
-    const parts = missing.filter((x) => x !== 'liveness_challenge');
-    const todo = [
-      ...(parts.length ? [`Upload ${parts.join(', ')}`] : []),
-      ...(parts.length < missing.length
-        ? [`${parts.length ? 'answer' : 'Answer'} the liveness challenge`]
-        : []),
-    ];
-    throw new HuwiyaError('invalid_state', `${todo.join(' and ')} before completing the session.`, {
-      param: missing[0] === 'liveness_challenge' ? 'liveness_challenge' : 'side',
+    throw new HuwiyaError('invalid_state', `Upload ${missing.join(', ')} before completing the session.`, {
+      param: 'side',
     });
   }
+  const challengeOutcome: ChallengeOutcome | undefined =
+    priv.challenge_outcome ?? (priv.liveness_challenge === 'on' ? notAnswered(deps.now()) : undefined);
   const key = await deps.keyring.get(deps.store, s.id);
   if (!key) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
   const images: Partial<Record<ImageField, Uint8Array>> = {};
@@ -334,7 +333,7 @@ export async function completeSession(deps: AppDeps, access: SessionAccess, id: 
     mode: 'async',
     metadata: { ...priv.metadata, session_id: s.id },
     webhookUrl: priv.webhook_url,
-    ...(priv.challenge_outcome ? { livenessChallenge: priv.challenge_outcome } : {}),
+    ...(challengeOutcome ? { livenessChallenge: challengeOutcome } : {}),
   });
   const now = deps.now().toISOString();
   const next: SessionRecord = { ...s, status: 'completed', verificationId: doc.id, updatedAt: now };

@@ -49,7 +49,13 @@ export interface FrameMeasure {
 }
 
 export type ChallengeFailure =
-  'too_few_frames' | 'face_not_found' | 'not_turned' | 'wrong_turns' | 'flat_picture' | 'another_person';
+  | 'too_few_frames'
+  | 'face_not_found'
+  | 'not_turned'
+  | 'wrong_turns'
+  | 'flat_picture'
+  | 'another_person'
+  | 'not_answered';
 
 export interface TurnOutcome {
   asked: TurnDirection;
@@ -209,6 +215,21 @@ export function judgeChallenge(
   if (!turns.every((t) => t.ok)) return fail('not_turned');
   if (!samePerson || samePerson.similarity < samePerson.threshold) return fail('another_person');
   return { status: 'passed', ...base };
+}
+
+/** The outcome of a challenge the session was completed without. */
+export function notAnswered(now: Date): ChallengeOutcome {
+  return {
+    status: 'failed',
+    reason: 'not_answered',
+    asked: [],
+    observed: [],
+    turns: [],
+    frames: 0,
+    frames_with_face: 0,
+    moved_planar_correlations: [],
+    judged_at: now.toISOString(),
+  };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -54,6 +54,7 @@ const cases: RiskAssessment[] = [
     },
   }),
   run({ liveness: { status: 'failed', confidence: 0.9, reason: 'challenge_missing', is_live: false } }),
+  run({ liveness: { status: 'failed', confidence: 0.6, reason: 'uncertain', is_live: false } }),
   run({ face_match: { status: 'skipped', confidence: 0, reason: 'selfie_missing' } }),
   run({ fraud: { status: 'skipped', confidence: 0, reason: 'no_signal_applicable' } }),
   run({ face_match: passedFace }, ['face_match', ...CHECK_NAMES]),

@@ -82,6 +82,14 @@ export const RISK_FACTORS = {
       'The head-turn challenge of the capture page was not passed: the head did not turn as asked, other turns were seen, or the face filmed was not the selfie’s.',
     action: 'Start a new session and turn the head slowly each way the page asks, face in the frame.',
   },
+  liveness_uncertain: {
+    weight: 350,
+    effect: 'reviews',
+    meaning:
+      'The liveness model is unsure about the selfie (its live probability is above the threshold but in the band where prints and screens also land) and no head-turn challenge confirmed it.',
+    action:
+      'Verify through a session’s capture page (its head-turn challenge settles it), or retake the selfie facing the camera in even light.',
+  },
   liveness_challenge_missing: {
     weight: 400,
     effect: 'reviews',

@@ -424,3 +424,47 @@ test('policy replacements: a factor’s weight scales its contributions, its eff
       JSON.stringify(bad),
     );
 });
+
+test('the head-turn challenge: a person who could not do it reviews and never adds up to a rejection; other turns are evidence', () => {
+  const challengeFailed = (reason: string): CheckResult => ({
+    status: 'failed',
+    confidence: 0.9,
+    reason: 'challenge_failed',
+    is_live: false,
+    evidence: { challenge: { status: 'failed', reason } },
+  });
+  // A weak face mismatch (reviews) beside a challenge the person could not do: review, not rejection.
+  const weakMismatch: CheckResult = {
+    status: 'failed',
+    confidence: 0.6,
+    match: false,
+    similarity_score: 0.3,
+  };
+  for (const reason of ['not_turned', 'not_answered', 'face_not_found', 'too_few_frames']) {
+    const r = assessRisk({ face_match: weakMismatch, liveness: challengeFailed(reason) });
+    assert.equal(r.decision, 'review', `${reason}: ${JSON.stringify(r.risk_factors)}`);
+    const f = r.risk_factors.find((x) => x.code === 'liveness_challenge_failed')!;
+    assert.match(f.message, /not passed \(/);
+  }
+  const uncertain = assessRisk({
+    face_match: passedFace,
+    liveness: {
+      status: 'failed',
+      confidence: 0.6,
+      reason: 'uncertain',
+      is_live: false,
+      evidence: { live_probability: 0.3, review_below: 0.5 },
+    },
+  });
+  assert.equal(uncertain.decision, 'review');
+  assert.match(
+    uncertain.risk_factors.find((x) => x.code === 'liveness_uncertain')!.message,
+    /0\.30, below 0\.50/,
+  );
+  const looped = assessRisk({ face_match: passedFace, liveness: challengeFailed('wrong_turns') });
+  assert.equal(looped.decision, 'review');
+  assert.match(
+    looped.risk_factors.find((x) => x.code === 'liveness_challenge_failed')!.message,
+    /not the ones asked/,
+  );
+});

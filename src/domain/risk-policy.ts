@@ -385,16 +385,24 @@ export function decide(input: DecisionInput): RiskAssessment {
     if (live.reason === 'no_face_in_selfie') {
       add('liveness_no_face', 300, 'Liveness could not be judged: no face in the selfie.');
     } else if (live.reason === 'challenge_failed') {
-      const why = challengeReason(live.evidence);
-      add(
-        'liveness_challenge_failed',
-        RISK_FACTORS.liveness_challenge_failed.weight,
-        `The head-turn challenge was not passed (${why}).`,
+      const reason = (live.evidence as { challenge?: { reason?: string } } | undefined)?.challenge?.reason;
+      const message = `The head-turn challenge was not passed (${challengeReason(live.evidence)}).`;
+      // Turns other than those asked, or another face, are evidence; a person who could not do it (no
+      // camera, not far enough, out of the frame) is absence of proof: it reviews and never adds up to a
+      // rejection.
+      if (reason === 'wrong_turns' || reason === 'another_person')
+        add('liveness_challenge_failed', RISK_FACTORS.liveness_challenge_failed.weight, message);
+      else addAbsent('liveness_challenge_failed', message);
+      signal('liveness_challenge_failed', 'medium', message);
+    } else if (live.reason === 'uncertain') {
+      const ev = live.evidence as { live_probability?: number; review_below?: number } | undefined;
+      addAbsent(
+        'liveness_uncertain',
+        `The liveness model is unsure about the selfie (live probability ${num(ev?.live_probability, 0).toFixed(2)}, below ${num(ev?.review_below, 0.5).toFixed(2)}) and no head-turn challenge confirmed it.`,
       );
     } else if (live.reason === 'challenge_missing') {
-      add(
+      addAbsent(
         'liveness_challenge_missing',
-        RISK_FACTORS.liveness_challenge_missing.weight,
         'The tenant requires the head-turn challenge and this verification has none (it did not come from the capture page, or the page could not run it).',
       );
     } else {
@@ -569,6 +577,7 @@ const CHALLENGE_REASONS: Record<string, string> = {
   wrong_turns: 'the turns seen were not the ones asked, in that order',
   flat_picture: 'the turns lay on one plane, as a picture does',
   another_person: 'the face filmed is not the one of the selfie',
+  not_answered: 'the session was completed without answering it',
 };
 
 /** The challenge's failure in words, from the liveness evidence. */

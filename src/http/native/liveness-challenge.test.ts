@@ -68,6 +68,17 @@ describe('liveness challenge (sessions)', { skip: NO_SHARED_DATA }, () => {
     );
   }
 
+  /** The verification once a worker decided it. */
+  async function settled(id: string): Promise<Json> {
+    let v: Json = {};
+    for (let i = 0; i < 200; i++) {
+      v = (await call('GET', `/v1/identity/verifications/${id}`, key)).json() as Json;
+      if (v.status !== 'pending' && v.status !== 'processing') break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return v;
+  }
+
   async function challenge(id: string, token: string) {
     const r = await call('POST', `/v1/identity/sessions/${id}/liveness-challenge`, token);
     assert.equal(r.statusCode, 201, r.body);
@@ -102,6 +113,26 @@ describe('liveness challenge (sessions)', { skip: NO_SHARED_DATA }, () => {
     assert.match(early.body, /selfie/);
     const done = await call('POST', `/v1/identity/sessions/${ses.id}/complete`, ses.client_token);
     assert.equal(done.statusCode, 409);
+    assert.match(done.body, /front, selfie/);
+  });
+
+  test('a session completed without answering the challenge carries not_answered, which reviews', async () => {
+    const ses = await session();
+    await upload(ses.id, ses.client_token, 'front', selfieB64);
+    await upload(ses.id, ses.client_token, 'selfie', selfieB64);
+    const state = (await call('GET', `/v1/identity/sessions/${ses.id}`, key)).json() as Json;
+    assert.deepEqual(state.missing, ['liveness_challenge']);
+    const done = await call('POST', `/v1/identity/sessions/${ses.id}/complete`, ses.client_token);
+    assert.equal(done.statusCode, 200, done.body);
+    const v = await settled((done.json() as { id: string }).id);
+    const live = (v.checks as Record<string, Json>).liveness!;
+    assert.equal(live.reason, 'challenge_failed', JSON.stringify(live));
+    assert.equal(v.status, 'review');
+    assert.ok(
+      (v.risk_factors as { code: string; description?: string }[]).some(
+        (f) => f.code === 'liveness_challenge_failed',
+      ),
+    );
   });
 
   test('a head turning as asked passes, once; the verification carries it and is live', async () => {
@@ -124,13 +155,7 @@ describe('liveness challenge (sessions)', { skip: NO_SHARED_DATA }, () => {
     assert.deepEqual(state.liveness_challenge, { mode: 'on', status: 'passed', attempts_left: 0 });
     const done = await call('POST', `/v1/identity/sessions/${ses.id}/complete`, ses.client_token);
     assert.equal(done.statusCode, 200, done.body);
-    const verification = (done.json() as { id: string }).id;
-    let v: Json = {};
-    for (let i = 0; i < 200; i++) {
-      v = (await call('GET', `/v1/identity/verifications/${verification}`, key)).json() as Json;
-      if (v.status !== 'pending' && v.status !== 'processing') break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    const v = await settled((done.json() as { id: string }).id);
     const live = (v.checks as Record<string, Json>).liveness!;
     assert.equal(live.status, 'passed', JSON.stringify(live));
     assert.equal((live.evidence as { challenge: Json }).challenge.status, 'passed');

@@ -25,6 +25,12 @@ export interface ModelManifest {
     /** softmax[0] at or above which a selfie is live. */
     liveness_live_probability: number;
     /**
+     * Below this live probability (and at or above the threshold) the model is unsure: a verification
+     * without a passed head-turn challenge reviews (`liveness_uncertain`). Absent in an older manifest:
+     * no band.
+     */
+    liveness_review_below?: number;
+    /**
      * Cosine between a card's main and ghost portraits below which they are taken for two people
      * (manifest `calibration.ghost_portrait`: tune-split pairs of `bench/eval-decisions.ts`).
      */
