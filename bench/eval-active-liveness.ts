@@ -49,6 +49,9 @@ export interface ActiveSample {
   outcome: ChallengeOutcome;
 }
 
+/** Server time per judged challenge (ms), for the speed line of the table. */
+const judgeMs: number[] = [];
+
 async function load(file: string, side: number): Promise<RgbImage> {
   const d = await decodeImage(readFileSync(file), path.basename(file), LIMITS);
   const s = side / Math.max(d.image.width, d.image.height);
@@ -72,9 +75,12 @@ async function judge(
   const filmed: TurnDirection[] =
     kind === 'wrong_order' ? asked.map((t) => (t === 'left' ? 'right' : 'left')) : asked;
   const frames = filmChallenge(img, landmarks, filmed, actor, rng, amplitude);
+  const jpegs = await Promise.all(frames.map((f) => encodeJpeg(f.image, 80)));
+  // Timed from here: what the server does with an answer (decode, measure, compare, judge).
+  const t0 = performance.now();
   const decoded = [];
-  for (const f of frames) {
-    const d = await decodeImage(await encodeJpeg(f.image, 80), 'frame', LIMITS);
+  for (const [i, f] of frames.entries()) {
+    const d = await decodeImage(jpegs[i]!, 'frame', LIMITS);
     decoded.push({ image: d.image, step: f.step, t: f.t });
   }
   const measured = await measureHeadTurns(decoded, { inference });
@@ -85,6 +91,7 @@ async function judge(
       ? { similarity: cosine(selfie.embedding, frontal.embedding), threshold: 0.4 }
       : undefined;
   const outcome = judgeChallenge(asked, measured.measures, measured.planar, samePerson, new Date());
+  judgeMs.push(performance.now() - t0);
   if (process.env.DEBUG && kind === 'bona_fide' && outcome.status !== 'passed')
     console.error(
       asked.join(','),
@@ -185,7 +192,11 @@ export function activeLivenessTable(samples: ActiveSample[]): string {
       .sort((a, b) => a - b);
     return `${split}: bona fide turns' parallax min/p10/median ${q(par, 0)}/${q(par, 0.1)}/${q(par, 0.5)}; bona fide turns' peaks min/median/max ${q(head, 0)}/${q(head, 0.5)}/${q(head, 1)} (${head.length}); flat picture's most moved frames ${q(flat, 0)}/${q(flat, 0.5)}/${q(flat, 1)} (${flat.length})`;
   });
-  return `${table(rows)}\n\nPlanar correlation (threshold 0.95):\n${lines.join('\n')}`;
+  const ms = [...judgeMs].sort((a, b) => a - b);
+  const speed = ms.length
+    ? `\nServer time per answer (decode, measure, compare with the selfie, judge; 2 threads): median ${ms[ms.length >> 1]!.toFixed(0)} ms, p90 ${ms[Math.floor(ms.length * 0.9)]!.toFixed(0)} ms over ${ms.length} answers of ${samples.length ? Math.round(samples.reduce((a, x) => a + x.outcome.frames, 0) / samples.length) : 0} frames on average.`
+    : '';
+  return `${table(rows)}\n\nPlanar correlation (threshold 0.95):\n${lines.join('\n')}${speed}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -97,7 +97,11 @@ async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
   const face = await analyzeSelfie(deps, d.image, { liveness: true });
   if (!face) throw new HuwiyaError('face_not_found', 'No face was found in image.', { param: 'image' });
   const c = livenessCheck(deps, face, await selfieScreenGrid(d, face));
-  const signals: string[] = c.is_live ? [] : ['presentation_attack_suspected'];
+  // Uncertain is not live, and not an attack either: its own signal (the selfie's model score sits in the
+  // manifest's review band).
+  const signals: string[] = c.is_live
+    ? []
+    : [c.reason === 'uncertain' ? 'liveness_uncertain' : 'presentation_attack_suspected'];
   if (face.facesFound > 1) signals.push('multiple_faces');
   return {
     id: newId('lv'),

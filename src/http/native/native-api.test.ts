@@ -317,6 +317,11 @@ describe('native API', () => {
         `${spoofed.length} of ${answers.length} printed photos judged not live`,
       );
       for (const a of spoofed) {
+        // Refused by the model (a photo), or in its review band (uncertain: not live, no attack named).
+        if (a.signals.includes('liveness_uncertain')) {
+          assert.equal(a.spoof_type, 'none');
+          continue;
+        }
         assert.equal(a.spoof_type, 'photo');
         assert.ok(a.spoof_probability > 0.5 || a.confidence >= 0.5);
         assert.ok(a.signals.includes('presentation_attack_suspected'));
