@@ -97,8 +97,8 @@ export async function issueChallenge(deps: AppDeps, access: SessionAccess, id: s
 
 /**
  * `POST /v1/identity/sessions/{id}/liveness-challenge/{challenge_id}/frames`: judge the frames filmed
- * while the page showed the turns. The challenge is spent before the frames are read, so the same answer
- * can never be judged twice; the outcome is kept with the session and carried by its verification.
+ * while the page showed the turns. The challenge is spent before the frames are judged, so the same
+ * answer can never be judged twice; the outcome is kept with the session and carried by its verification.
  */
 export async function answerChallenge(
   deps: AppDeps,
@@ -114,8 +114,8 @@ export async function answerChallenge(
       { param: 'frames' },
     );
   const found = await sessionFor(deps, access, id);
-  const { s, turns } = await deps.store.transaction(async (tx) => {
-    const s = await reread(tx, found);
+  /** The challenge as it must be to be answered: this session's current one, unspent, in time, selfie in. */
+  const usable = (s: SessionRecord) => {
     assertOpen(s);
     const p = openPrivate(deps, s);
     const c = p.challenge;
@@ -135,16 +135,26 @@ export async function answerChallenge(
       throw new HuwiyaError('invalid_state', 'Upload the selfie before answering the liveness challenge.', {
         param: 'challenge_id',
       });
-    const spent: SessionPrivate = { ...p, challenge: { ...c, answered: true } };
-    await update(deps, tx, s, spent);
+    return { p, c };
+  };
+  usable(found);
+  // Every frame is decoded before the challenge is spent: a broken frame is a 400 that costs no attempt.
+  const decoded = await deps.pipelineSlots.run(async () => {
+    const out: ChallengeFrame[] = [];
+    for (const [i, f] of frames.entries()) {
+      const d = await decodeImage(f.image, `frames[${i}].image`, FRAME_LIMITS);
+      out.push({ image: d.image, step: f.step, t: f.t });
+    }
+    return out;
+  });
+  // Spent in a transaction, checked again inside it: two answers at once cannot both be judged.
+  const { s, turns } = await deps.store.transaction(async (tx) => {
+    const s = await reread(tx, found);
+    const { p, c } = usable(s);
+    await update(deps, tx, s, { ...p, challenge: { ...c, answered: true } });
     return { s, turns: c.turns };
   });
   const outcome = await deps.pipelineSlots.run(async () => {
-    const decoded: ChallengeFrame[] = [];
-    for (const [i, f] of frames.entries()) {
-      const d = await decodeImage(f.image, `frames[${i}].image`, FRAME_LIMITS);
-      decoded.push({ image: d.image, step: f.step, t: f.t });
-    }
     const measured = await measureHeadTurns(decoded, deps);
     const selfie = await sessionSelfie(deps, s);
     let samePerson: ChallengeOutcome['same_person'];

@@ -213,6 +213,15 @@ describe('liveness challenge (sessions)', { skip: NO_SHARED_DATA }, () => {
       },
     );
     assert.equal(other.statusCode, 404);
+    // A truncated JPEG among the frames: a 400, and the challenge is not spent by it.
+    const truncated = Buffer.from(selfieB64, 'base64').subarray(0, 2000).toString('base64');
+    const frames = (first: string) =>
+      Array.from({ length: 10 }, (_, i) => ({ image: i === 3 ? first : selfieB64, step: 0, t: i * 250 }));
+    const cut = await call('POST', url, ses.client_token, { frames: frames(truncated) });
+    assert.equal(cut.statusCode, 400, cut.body);
+    const still = await call('POST', url, ses.client_token, { frames: frames(selfieB64) });
+    assert.equal(still.statusCode, 200, still.body);
+    assert.equal((still.json() as Json).reason, 'not_turned', 'a person holding still is not a picture');
   });
 
   test('a tenant that requires the challenge sends a verification without one to review', async () => {
