@@ -64,6 +64,35 @@ test('turns are runs beyond the threshold; one slipped frame neither splits a tu
   );
 });
 
+test('the same way asked twice: a head still turned when the second instruction comes is a second turn', () => {
+  // Left, back to the centre for one frame only, left again: the smoothing takes the centre frame out.
+  const plan: [number, number][] = [
+    [0, 0],
+    [0, 0],
+    [0, 0.1],
+    [0, 0.15],
+    [0, 0.14],
+    [1, 0.01],
+    [1, 0.12],
+    [1, 0.15],
+    [1, 0.1],
+    [2, 0],
+    [2, -0.12],
+    [2, -0.15],
+    [2, 0],
+    [2, 0],
+  ];
+  assert.deepEqual(
+    turnRuns(film(plan), ['left', 'left', 'right']).map((r) => r.direction),
+    ['left', 'left', 'right'],
+  );
+  // Asked the other way next, the same frames are one turn: a slow return is not a turn.
+  assert.deepEqual(
+    turnRuns(film(plan), ['left', 'right', 'right']).map((r) => r.direction),
+    ['left', 'right'],
+  );
+});
+
 test('a head turning as asked passes; the planar fit is asked only where the face moved', () => {
   const asked: TurnDirection[] = ['left', 'right', 'left'];
   const measured: number[] = [];

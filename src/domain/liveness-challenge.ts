@@ -112,15 +112,20 @@ function smoothed(measures: FrameMeasure[]): (number | undefined)[] {
  */
 export function turnRuns(
   measures: FrameMeasure[],
+  asked: readonly TurnDirection[] = [],
   minParallax: number = CHALLENGE_RULES.minTurnParallax,
 ): TurnRun[] {
   const runs: TurnRun[] = [];
-  let current: TurnRun | undefined;
+  let current: (TurnRun & { step: number }) | undefined;
   const values = smoothed(measures);
   values.forEach((p, i) => {
     if (p === undefined) return;
+    const step = measures[i]!.step;
     const sign = current ? (current.direction === 'left' ? 1 : -1) : 0;
-    if (current && sign * p >= minParallax / 2) {
+    // A head still turned when the next instruction asks the same way again is a new turn: the page's
+    // return to the centre between them can be a single frame, which the smoothing takes out.
+    const again = current !== undefined && step !== current.step && asked[step] === current.direction;
+    if (current && !again && sign * p >= minParallax / 2) {
       if (sign * p > current.parallax) {
         current.peak = i;
         current.parallax = sign * p;
@@ -129,11 +134,11 @@ export function turnRuns(
     }
     current = undefined;
     if (Math.abs(p) >= minParallax) {
-      current = { direction: p > 0 ? 'left' : 'right', peak: i, parallax: Math.abs(p) };
+      current = { direction: p > 0 ? 'left' : 'right', peak: i, parallax: Math.abs(p), step };
       runs.push(current);
     }
   });
-  return runs;
+  return runs.map(({ direction, peak, parallax }) => ({ direction, peak, parallax }));
 }
 
 /**
@@ -174,7 +179,7 @@ export function judgeChallenge(
 ): ChallengeOutcome {
   const r = CHALLENGE_RULES;
   const withFace = measures.filter((m) => m.face).length;
-  const runs = turnRuns(measures);
+  const runs = turnRuns(measures, asked);
   const observed = runs.map((x) => x.direction);
   const planarAt = new Map<number, number | undefined>();
   const fit = (i: number) => {

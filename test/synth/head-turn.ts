@@ -11,6 +11,7 @@
 import type { Point } from '../../src/pipeline/face/landmarks.ts';
 import type { RgbImage } from '../../src/pipeline/image/rgb-image.ts';
 import { sampleBilinearRgbInto } from '../../src/pipeline/image/rgb-image.ts';
+import { solveLinear } from '../../src/pipeline/image/solve-linear.ts';
 
 /** Depth (towards the camera) of each iBUG landmark, in outer-eye-corner distances, nose tip 0. */
 function depthOf(i: number): number {
@@ -65,19 +66,12 @@ function thinPlate(from: Point[], values: number[][]): (x: number, y: number) =>
   const dims = values[0]!.length;
   const coef: number[][] = [];
   for (let d = 0; d < dims; d++) {
-    const m = a.map((row, i) => [...row, i < n ? values[i]![d]! : 0]);
-    for (let c = 0; c < size; c++) {
-      let p = c;
-      for (let r = c + 1; r < size; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-      [m[c], m[p]] = [m[p]!, m[c]!];
-      const piv = m[c]![c]! || 1e-12;
-      for (let r = 0; r < size; r++) {
-        if (r === c) continue;
-        const f = m[r]![c]! / piv;
-        if (f !== 0) for (let k = c; k <= size; k++) m[r]![k]! -= f * m[c]![k]!;
-      }
-    }
-    coef.push(m.map((row, i) => row[size]! / row[i]!));
+    const c = solveLinear(
+      a,
+      Array.from({ length: size }, (_, i) => (i < n ? values[i]![d]! : 0)),
+    );
+    if (!c) throw new Error('thin-plate spline through coincident points');
+    coef.push(c);
   }
   return (x, y) =>
     coef.map((c) => {

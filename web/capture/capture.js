@@ -275,7 +275,7 @@ async function use() {
 // --- Head-turn challenge (active liveness): the server draws the turns, the page films them. ---
 const LEAD_MS = 1000;
 const TURN_MS = 1800;
-const CENTRE_MS = 1000;
+const CENTRE_MS = 1200;
 const FRAME_MS = 250;
 const FRAME_SIDE = 640;
 

@@ -1,4 +1,5 @@
 import { sampleBilinearRgbInto, type RgbImage } from '../image/rgb-image.ts';
+import { solveLinear } from '../image/solve-linear.ts';
 import type { DocumentQuad, Point } from './locate-document.ts';
 
 /** Row-major 3×3 projective transform with h[8] = 1. */
@@ -6,30 +7,21 @@ export type Homography = number[];
 
 /**
  * The homography mapping each `from[i]` onto `to[i]` (four point pairs, no three collinear).
- * Solves the standard 8×8 linear system with Gaussian elimination and partial pivoting.
+ * Solves the standard 8×8 linear system (Gauss-Jordan with partial pivoting).
  */
 export function homographyFromQuad(from: readonly Point[], to: readonly Point[]): Homography {
   const a: number[][] = [];
+  const b: number[] = [];
   for (let i = 0; i < 4; i++) {
     const { x, y } = from[i]!;
     const { x: u, y: v } = to[i]!;
-    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
-    a.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y]);
+    b.push(u);
+    a.push([0, 0, 0, x, y, 1, -v * x, -v * y]);
+    b.push(v);
   }
-  for (let c = 0; c < 8; c++) {
-    let p = c;
-    for (let r = c + 1; r < 8; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
-    [a[c], a[p]] = [a[p]!, a[c]!];
-    const pivot = a[c]![c]!;
-    if (Math.abs(pivot) < 1e-12) throw new Error('degenerate quadrilateral');
-    for (let r = 0; r < 8; r++) {
-      if (r === c) continue;
-      const f = a[r]![c]! / pivot;
-      if (f === 0) continue;
-      for (let k = c; k < 9; k++) a[r]![k]! -= f * a[c]![k]!;
-    }
-  }
-  const h = a.map((row, i) => row[8]! / row[i]!);
+  const h = solveLinear(a, b);
+  if (!h) throw new Error('degenerate quadrilateral');
   h.push(1);
   return h;
 }

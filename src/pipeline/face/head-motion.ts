@@ -1,3 +1,4 @@
+import { solveLinear } from '../image/solve-linear.ts';
 import type { Point } from './landmarks.ts';
 
 /**
@@ -34,24 +35,6 @@ export interface FrameMotion {
 
 type H = [number, number, number, number, number, number, number, number, number];
 
-function solve(a: number[][], b: number[]): number[] | undefined {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]!]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-    if (Math.abs(m[p]![c]!) < 1e-12) return undefined;
-    [m[c], m[p]] = [m[p]!, m[c]!];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r]![c]! / m[c]![c]!;
-      if (f === 0) continue;
-      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
-    }
-  }
-  return m.map((row, i) => row[n]! / row[i]!);
-}
-
 /** Least-squares homography (h33 = 1) from `src` to `dst`, points pre-normalised for conditioning. */
 export function fitHomography(src: Point[], dst: Point[]): ((p: Point) => Point) | undefined {
   const norm = (pts: Point[]) => {
@@ -79,7 +62,7 @@ export function fitHomography(src: Point[], dst: Point[]): ((p: Point) => Point)
     add([x, y, 1, 0, 0, 0, -u * x, -u * y], u);
     add([0, 0, 0, x, y, 1, -v * x, -v * y], v);
   }
-  const h = solve(ata, atb);
+  const h = solveLinear(ata, atb);
   if (!h) return undefined;
   const hh = [...h, 1] as H;
   return (p: Point) => {

@@ -1,4 +1,6 @@
 import type { Point } from './landmarks.ts';
+import { homographyFromQuad } from '../document/rectify-document.ts';
+import { solveLinear } from '../image/solve-linear.ts';
 import { fitHomography } from './head-motion.ts';
 
 /** A grey image, one float per pixel (0-255). */
@@ -33,23 +35,6 @@ const apply = (h: Mat3, x: number, y: number): [number, number] => {
   const w = h[6]! * x + h[7]! * y + h[8]!;
   return [(h[0]! * x + h[1]! * y + h[2]!) / w, (h[3]! * x + h[4]! * y + h[5]!) / w];
 };
-
-function solve8(a: Float64Array, b: Float64Array): number[] | undefined {
-  const n = 8;
-  const m = Array.from({ length: n }, (_, i) => [...Array.from(a.subarray(i * n, i * n + n)), b[i]!]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-    if (Math.abs(m[p]![c]!) < 1e-12) return undefined;
-    [m[c], m[p]] = [m[p]!, m[c]!];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r]![c]! / m[c]![c]!;
-      if (f !== 0) for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
-    }
-  }
-  return m.map((row, i) => row[n]! / row[i]!);
-}
 
 export interface PlanarFit {
   /** Zero-mean normalised correlation of the face with the reference after the best homography (0-1). */
@@ -133,7 +118,7 @@ function refine(frame: GreyImage, l: Level, h: Mat3, frameRadius: number, iterat
           for (let b = 0; b < 8; b++) ata[a * 8 + b]! += jrow[a]! * jrow[b]!;
         }
       }
-    const dp = solve8(ata, atb);
+    const dp = solveLinear(rows(ata), Array.from(atb));
     if (!dp || dp.some((x) => !Number.isFinite(x))) break;
     h = mul(h, [1 + dp[0]!, dp[1]!, dp[2]!, dp[3]!, 1 + dp[4]!, dp[5]!, dp[6]!, dp[7]!, 1]);
     if (Math.max(...dp.map(Math.abs)) < 1e-4) break;
@@ -219,14 +204,18 @@ export function planarFit(
   for (const g of guesses) {
     if (!g) continue;
     // The guess as a matrix from grid coordinates to the frame: the corners through toRef, then g.
-    let h = matrixFromCorners(
-      corners,
-      corners.map((c) => {
-        const [rx, ry] = apply(toRef, c.x, c.y);
-        return g({ x: rx, y: ry });
-      }),
-    );
-    if (!h) continue;
+    let h: Mat3;
+    try {
+      h = homographyFromQuad(
+        corners,
+        corners.map((c) => {
+          const [rx, ry] = apply(toRef, c.x, c.y);
+          return g({ x: rx, y: ry });
+        }),
+      );
+    } catch {
+      continue;
+    }
     h = refine(frame, coarse, h, frameCoarse, 15);
     h = refine(frame, fine, h, 0, 15);
     const fit = score(fine.tpl, warp(frame, h, fine, 0), GRID);
@@ -279,21 +268,7 @@ function normalise(a: Float32Array): void {
   for (let i = 0; i < a.length; i++) a[i] = (a[i]! - m) / sd;
 }
 
-/** The homography (h33 = 1) carrying four points exactly onto four others, as a 3×3 matrix. */
-function matrixFromCorners(src: Point[], dst: Point[]): Mat3 | undefined {
-  const a = new Float64Array(64);
-  const b = new Float64Array(8);
-  src.forEach((p, i) => {
-    const q = dst[i]!;
-    const r1 = [p.x, p.y, 1, 0, 0, 0, -q.x * p.x, -q.x * p.y];
-    const r2 = [0, 0, 0, p.x, p.y, 1, -q.y * p.x, -q.y * p.y];
-    for (let k = 0; k < 8; k++) {
-      a[2 * i * 8 + k] = r1[k]!;
-      a[(2 * i + 1) * 8 + k] = r2[k]!;
-    }
-    b[2 * i] = q.x;
-    b[2 * i + 1] = q.y;
-  });
-  const h = solve8(a, b);
-  return h ? [...h, 1] : undefined;
+/** The 8×8 normal matrix as rows. */
+function rows(a: Float64Array): number[][] {
+  return Array.from({ length: 8 }, (_, i) => Array.from(a.subarray(i * 8, i * 8 + 8)));
 }
