@@ -18,6 +18,14 @@ export const SHARED_DATA = (() => {
 
 export const NO_SHARED_DATA = SHARED_DATA ? false : 'skipped: ../shared/data is absent';
 
+/** Debian's Chromium for the browser tests (shared/TESTING.md), and why a browser test skips without it. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const NO_CHROMIUM = !existsSync(CHROMIUM)
+  ? 'skipped: /usr/bin/chromium is absent (apt-get install chromium; .ci/run installs it)'
+  : NO_SHARED_DATA;
+/** Where the browser tests save their phone-size screenshots. */
+export const SHOTS = fileURLToPath(new URL('../test-results/capture/', import.meta.url));
+
 export interface TestServer {
   app: FastifyInstance;
   runtime: Runtime;

@@ -261,9 +261,7 @@ async function use() {
       $('retake').disabled = false;
       return;
     }
-    index++;
-    if (index < steps.length) startStep();
-    else await complete();
+    await next();
   } catch (e) {
     setFeedback(e.status === 409 ? text('expired') : text('network'), 'bad');
     $('use').disabled = false;
@@ -348,10 +346,7 @@ async function startChallenge() {
     // No camera, no challenge: the session is completed without it (its verification then reviews).
     setFeedback(text('challenge_no_camera'), 'bad');
     $('challenge-go').hidden = true;
-    index++;
-    await sleep(1500);
-    if (index < steps.length) startStep();
-    else await complete().catch(() => showError('network'));
+    await next(1500).catch(() => showError('network'));
     return;
   }
   $('file-label').hidden = true;
@@ -376,10 +371,7 @@ async function runChallenge() {
     if (result.status === 'passed') {
       setFeedback(text('challenge_passed'), 'good');
       stopCamera();
-      index++;
-      await sleep(600);
-      if (index < steps.length) startStep();
-      else await complete();
+      await next(600);
       return;
     }
     const why = text(`challenge_${result.reason}`);
@@ -391,16 +383,21 @@ async function runChallenge() {
       // Out of attempts: the session goes on; the verification carries the failed challenge.
       setFeedback(why, 'bad');
       stopCamera();
-      index++;
-      await sleep(1500);
-      if (index < steps.length) startStep();
-      else await complete();
+      await next(1500);
     }
   } catch (e) {
     setFeedback(e.status === 409 ? text('expired') : text('network'), 'bad');
     $('challenge-go').hidden = false;
     $('challenge-go').disabled = false;
   }
+}
+
+/** On to the next step (after `pauseMs` to read the feedback), or complete after the last one. */
+async function next(pauseMs = 0) {
+  index++;
+  if (pauseMs) await sleep(pauseMs);
+  if (index < steps.length) startStep();
+  else await complete();
 }
 
 async function complete() {

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { SHARED_DATA, startTestServer, type TestServer } from '../../../test/helpers.ts';
+import {
+  CHROMIUM,
+  NO_CHROMIUM,
+  SHARED_DATA,
+  SHOTS,
+  startTestServer,
+  type TestServer,
+} from '../../../test/helpers.ts';
 import { flatPose, turnHead } from '../../../test/synth/head-turn.ts';
 import { detectFaces } from '../../pipeline/face/detect.ts';
 import { detectLandmarks } from '../../pipeline/face/landmarks.ts';
@@ -15,13 +21,7 @@ import { encodeJpeg, resizeTo } from '../../pipeline/image/rgb-image.ts';
 // the phone: it shows the document for the document steps and, for the selfie and the challenge, a face
 // that turns towards the arrow the page shows (`document.body.dataset.turn`), at 60° a second, drawn
 // from poses rendered by test/synth/head-turn.ts. The attack shows a flat picture turned the same way.
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM)
-  ? 'skipped: /usr/bin/chromium is absent (apt-get install chromium; .ci/run installs it)'
-  : !SHARED_DATA
-    ? 'skipped: ../shared/data is absent'
-    : false;
-const SHOTS = fileURLToPath(new URL('../../../test-results/capture/', import.meta.url));
+const missing = NO_CHROMIUM;
 const YAWS = [-35, -30, -25, -20, -15, -10, -5, 0, 5, 10, 15, 20, 25, 30, 35];
 
 interface Scene {

@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
-import { SHARED_DATA, startTestServer, type TestServer } from '../../../test/helpers.ts';
+import {
+  CHROMIUM,
+  NO_CHROMIUM,
+  SHARED_DATA,
+  SHOTS,
+  startTestServer,
+  type TestServer,
+} from '../../../test/helpers.ts';
 
 // Real Chromium (Debian package) with a simulated camera fed from generated images (shared/TESTING.md).
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM)
-  ? 'skipped: /usr/bin/chromium is absent (apt-get install chromium; .ci/run installs it)'
-  : !SHARED_DATA
-    ? 'skipped: ../shared/data is absent'
-    : false;
-const SHOTS = fileURLToPath(new URL('../../../test-results/capture/', import.meta.url));
+const missing = NO_CHROMIUM;
 
 /** A card-like document with the portrait of `face` on it, and a back side with text-like stripes. */
 async function cardImages(dir: string, face: string): Promise<{ front: string; back: string }> {

@@ -76,7 +76,8 @@ export function fitHomography(src: Point[], dst: Point[]): ((p: Point) => Point)
   };
 }
 
-const eyeSpan = (l: Point[]) => Math.hypot(l[45]!.x - l[36]!.x, l[45]!.y - l[36]!.y);
+/** The distance between the outer eye corners (iBUG 36 and 45), the unit of every measure here. */
+export const eyeSpan = (l: Point[]) => Math.hypot(l[45]!.x - l[36]!.x, l[45]!.y - l[36]!.y);
 
 /** Outer-eye-corner distance over the distance from the eyes' midpoint to the mouth's. */
 function aspect(l: Point[]): number {

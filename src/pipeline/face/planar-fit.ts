@@ -1,7 +1,7 @@
 import type { Point } from './landmarks.ts';
-import { homographyFromQuad } from '../document/rectify-document.ts';
+import { applyHomography, homographyFromQuad } from '../document/rectify-document.ts';
 import { solveLinear } from '../image/solve-linear.ts';
-import { fitHomography } from './head-motion.ts';
+import { eyeSpan, fitHomography } from './head-motion.ts';
 
 /** A grey image, one float per pixel (0-255). */
 export interface GreyImage {
@@ -32,8 +32,8 @@ const mul = (a: Mat3, b: Mat3): Mat3 => {
   return o;
 };
 const apply = (h: Mat3, x: number, y: number): [number, number] => {
-  const w = h[6]! * x + h[7]! * y + h[8]!;
-  return [(h[0]! * x + h[1]! * y + h[2]!) / w, (h[3]! * x + h[4]! * y + h[5]!) / w];
+  const p = applyHomography(h, x, y);
+  return [p.x, p.y];
 };
 
 export interface PlanarFit {
@@ -223,8 +223,6 @@ export function planarFit(
   }
   return best;
 }
-
-const eyeSpan = (l: Point[]) => Math.hypot(l[45]!.x - l[36]!.x, l[45]!.y - l[36]!.y);
 
 /** The similarity (scale, rotation, shift) carrying the eye centres and the mouth centre, least squares. */
 function similarity(a: Point[], b: Point[]): ((p: Point) => Point) | undefined {
