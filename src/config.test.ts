@@ -64,3 +64,25 @@ test('HUWIYA_POLICY_FILE replaces the policy, named by its hash in policy_versio
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a master key is exactly 32 bytes: nothing truncated, nothing after it', async () => {
+  const { parseMasterKey } = await import('./config.ts');
+  const hex = 'ab'.repeat(32);
+  assert.equal(parseMasterKey(hex)?.length, 32);
+  assert.equal(parseMasterKey(Buffer.alloc(32, 7).toString('base64'))?.length, 32);
+  for (const bad of [
+    hex + 'zz',
+    hex + '0',
+    hex.slice(1),
+    `${hex} extra`,
+    Buffer.alloc(33).toString('base64'),
+    '',
+  ])
+    assert.equal(parseMasterKey(bad), undefined, bad);
+  assert.throws(
+    () => parseConfig({ HUWIYA_WEBHOOK_ALLOWED_TARGETS: '10.0.0.0/99' }),
+    /HUWIYA_WEBHOOK_ALLOWED_TARGETS/,
+  );
+  assert.equal(parseConfig({ HUWIYA_PORT: '9000' }).publicUrl, 'http://127.0.0.1:9000');
+  assert.throws(() => parseConfig({ HUWIYA_PUBLIC_URL: 'javascript:alert(1)' }), /HUWIYA_PUBLIC_URL/);
+});

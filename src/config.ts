@@ -1,3 +1,4 @@
+import { parseAllowedTargets, type AllowedTarget } from './domain/network-targets.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +26,8 @@ export interface Config {
   maxImageBytes: number;
   maxImagePixels: number;
   syncTimeoutMs: number;
+  /** How long a client may take to send a whole request, headers and body (slow or stalled bodies). */
+  requestTimeoutMs: number;
   /** Threads running onnxruntime sessions; default: the number of cores. */
   inferenceWorkers: number;
   /** onnxruntime intra-op threads per inference worker. */
@@ -38,7 +41,10 @@ export interface Config {
   /** Delay before each webhook attempt (API.md schedule by default). */
   webhookScheduleMs: number[];
   webhookTimeoutMs: number;
-  publicUrl: string | undefined;
+  /** The origin of every URL handed out (HUWIYA_PUBLIC_URL; default: the listen address). */
+  publicUrl: string;
+  /** Internal webhook receivers allowed despite a private address (HUWIYA_WEBHOOK_ALLOWED_TARGETS). */
+  webhookAllowedTargets: AllowedTarget[];
   /** The deployment's risk policy: the catalogue's, with HUWIYA_MIN_AGE and HUWIYA_POLICY_FILE applied. */
   policy: PolicySettings;
 }
@@ -51,6 +57,27 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * A master key written as exactly 32 bytes: 64 hex digits, or base64 (44 characters with its padding,
+ * or 43 without). Anything before or after, or one digit more or less, is refused rather than truncated.
+ */
+export function parseMasterKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(text) || /^[A-Za-z0-9_-]{43}=?$/.test(text)) {
+    const buf = Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+    return buf.length === 32 ? buf : undefined;
+  }
+  return undefined;
+}
+
+/** A start-up failure the operator fixes: one line naming it, no stack trace. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
 
 function intKey(env: Env, key: string, def: number, min: number, max: number, problems: string[]): number {
   const raw = env[key];
@@ -74,10 +101,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   let masterKey: Buffer | undefined;
   const rawKey = env.HUWIYA_MASTER_KEY?.trim();
   if (rawKey) {
-    const buf = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
-    if (buf.length !== 32)
-      problems.push('HUWIYA_MASTER_KEY: expected 32 bytes as 64 hex characters or base64');
-    else masterKey = buf;
+    masterKey = parseMasterKey(rawKey);
+    if (!masterKey) problems.push('HUWIYA_MASTER_KEY: expected 32 bytes as 64 hex characters or base64');
   }
 
   const rawLevel = env.HUWIYA_LOG_LEVEL?.trim() || 'info';
@@ -98,6 +123,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   // 50 MP covers every phone camera in use; larger images are decompression bombs or scans we downscale anyway.
   const maxImagePixels = intKey(env, 'HUWIYA_MAX_IMAGE_PIXELS', 50_000_000, 10_000, 400_000_000, problems);
   const syncTimeoutMs = intKey(env, 'HUWIYA_SYNC_TIMEOUT_MS', 30_000, 1000, 600_000, problems);
+  const requestTimeoutMs = intKey(env, 'HUWIYA_REQUEST_TIMEOUT_MS', 60_000, 1000, 600_000, problems);
   const minAgeYears = intKey(env, 'HUWIYA_MIN_AGE', 18, 0, 99, problems);
   let policy: PolicySettings = { ...DEFAULT_POLICY_SETTINGS, minAgeYears };
   const policyFile = env.HUWIYA_POLICY_FILE;
@@ -144,18 +170,30 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
       );
     } else webhookScheduleMs = parts;
   }
+  let webhookAllowedTargets: AllowedTarget[] = [];
+  try {
+    webhookAllowedTargets = parseAllowedTargets(env.HUWIYA_WEBHOOK_ALLOWED_TARGETS ?? '');
+  } catch (e) {
+    problems.push(`HUWIYA_WEBHOOK_ALLOWED_TARGETS: ${(e as Error).message}`);
+  }
   const jobLeaseMs = intKey(env, 'HUWIYA_JOB_LEASE_MS', 30_000, 1000, 3_600_000, problems);
   const rawWorker = env.HUWIYA_WORKER?.trim() || 'in-process';
   let worker: Config['worker'] = 'in-process';
   if (rawWorker === 'in-process' || rawWorker === 'off') worker = rawWorker;
   else problems.push(`HUWIYA_WORKER: expected in-process or off, got "${rawWorker}"`);
 
-  let publicUrl: string | undefined;
+  // Every URL the service hands out (session links, upload and file URLs) starts here, never with the
+  // request's Host header. Unset: the address the server listens on, right for a quick start on one machine.
+  const listenHost =
+    host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  let publicUrl = `http://${listenHost}:${port}`;
   if (env.HUWIYA_PUBLIC_URL) {
     try {
-      publicUrl = new URL(env.HUWIYA_PUBLIC_URL).toString().replace(/\/$/, '');
+      const u = new URL(env.HUWIYA_PUBLIC_URL);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+      publicUrl = u.toString().replace(/\/$/, '');
     } catch {
-      problems.push(`HUWIYA_PUBLIC_URL: not a URL: "${env.HUWIYA_PUBLIC_URL}"`);
+      problems.push(`HUWIYA_PUBLIC_URL: not an http(s) URL: "${env.HUWIYA_PUBLIC_URL}"`);
     }
   }
 
@@ -169,6 +207,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_MAX_IMAGE_BYTES',
     'HUWIYA_MAX_IMAGE_PIXELS',
     'HUWIYA_SYNC_TIMEOUT_MS',
+    'HUWIYA_REQUEST_TIMEOUT_MS',
     'HUWIYA_INFERENCE_THREADS',
     'HUWIYA_INFERENCE_WORKERS',
     'HUWIYA_PIPELINE_CONCURRENCY',
@@ -177,6 +216,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_WEBHOOK_TIMEOUT_MS',
     'HUWIYA_WEBHOOK_RETRY_SCHEDULE_MS',
     'HUWIYA_PUBLIC_URL',
+    'HUWIYA_WEBHOOK_ALLOWED_TARGETS',
     'HUWIYA_MIN_AGE',
     'HUWIYA_POLICY_FILE',
   ]);
@@ -195,6 +235,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxImageBytes,
     maxImagePixels,
     syncTimeoutMs,
+    requestTimeoutMs,
     policy,
     inferenceThreads,
     inferenceWorkers,
@@ -204,5 +245,6 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     webhookScheduleMs,
     webhookTimeoutMs,
     publicUrl,
+    webhookAllowedTargets,
   };
 }

@@ -8,12 +8,13 @@ import { loadCharset, loadManifest } from './adapters/onnx/load-manifest.ts';
 import { ThreadInferenceRunner } from './adapters/onnx/thread-runner.ts';
 import { TesseractLineOcr } from './adapters/tesseract/tesseract-line-ocr.ts';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
+import { PinnedHttpSender } from './adapters/webhook-http/pinned-http-sender.ts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
 import type { AppDeps } from './app/deps.ts';
 import { Semaphore } from './app/semaphore.ts';
-import { jobHandlers } from './app/job-handlers.ts';
+import { jobGiveUp, jobHandlers } from './app/job-handlers.ts';
 import { Worker } from './worker/worker.ts';
-import type { Config } from './config.ts';
+import { parseMasterKey, StartupError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 
 export const VERSION = '0.1.0';
@@ -26,19 +27,59 @@ export function resolveMasterKey(config: Config): { key: Buffer; source: 'env' |
   if (config.masterKey) return { key: config.masterKey, source: 'env' };
   const file = path.join(config.dataDir, 'master.key');
   if (existsSync(file)) {
-    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte hex key`);
+    const key = parseMasterKey(onStartup(() => readFileSync(file, 'utf8'), `cannot read ${file}`).trim());
+    if (!key)
+      throw new StartupError(
+        `${file} does not hold a master key: expected exactly 32 bytes as 64 hex digits or base64, nothing else`,
+      );
     return { key, source: 'file' };
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  onStartup(
+    () => mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }),
+    `cannot create the data directory ${config.dataDir} (HUWIYA_DATA_DIR)`,
+  );
   const key = randomBytes(32);
-  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  onStartup(
+    () => writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' }),
+    `cannot write ${file}: the data directory (HUWIYA_DATA_DIR) must be writable`,
+  );
   chmodSync(file, 0o600);
   return { key, source: 'created' };
 }
 
+/** Run a start-up step; a file-system failure becomes one line saying what to fix, with its cause. */
+function onStartup<T>(step: () => T, what: string): T {
+  try {
+    return step();
+  } catch (e) {
+    throw new StartupError(`${what}: ${startupCause(e)}`);
+  }
+}
+
+function startupCause(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const known: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    ENOTDIR: 'a path component is not a directory',
+    SQLITE_READONLY: 'the database is read-only',
+    SQLITE_CANTOPEN: 'the database file cannot be opened',
+    SQLITE_FULL: 'no space left on the device',
+    SQLITE_NOTADB: 'the file is not a Huwiya database',
+    SQLITE_CORRUPT: 'the database file is corrupt',
+  };
+  return (err?.code && known[err.code]) || (err instanceof Error ? err.message : String(e));
+}
+
 export async function openStore(config: Config): Promise<SqliteStore> {
-  return SqliteStore.open(path.join(config.dataDir, 'huwiya.sqlite'));
+  const file = path.join(config.dataDir, 'huwiya.sqlite');
+  try {
+    return await SqliteStore.open(file);
+  } catch (e) {
+    throw new StartupError(`cannot open the database ${file}: ${startupCause(e)}`);
+  }
 }
 
 export interface Runtime {
@@ -79,7 +120,12 @@ export async function createRuntime(
       syncTimeoutMs: config.syncTimeoutMs,
     },
     pipelineSlots: new Semaphore(config.pipelineConcurrency),
-    webhooks: { scheduleMs: config.webhookScheduleMs, timeoutMs: config.webhookTimeoutMs },
+    webhooks: {
+      scheduleMs: config.webhookScheduleMs,
+      timeoutMs: config.webhookTimeoutMs,
+      allowedTargets: config.webhookAllowedTargets,
+    },
+    webhookSender: new PinnedHttpSender(config.webhookAllowedTargets),
     notifyJobs: () => worker?.notify(),
   };
   let worker: Worker | undefined;
@@ -92,6 +138,7 @@ export async function createRuntime(
         { names: ['webhook.deliver', 'session.expire', 'upload.expire'], concurrency: 4 },
       ],
       leaseMs: config.jobLeaseMs,
+      onGiveUp: jobGiveUp(deps),
       log: (level, msg, fields) => {
         if (config.logLevel !== 'silent')
           process.stderr.write(JSON.stringify({ level, msg, ...fields }) + '\n');
@@ -122,6 +169,7 @@ export async function createHttpServer(
     logger,
     version: VERSION,
     publicUrl: config.publicUrl,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
 }
 
@@ -141,5 +189,15 @@ export async function serve(config: Config): Promise<void> {
   });
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    await runtime.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StartupError(
+      code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.host} is already in use (HUWIYA_PORT, HUWIYA_HOST)`
+        : `cannot listen on ${config.host}:${config.port}: ${startupCause(e)}`,
+    );
+  }
 }

@@ -41,7 +41,13 @@ export async function startTestServer(
   logger: boolean | { level: string; stream?: NodeJS.WritableStream } = false,
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-test-'));
-  const config = parseConfig({ HUWIYA_DATA_DIR: dataDir, HUWIYA_INFERENCE_THREADS: '1', ...env });
+  // The tests' webhook receivers listen on this machine: allowed here, refused by default in the product.
+  const config = parseConfig({
+    HUWIYA_DATA_DIR: dataDir,
+    HUWIYA_INFERENCE_THREADS: '1',
+    HUWIYA_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1',
+    ...env,
+  });
   const runtime = await createRuntime(config);
   const app = await createHttpServer(config, runtime, logger);
   await app.ready();

@@ -1,3 +1,5 @@
+import type { AllowedTarget } from '../domain/network-targets.ts';
+import type { WebhookSender } from '../ports/webhook-sender.ts';
 import type { PolicySettings } from '../domain/risk-policy.ts';
 import type { ModelManifest } from '../pipeline/face/model-manifest.ts';
 import type { InferenceRunner } from '../ports/inference.ts';
@@ -23,7 +25,13 @@ export interface AppDeps {
   limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
   /** Slots for decode + inference work in this process. */
   pipelineSlots: Semaphore;
-  webhooks: { scheduleMs: number[]; timeoutMs: number };
+  webhooks: {
+    scheduleMs: number[];
+    timeoutMs: number;
+    /** Internal receivers the operator allowed (HUWIYA_WEBHOOK_ALLOWED_TARGETS); private addresses otherwise refused. */
+    allowedTargets: readonly AllowedTarget[];
+  };
+  webhookSender: WebhookSender;
   /** Wake this process's workers after a job was enqueued (no-op when none runs here). */
   notifyJobs: () => void;
 }

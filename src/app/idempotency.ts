@@ -50,6 +50,12 @@ export async function beginIdempotent(
   if (!existing) return beginIdempotent(deps, caller, endpoint, key, fingerprint);
   if (existing.requestHash !== fingerprint)
     throw new HuwiyaError('idempotency_key_conflict', undefined, { param: 'Idempotency-Key' });
+  if (existing.state === 'deleted')
+    throw new HuwiyaError(
+      'resource_not_found',
+      'The verification this request created has been deleted; its answer is no longer kept.',
+      { param: 'Idempotency-Key' },
+    );
   if (existing.state !== 'done' || !existing.sealedResponse || existing.statusCode === null) {
     throw new HuwiyaError('idempotency_key_in_use', undefined, { param: 'Idempotency-Key' });
   }
@@ -72,6 +78,8 @@ export async function finishIdempotent(
   endpoint: string,
   key: string,
   response: StoredResponse,
+  /** The verification the answer is about: its deletion drops the stored answer. */
+  subjectId?: string,
 ): Promise<void> {
   // Only final answers are kept; a 5xx or 429 releases the key so the client can retry.
   if (response.statusCode >= 500 || response.statusCode === 429) {
@@ -85,6 +93,7 @@ export async function finishIdempotent(
     { tenantId: caller.tenantId, apiKeyId: caller.apiKeyId, endpoint, key },
     response.statusCode,
     sealed,
+    subjectId,
   );
 }
 

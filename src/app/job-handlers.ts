@@ -1,6 +1,7 @@
+import type { JobRecord } from '../ports/stores.ts';
 import type { JobHandlers } from '../worker/worker.ts';
 import type { AppDeps } from './deps.ts';
-import { processVerification } from './verify.ts';
+import { failVerification, processVerification } from './verify.ts';
 import { deliverWebhook } from './webhooks.ts';
 import { expireSession } from './sessions.ts';
 import { expireUpload } from './uploads.ts';
@@ -32,5 +33,12 @@ export function jobHandlers(deps: AppDeps): JobHandlers {
       await deliverWebhook(deps, job.tenantId, job.subjectId);
       return { status: 'done' };
     },
+  };
+}
+
+/** What a job that will never run again leaves behind: a verification `error`, with its failed event. */
+export function jobGiveUp(deps: AppDeps): (job: JobRecord, error: string) => Promise<void> {
+  return async (job, error) => {
+    if (job.name === 'verification.process') await failVerification(deps, job.tenantId, job.subjectId, error);
   };
 }

@@ -79,7 +79,16 @@ export async function deleteVerification(
   const row = await deps.store.getVerification(caller.tenantId, id);
   if (!row) throw new HuwiyaError('resource_not_found', `No verification ${id}.`, { param: 'id' });
   const at = deps.now().toISOString();
+  // The session a verification came from sent its result in its own event: that one goes too.
+  const key = await deps.keyring.get(deps.store, id);
+  const doc = key && row.sealed ? openVerificationDoc(row, row.sealed, key, caller.tenantId) : undefined;
+  const sessionId = doc?.metadata?.session_id;
+  const subjects = typeof sessionId === 'string' ? [id, sessionId] : [id];
   await deps.store.transaction(async (tx) => {
+    // Nothing that repeats the verification survives it: stored idempotent answers, event bodies and
+    // their pending deliveries (the audit tombstone below stays).
+    await tx.forgetIdempotentAnswers(caller.tenantId, id);
+    await tx.forgetWebhookEvents(caller.tenantId, subjects, at);
     await deps.keyring.destroy(tx, id);
     await tx.deleteBlobs(caller.tenantId, id);
     await tx.deleteVerification(caller.tenantId, id);
@@ -94,6 +103,7 @@ export async function deleteVerification(
     });
   });
   await deps.blobs.deletePrefix(`${caller.tenantId}/${id}`);
+  await deps.store.scrubFreedData();
   return { id, object: 'verification', deleted: true, deleted_at: at, data_key_destroyed: true };
 }
 

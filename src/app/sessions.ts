@@ -1,3 +1,4 @@
+import { checkWebhookUrl } from './webhooks.ts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HuwiyaError } from '../domain/errors.ts';
 import { DEFAULT_CHECKS, type CheckName } from '../domain/verification.ts';
@@ -163,6 +164,23 @@ export interface CreateSessionInput {
   livenessChallenge?: 'on' | 'off';
 }
 
+/**
+ * Where the capture page sends the end user when done: a web address only. A `javascript:` or `data:` URL
+ * would run in the page's origin, next to the client token.
+ */
+function checkRedirectUrl(url: string): void {
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
+    throw new HuwiyaError('invalid_parameter', 'redirect_url must be an http or https URL.', {
+      param: 'redirect_url',
+    });
+}
+
 export async function createSession(
   deps: AppDeps,
   caller: Caller,
@@ -178,6 +196,8 @@ export async function createSession(
     throw new HuwiyaError('invalid_parameter', 'liveness_challenge "on" needs the liveness check.', {
       param: 'liveness_challenge',
     });
+  if (input.webhookUrl !== undefined) checkWebhookUrl(deps, input.webhookUrl, 'webhook_url');
+  if (input.redirectUrl !== undefined) checkRedirectUrl(input.redirectUrl);
   const priv: SessionPrivate = {
     checks,
     metadata: input.metadata ?? {},

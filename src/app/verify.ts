@@ -1,3 +1,4 @@
+import { checkWebhookUrl } from './webhooks.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 import { decide, type PolicySettings, type RiskAssessment } from '../domain/risk-policy.ts';
 import { tenantConfig, type TenantConfig } from './tenant-settings.ts';
@@ -14,7 +15,13 @@ import {
   livenessCheck,
   selfieScreenGrid,
 } from './face-checks.ts';
-import { announceTransition, rowOf, writeTransition, type Transition } from './apply-transition.ts';
+import {
+  announceTransition,
+  applyTransition,
+  rowOf,
+  writeTransition,
+  type Transition,
+} from './apply-transition.ts';
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 import { documentNumberIndex, duplicateCheck, indexFace } from './duplicate-check.ts';
@@ -133,6 +140,7 @@ export async function createVerification(
 ): Promise<{ doc: VerificationDoc; decoded: Decoded }> {
   const preDecoded = options.decoded;
   const enqueue = options.enqueue ?? input.mode === 'async';
+  if (input.webhookUrl !== undefined) checkWebhookUrl(deps, input.webhookUrl, 'webhook_url');
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
@@ -506,6 +514,7 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * finishes in a worker, and the answer is the pending verification.
  */
 export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
+  if (input.webhookUrl !== undefined) checkWebhookUrl(deps, input.webhookUrl, 'webhook_url');
   const sandbox = (await planOf(deps, caller.tenantId, input)) ?? null;
   const tenant = await tenantConfig(deps, caller.tenantId);
   const analysis = analyzeNow(deps, {
@@ -679,4 +688,42 @@ export async function processVerification(
     return openVerificationDoc(row, row.sealed, key, tenantId);
   }
   return next;
+}
+
+/**
+ * A pending verification whose processing was given up (its job failed or kept crashing its worker):
+ * `error`, with the failed event, so that nobody waits for an outcome that will not come.
+ */
+export async function failVerification(
+  deps: AppDeps,
+  tenantId: string,
+  id: string,
+  reason: string,
+): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    const row = await tx.getVerification(tenantId, id);
+    if (!row?.sealed || row.status !== 'pending') return;
+    const key = await deps.keyring.get(tx, id);
+    if (!key) return;
+    const doc = openVerificationDoc(row, row.sealed, key, tenantId);
+    const next: VerificationDoc = {
+      ...doc,
+      status: 'error',
+      updated_at: deps.now().toISOString(),
+      error: {
+        code: 'internal_error',
+        message: 'Processing failed repeatedly and was abandoned; submit the verification again.',
+      },
+    };
+    await applyTransition(deps, tx, {
+      tenantId,
+      from: doc,
+      next,
+      key,
+      actor: 'worker',
+      event: 'processing.abandoned',
+      details: { reason },
+    });
+  });
+  deps.notifyJobs();
 }

@@ -4,6 +4,7 @@ import { newWebhookSecret, webhookHeaders } from '../domain/webhook-signature.ts
 import type { StoreTx, WebhookDeliveryRecord, WebhookEndpointRecord } from '../ports/stores.ts';
 import type { AppDeps, Caller } from './deps.ts';
 import { newId } from './ids.ts';
+import { isAllowedTarget, isLocalName, isPrivateAddress, literalAddress } from '../domain/network-targets.ts';
 
 /** API.md "Webhooks". */
 export const WEBHOOK_EVENTS = [
@@ -156,6 +157,16 @@ export async function deliverWebhook(
   if (!d || d.state !== 'pending') return undefined;
   const event = await deps.store.getWebhookEvent(tenantId, d.eventId);
   if (!event) return undefined;
+  if (event.sealedBody.length === 0) {
+    // Erased with its verification after this delivery was scheduled: nothing may be sent.
+    await deps.store.updateWebhookDelivery({
+      ...d,
+      state: 'dead',
+      lastError: 'the event was erased with its verification',
+      updatedAt: deps.now().toISOString(),
+    });
+    return undefined;
+  }
   const body = deps.keyring
     .systemKey('webhook-events')
     .open(event.sealedBody, eventAad(tenantId, event.id))
@@ -182,23 +193,14 @@ export async function deliverWebhook(
   let error: string | null = null;
   try {
     const headers = webhookHeaders(secrets, event.id, Math.floor(deps.now().getTime() / 1000), body);
-    const res = await fetch(d.url, {
-      method: 'POST',
-      headers: { ...headers, 'user-agent': 'Huwiya-Webhooks/1' },
+    statusCode = await deps.webhookSender.post(d.url, {
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'Huwiya-Webhooks/1' },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.webhooks.timeoutMs),
+      timeoutMs: deps.webhooks.timeoutMs,
     });
-    statusCode = res.status;
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+    if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (e) {
-    error =
-      e instanceof Error
-        ? e.name === 'TimeoutError'
-          ? `timeout after ${deps.webhooks.timeoutMs} ms`
-          : e.message
-        : String(e);
+    error = e instanceof Error ? e.message : String(e);
   }
   const durationMs = Math.round(performance.now() - t0);
   const now = deps.now();
@@ -218,7 +220,7 @@ export async function deliverWebhook(
         ? null
         : new Date(now.getTime() + schedule[attempt]!).toISOString(),
   };
-  await deps.store.transaction(async (tx) => {
+  const recorded = await deps.store.transaction(async (tx) => {
     await tx.insertWebhookAttempt({
       id: newId('wha'),
       tenantId,
@@ -229,6 +231,8 @@ export async function deliverWebhook(
       durationMs,
       error,
     });
+    // Dead-lettered while the request was in flight (its verification deleted): it stays so.
+    if ((await tx.getWebhookDelivery(tenantId, d.id))?.state !== 'pending') return false;
     await tx.updateWebhookDelivery(next);
     if (next.state === 'pending' && next.nextAttemptAt) {
       await tx.enqueueJob(
@@ -236,22 +240,38 @@ export async function deliverWebhook(
         now.toISOString(),
       );
     }
+    return true;
   });
+  if (!recorded) return { delivered, statusCode, durationMs, error, state: 'dead' };
   if (next.state === 'pending') deps.notifyJobs();
   return { delivered, statusCode, durationMs, error, state: next.state };
 }
 
 // ---------- Endpoint management (/v1/developers/webhooks) ----------
 
-function validateUrl(url: string): string {
+/**
+ * A webhook target as the service will accept it (endpoints, per-request and per-session URLs alike):
+ * http or https, and not this machine or a private network written as an address or a local name unless
+ * the operator allowed it. A name is checked again, against the address it resolves to, at each delivery.
+ */
+export function checkWebhookUrl(deps: AppDeps, url: string, param = 'url'): string {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new HuwiyaError('invalid_parameter', 'url is not a valid URL.', { param: 'url' });
+    throw new HuwiyaError('invalid_parameter', `${param} is not a valid URL.`, { param });
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new HuwiyaError('invalid_parameter', 'url must be http or https.', { param: 'url' });
+    throw new HuwiyaError('invalid_parameter', `${param} must be an http or https URL.`, { param });
+  }
+  const ip = literalAddress(u);
+  const local = ip ? isPrivateAddress(ip) : isLocalName(u.hostname);
+  if (local && !isAllowedTarget(deps.webhooks.allowedTargets, u.hostname, ip)) {
+    throw new HuwiyaError(
+      'invalid_parameter',
+      `${param} points at a private or local address; an operator can allow an internal receiver with HUWIYA_WEBHOOK_ALLOWED_TARGETS.`,
+      { param },
+    );
   }
   return u.toString();
 }
@@ -298,7 +318,7 @@ export async function createEndpoint(
   const e: WebhookEndpointRecord = {
     id,
     tenantId: caller.tenantId,
-    url: validateUrl(input.url),
+    url: checkWebhookUrl(deps, input.url),
     events: validateEvents(input.events),
     description: input.description ?? null,
     status: 'active',
@@ -336,7 +356,7 @@ export async function updateEndpoint(
   const e = await endpointOf(deps, caller, id);
   const next: WebhookEndpointRecord = {
     ...e,
-    url: input.url !== undefined ? validateUrl(input.url) : e.url,
+    url: input.url !== undefined ? checkWebhookUrl(deps, input.url) : e.url,
     events: input.events !== undefined ? validateEvents(input.events) : e.events,
     description: input.description !== undefined ? input.description : e.description,
     status: input.status ?? e.status,
@@ -457,6 +477,13 @@ export async function redeliver(deps: AppDeps, caller: Caller, deliveryId: strin
   if (!d) throw new HuwiyaError('resource_not_found', `No delivery ${deliveryId}.`, { param: 'id' });
   if (d.state === 'pending')
     throw new HuwiyaError('invalid_state', 'The delivery is still being attempted.', { param: 'id' });
+  const event = await deps.store.getWebhookEvent(caller.tenantId, d.eventId);
+  if (!event || event.sealedBody.length === 0)
+    throw new HuwiyaError(
+      'invalid_state',
+      "The delivery's event was erased with its verification; it cannot be sent again.",
+      { param: 'id' },
+    );
   const now = deps.now().toISOString();
   const next: WebhookDeliveryRecord = {
     ...d,

@@ -84,3 +84,37 @@ test('serve listens and answers /readyz', async () => {
     process.kill(-child.pid!, 'SIGTERM');
   }
 });
+
+test('start-up failures are one line naming what to fix, never a stack trace, and change nothing', async () => {
+  const { writeFileSync, readdirSync, readFileSync } = await import('node:fs');
+  const serve = (extra: Record<string, string>) =>
+    spawnSync(process.execPath, [BIN, 'serve'], {
+      env: { ...env, HUWIYA_PORT: '0', ...extra },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  // A master.key with something after its 64 hex digits (once silently truncated).
+  const badKeyDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-badkey-'));
+  const keyText = `${'ab'.repeat(32)}zz\n`;
+  writeFileSync(path.join(badKeyDir, 'master.key'), keyText);
+  // A data directory below a file.
+  const file = path.join(badKeyDir, 'master.key');
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ HUWIYA_DATA_DIR: badKeyDir }, /master\.key does not hold a master key/],
+    [{ HUWIYA_DATA_DIR: path.join(file, 'data') }, /cannot create the data directory .* not a directory/],
+  ];
+  try {
+    for (const [extra, message] of cases) {
+      const r = serve(extra);
+      assert.equal(r.status, 2, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+    assert.deepEqual(readdirSync(badKeyDir), ['master.key'], 'nothing created beside the bad key');
+    assert.equal(readFileSync(file, 'utf8'), keyText, 'the key file is untouched');
+  } finally {
+    rmSync(badKeyDir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createApiKey } from '../app/api-keys.ts';
 import { faceModelVersions } from '../app/face-checks.ts';
 import { decideOutcome, decodeAll, runChecks } from '../app/verify.ts';
-import { ConfigError, parseConfig, type Config } from '../config.ts';
+import { ConfigError, parseConfig, StartupError, type Config } from '../config.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 import { CHECK_NAMES, DEFAULT_CHECKS, type CheckName } from '../domain/verification.ts';
 import { createRuntime, openStore, serve } from '../main.ts';
@@ -189,6 +189,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof HuwiyaError) fail(`${e.code}: ${e.message}`);
+  if (e instanceof StartupError) fail(e.message);
   process.stderr.write(`huwiya: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

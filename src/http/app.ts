@@ -38,13 +38,15 @@ export interface HttpOptions {
   rateLimitPerMinute: number;
   logger: boolean | { level: string; stream?: NodeJS.WritableStream };
   version: string;
-  /** External base URL for links (session capture pages); otherwise the request's own. */
-  publicUrl?: string;
+  /** The origin of every URL handed out (session links, upload and file URLs); never the Host header. */
+  publicUrl: string;
+  /** A client's whole request (headers and body) must arrive within this; then 408 and the socket closes. */
+  requestTimeoutMs?: number;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { endpoint: string; key: string };
+    idempotency?: { endpoint: string; key: string; subjectId?: string };
     /** Set while @fastify/multipart reads the parts (see the hooks around its registration). */
     readingMultipart?: boolean;
     /** The name and declared type of each multipart file part, by field (the bytes are in the body). */
@@ -67,8 +69,37 @@ const buildValidator: BuildCompilerFromPool = (externalSchemas, options) => {
   });
   // Fastify calls the compiler with a route definition (the published typing says a bare schema).
   return (route) =>
-    (route as unknown as RouteDefinition).httpPart === 'body' ? exact(route) : coercing(route);
+    (route as unknown as RouteDefinition).httpPart === 'body'
+      ? exact(route)
+      : (finiteOnly(coercing(route)) as unknown as ReturnType<typeof coercing>);
 };
+
+type Validate = ((data: unknown) => boolean) & { errors?: unknown[] | null };
+
+/**
+ * Ajv coerces `limit=1e400` to Infinity and lets it through `maximum` (and a 30-digit number past any
+ * integer the database holds): a query or path value must come out of coercion a safe integer or a
+ * finite number, or the request is refused naming it.
+ */
+function finiteOnly(validate: Validate): Validate {
+  const wrapped: Validate = (data) => {
+    if (!validate(data)) {
+      wrapped.errors = validate.errors;
+      return false;
+    }
+    if (data && typeof data === 'object') {
+      for (const [name, value] of Object.entries(data)) {
+        if (typeof value !== 'number') continue;
+        if (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) continue;
+        wrapped.errors = [{ instancePath: `/${name}`, keyword: 'maximum', message: 'is out of range' }];
+        return false;
+      }
+    }
+    wrapped.errors = null;
+    return true;
+  };
+  return wrapped;
+}
 
 /** Nesting allowed in a body (metadata is the only free-form field; clients nest it a few levels at most). */
 const MAX_BODY_DEPTH = 32;
@@ -135,6 +166,28 @@ export function sendError(
   });
 }
 
+/**
+ * What a request's log line says about it: method, path and request id. Never the query string (DeepXL's
+ * `tagFilter=email=…` carries personal data, a presigned upload URL its signature), never the Host header
+ * or the client's address.
+ */
+function withPrivateSerializers(
+  logger: HttpOptions['logger'],
+): HttpOptions['logger'] | Record<string, unknown> {
+  if (logger === false) return false;
+  const base = logger === true ? { level: 'info' } : logger;
+  return {
+    ...base,
+    serializers: {
+      req: (req: { method?: string; url?: string; id?: string }) => ({
+        method: req.method,
+        path: String(req.url ?? '').split('?')[0],
+        id: req.id,
+      }),
+    },
+  };
+}
+
 /** Build the HTTP app without listening (STYLE.md §3): main.ts listens, tests inject. */
 export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<FastifyInstance> {
   // JSON bodies carry at most one maximum-size image's worth in all (API.md: 15 MB); multipart allows 15 MB per file.
@@ -144,13 +197,21 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   // a value that long is refused below rather than read truncated.
   const fieldBytes = Math.ceil(deps.limits.maxImageBytes / 3) * 4 + 256;
   const app = Fastify({
-    logger: options.logger,
+    logger: withPrivateSerializers(options.logger),
     bodyLimit: jsonBodyLimit,
     genReqId: () => `req_${randomBytes(10).toString('hex')}`,
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // A body that trickles or never ends holds a connection at most this long (hardening, finding 4);
+    // an idle socket (no byte either way) longer than a sync verification can take is closed too.
+    requestTimeout: options.requestTimeoutMs ?? 60_000,
+    connectionTimeout: Math.max(options.requestTimeoutMs ?? 60_000, deps.limits.syncTimeoutMs) + 30_000,
+    http: {
+      headersTimeout: Math.min(options.requestTimeoutMs ?? 60_000, 20_000),
+      connectionsCheckingInterval: Math.min(1000, Math.floor((options.requestTimeoutMs ?? 60_000) / 4)),
+    },
     // Errors the router raises before any route runs (a malformed percent-encoding, an over-long path
     // parameter) bypass the error handler; without this they answer Fastify's own body, not the envelope.
     frameworkErrors: (error, _req, reply) => {
@@ -329,15 +390,32 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
 
   app.addHook('onSend', async (req, reply, payload) => {
     if (req.idempotency && req.caller && reply.getHeader('Idempotent-Replayed') === undefined) {
-      const { endpoint, key } = req.idempotency;
+      const { endpoint, key, subjectId } = req.idempotency;
       req.idempotency = undefined;
       try {
         const body: unknown = typeof payload === 'string' ? JSON.parse(payload) : null;
-        await finishIdempotent(deps, req.caller, endpoint, key, { statusCode: reply.statusCode, body });
+        await finishIdempotent(
+          deps,
+          req.caller,
+          endpoint,
+          key,
+          { statusCode: reply.statusCode, body },
+          subjectId,
+        );
       } catch {
         await abandonIdempotent(deps, req.caller, endpoint, key);
       }
     }
+    return payload;
+  });
+
+  // Every answer: no MIME sniffing, no caching by a proxy or the browser (answers carry personal data),
+  // and never framed. A route that sets its own Cache-Control (the capture page's assets) keeps it.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    if (reply.getHeader('Cache-Control') === undefined) reply.header('Cache-Control', 'no-store');
+    if (reply.getHeader('X-Frame-Options') === undefined) reply.header('X-Frame-Options', 'DENY');
+    if (reply.getHeader('Referrer-Policy') === undefined) reply.header('Referrer-Policy', 'no-referrer');
     return payload;
   });
 

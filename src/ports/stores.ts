@@ -1,7 +1,8 @@
 import type { VerificationStatus } from '../domain/verification.ts';
 
 /** Scopes an API key can carry (API.md). */
-export const SCOPES = ['identity:read', 'identity:write', 'admin'] as const;
+/** `identity:review`: decide a verification in review by hand (a manual approval is more than a write). */
+export const SCOPES = ['identity:read', 'identity:write', 'identity:review', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Tenant {
@@ -128,10 +129,13 @@ export interface IdempotencyRecord {
   endpoint: string;
   key: string;
   requestHash: string;
-  state: 'in_progress' | 'done';
+  /** `deleted`: the verification the request created was deleted; a replay is refused, never answered. */
+  state: 'in_progress' | 'done' | 'deleted';
   statusCode: number | null;
   /** Encrypted response body. */
   sealedResponse: Buffer | null;
+  /** The verification the answer is about, when there is one. */
+  subjectId?: string | null;
   createdAt: string;
   expiresAt: string;
 }
@@ -209,7 +213,10 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
     r: Pick<IdempotencyRecord, 'tenantId' | 'apiKeyId' | 'endpoint' | 'key'>,
     statusCode: number,
     sealedResponse: Buffer,
+    subjectId?: string,
   ): Promise<void>;
+  /** Drop the stored answers about a deleted verification, keeping their keys refused. */
+  forgetIdempotentAnswers(tenantId: string, subjectId: string): Promise<void>;
   releaseIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string): Promise<void>;
   purgeIdempotency(before: string): Promise<number>;
 }
@@ -217,6 +224,8 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
 export interface Store extends StoreTx {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** Make what deletions freed unreadable on disk (outside any transaction, after a deletion). */
+  scrubFreedData(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -284,6 +293,10 @@ export interface JobStoreTx {
   retryJobLater(id: string, workerId: string, runAt: string, now: string, error: string): Promise<boolean>;
   /** Heartbeat: push a running job's lease forward; false when the job is no longer this worker's. */
   extendJobLease(id: string, workerId: string, lockedUntil: string): Promise<boolean>;
+  /** The workers holding a running job's lease now (expired or not). */
+  listJobLeaseHolders(): Promise<string[]>;
+  /** Make a dead worker's running jobs claimable at once instead of when their leases run out. */
+  releaseJobLeases(workerId: string, now: string): Promise<number>;
   cancelJobsFor(tenantId: string, subjectId: string, now: string): Promise<number>;
   listJobsFor(tenantId: string, subjectId: string): Promise<JobRecord[]>;
   countJobs(state?: JobState): Promise<number>;
@@ -353,6 +366,11 @@ export interface WebhookStoreTx {
   setTenantWebhookSecret(tenantId: string, sealed: Buffer, at: string): Promise<void>;
   insertWebhookEvent(e: WebhookEventRecord): Promise<void>;
   getWebhookEvent(tenantId: string, id: string): Promise<WebhookEventRecord | undefined>;
+  /**
+   * Erase the bodies of the events about these subjects (an empty body) and dead-letter their pending
+   * deliveries: what a deleted verification's events said is no longer stored or sent.
+   */
+  forgetWebhookEvents(tenantId: string, subjectIds: string[], at: string): Promise<void>;
   insertWebhookDelivery(d: WebhookDeliveryRecord): Promise<void>;
   updateWebhookDelivery(d: WebhookDeliveryRecord): Promise<void>;
   getWebhookDelivery(tenantId: string, id: string): Promise<WebhookDeliveryRecord | undefined>;

@@ -90,3 +90,62 @@ test('a worker refuses to start without a handler for every job', async () => {
   assert.throws(() => new Worker(s, {} as JobHandlers, { concurrency: 1 }), /no handler/);
   await s.close();
 });
+
+const idle: JobHandlers = {
+  'verification.process': async () => ({ status: 'done' }),
+  'webhook.deliver': async () => ({ status: 'done' }),
+  'session.expire': async () => ({ status: 'done' }),
+  'upload.expire': async () => ({ status: 'done' }),
+};
+
+test('a job that keeps killing its worker is given up once its attempts are spent, and its subject told', async () => {
+  const s = await store();
+  await s.enqueueJob(
+    { name: 'verification.process', tenantId: 't', subjectId: 'ver_crash', maxAttempts: 2 },
+    iso(0),
+  );
+  // Two workers claim it in turn and die with it (their leases run out).
+  assert.ok(await s.claimJob(['verification.process'], 'wa', iso(1000), iso(2000)));
+  assert.ok(await s.claimJob(['verification.process'], 'wb', iso(3000), iso(4000)));
+  const gaveUp: string[] = [];
+  const ran: string[] = [];
+  const w = new Worker(
+    s,
+    { ...idle, 'verification.process': async (job) => (ran.push(job.subjectId), { status: 'done' }) },
+    {
+      concurrency: 1,
+      now: () => new Date(5000),
+      onGiveUp: async (job, error) => void gaveUp.push(`${job.subjectId}: ${error}`),
+    },
+  );
+  assert.equal(await w.drain(), 1);
+  assert.deepEqual(ran, [], 'a third run of a job allowed two would be one too many');
+  assert.equal(gaveUp.length, 1);
+  assert.match(gaveUp[0]!, /^ver_crash: attempts exhausted/);
+  assert.equal(await s.countJobs('failed'), 1);
+  await s.close();
+});
+
+test("a restarted process takes back its dead predecessor's leases at once, never a live process's", async () => {
+  const s = await store();
+  const host = (await import('node:os')).hostname();
+  for (const subjectId of ['ver_dead', 'ver_alive'])
+    await s.enqueueJob({ name: 'verification.process', tenantId: 't', subjectId }, iso(0));
+  // A process that no longer exists holds one job, this test's parent process (alive) the other, both
+  // with leases an hour long.
+  const dead = `wrk_${host}_2147483646_abcdef`;
+  const alive = `wrk_${host}_${process.ppid}_123456`;
+  const now = Date.now();
+  assert.ok(await s.claimJob(['verification.process'], dead, iso(now), iso(now + 3_600_000)));
+  assert.ok(await s.claimJob(['verification.process'], alive, iso(now), iso(now + 3_600_000)));
+  const ran: string[] = [];
+  const w = new Worker(
+    s,
+    { ...idle, 'verification.process': async (job) => (ran.push(job.subjectId), { status: 'done' }) },
+    { concurrency: 1 },
+  );
+  assert.equal(await w.releaseDeadLocalLeases(), 1);
+  await w.drain();
+  assert.deepEqual(ran, ['ver_dead']);
+  await s.close();
+});

@@ -28,6 +28,21 @@ export interface WorkerOptions {
   workerId?: string;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
+  /**
+   * Called once when a job ends failed (its handler gave up, or it crashed its worker more often than
+   * it may be attempted), so its subject does not wait for ever: a verification becomes `error`.
+   */
+  onGiveUp?: (job: JobRecord, error: string) => Promise<void>;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, owned by someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Exponential backoff: 1 s, 2 s, 4 s … capped at 5 min. */
@@ -65,9 +80,35 @@ export class Worker {
     this.now = options.now ?? (() => new Date());
   }
 
+  /**
+   * Leases held by this machine's dead worker processes (a `kill -9`, a crash, a container restart) are
+   * released at once: a worker id names its host and process, and a process that is gone, or that is this
+   * process under another id (a restart that got the same pid), holds nothing any more. Other machines'
+   * leases run out as usual.
+   */
+  async releaseDeadLocalLeases(): Promise<number> {
+    const prefix = `wrk_${os.hostname()}_`;
+    let released = 0;
+    for (const holder of await this.store.listJobLeaseHolders()) {
+      if (holder === this.id || !holder.startsWith(prefix)) continue;
+      const pid = Number(/^(\d+)_[0-9a-f]+$/.exec(holder.slice(prefix.length))?.[1]);
+      if (!Number.isInteger(pid) || pid <= 0) continue;
+      if (pid !== process.pid && processAlive(pid)) continue;
+      released += await this.store.releaseJobLeases(holder, this.now().toISOString());
+    }
+    if (released > 0)
+      this.options.log?.('warn', 'released the leases of a dead worker process', { jobs: released });
+    return released;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.releaseDeadLocalLeases().catch((e: unknown) =>
+      this.options.log?.('error', 'could not release dead leases', {
+        err: e instanceof Error ? e.message : String(e),
+      }),
+    );
     const lanes = this.options.lanes ?? [{ names: JOB_NAMES, concurrency: this.options.concurrency }];
     for (const lane of lanes)
       for (let i = 0; i < lane.concurrency; i++) this.loops.push(this.loop(lane.names));
@@ -123,7 +164,11 @@ export class Worker {
     if (!job) return false;
     const stamp = () => this.now().toISOString();
     if (job.attempts > job.maxAttempts) {
-      await this.store.finishJob(job.id, this.id, 'failed', stamp(), 'attempts exhausted');
+      // Claimed more often than allowed without an outcome: each earlier run died with its worker.
+      const error = `attempts exhausted: ${job.maxAttempts} runs ended without an outcome (the worker stopped or crashed)`;
+      await this.giveUp(job, error);
+      await this.store.finishJob(job.id, this.id, 'failed', stamp(), error);
+      this.options.log?.('error', 'job failed', { job: job.id, name: job.name, attempts: job.attempts });
       return true;
     }
     let outcome: JobOutcome;
@@ -152,9 +197,15 @@ export class Worker {
         runAt,
       });
     } else {
+      await this.giveUp(job, outcome.error);
       await this.store.finishJob(job.id, this.id, 'failed', stamp(), outcome.error);
       this.options.log?.('error', 'job failed', { job: job.id, name: job.name, attempts: job.attempts });
     }
     return true;
+  }
+
+  /** The give-up hook; its own failure leaves the job to be claimed (and given up) again. */
+  private async giveUp(job: JobRecord, error: string): Promise<void> {
+    await this.options.onGiveUp?.(job, error);
   }
 }

@@ -338,6 +338,26 @@ migrations['0009_tenant_settings'] = {
   },
 };
 
+/**
+ * What a deletion must reach (hardening issue, finding 1): the verification an idempotent request created,
+ * so that a replay after `DELETE` does not answer the deleted data.
+ */
+migrations['0010_idempotency_subject'] = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('idempotency_keys').addColumn('subject_id', 'text').execute();
+    await db.schema
+      .createIndex('idempotency_by_subject')
+      .on('idempotency_keys')
+      .columns(['tenant_id', 'subject_id'])
+      .execute();
+    await db.schema
+      .createIndex('webhook_events_by_subject')
+      .on('webhook_events')
+      .columns(['tenant_id', 'subject_id'])
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

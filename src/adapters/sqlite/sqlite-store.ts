@@ -191,6 +191,7 @@ interface DB {
     state: string;
     status_code: number | null;
     sealed_response: Buffer | null;
+    subject_id: string | null;
     created_at: string;
     expires_at: string;
   };
@@ -256,6 +257,7 @@ function toIdem(r: DB['idempotency_keys']): IdempotencyRecord {
     state: r.state as IdempotencyRecord['state'],
     statusCode: r.status_code,
     sealedResponse: r.sealed_response ? Buffer.from(r.sealed_response) : null,
+    subjectId: r.subject_id,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   };
@@ -815,6 +817,7 @@ class SqliteTx implements StoreTx {
         state: r.state,
         status_code: r.statusCode,
         sealed_response: r.sealedResponse,
+        subject_id: r.subjectId ?? null,
         created_at: r.createdAt,
         expires_at: r.expiresAt,
       })
@@ -826,14 +829,28 @@ class SqliteTx implements StoreTx {
     r: Pick<IdempotencyRecord, 'tenantId' | 'apiKeyId' | 'endpoint' | 'key'>,
     statusCode: number,
     sealedResponse: Buffer,
+    subjectId?: string,
   ) {
     await this.q
       .updateTable('idempotency_keys')
-      .set({ state: 'done', status_code: statusCode, sealed_response: sealedResponse })
+      .set({
+        state: 'done',
+        status_code: statusCode,
+        sealed_response: sealedResponse,
+        subject_id: subjectId ?? null,
+      })
       .where('tenant_id', '=', r.tenantId)
       .where('api_key_id', '=', r.apiKeyId)
       .where('endpoint', '=', r.endpoint)
       .where('key', '=', r.key)
+      .execute();
+  }
+  async forgetIdempotentAnswers(tenantId: string, subjectId: string) {
+    await this.q
+      .updateTable('idempotency_keys')
+      .set({ state: 'deleted', sealed_response: null })
+      .where('tenant_id', '=', tenantId)
+      .where('subject_id', '=', subjectId)
       .execute();
   }
   async releaseIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string) {
@@ -914,6 +931,27 @@ class SqliteTx implements StoreTx {
         sealed_body: e.sealedBody,
         created_at: e.createdAt,
       })
+      .execute();
+  }
+  async forgetWebhookEvents(tenantId: string, subjectIds: string[], at: string) {
+    if (subjectIds.length === 0) return;
+    const events = this.q
+      .selectFrom('webhook_events')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('subject_id', 'in', subjectIds);
+    await this.q
+      .updateTable('webhook_deliveries')
+      .set({ state: 'dead', last_error: 'the event was erased with its verification', updated_at: at })
+      .where('tenant_id', '=', tenantId)
+      .where('state', '=', 'pending')
+      .where('event_id', 'in', events)
+      .execute();
+    await this.q
+      .updateTable('webhook_events')
+      .set({ sealed_body: Buffer.alloc(0) })
+      .where('tenant_id', '=', tenantId)
+      .where('subject_id', 'in', subjectIds)
       .execute();
   }
   async getWebhookEvent(tenantId: string, id: string) {
@@ -1160,6 +1198,26 @@ class SqliteTx implements StoreTx {
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
+  async listJobLeaseHolders() {
+    const rows = await this.q
+      .selectFrom('jobs')
+      .select('locked_by')
+      .distinct()
+      .where('state', '=', 'running')
+      .where('locked_by', 'is not', null)
+      .execute();
+    return rows.map((r) => r.locked_by!);
+  }
+  async releaseJobLeases(workerId: string, now: string) {
+    const r = await this.q
+      .updateTable('jobs')
+      // A lease that ran out at the epoch: claimable by the next claim, whatever its clock says.
+      .set({ locked_until: new Date(0).toISOString(), updated_at: now })
+      .where('locked_by', '=', workerId)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
   async cancelJobsFor(tenantId: string, subjectId: string, now: string) {
     const r = await this.q
       .updateTable('jobs')
@@ -1204,6 +1262,9 @@ export class SqliteStore extends SqliteTx implements Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Deleted rows are overwritten with zeros, not left in free pages where the master key could still
+    // unwrap a destroyed data key (keys-and-data-at-rest issue, finding 3).
+    sqlite.pragma('secure_delete = ON');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
     const store = new SqliteStore(db);
     if (options.migrate !== false) await store.migrate();
@@ -1223,6 +1284,12 @@ export class SqliteStore extends SqliteTx implements Store {
 
   async ping(): Promise<void> {
     await this.db.selectFrom('tenants').select('id').limit(1).execute();
+  }
+
+  async scrubFreedData() {
+    // secure_delete (set at open) zeroes freed pages as they are written; the checkpoint writes them into
+    // the database file and the truncation drops the log frames that still held the old pages.
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db);
   }
 
   async close(): Promise<void> {

@@ -167,6 +167,7 @@ describe('crash safety', { skip: NO_SHARED_DATA }, () => {
     const env = {
       ...process.env,
       HUWIYA_DATA_DIR: dataDir,
+      HUWIYA_WEBHOOK_ALLOWED_TARGETS: '127.0.0.1',
       HUWIYA_PORT: '0',
       HUWIYA_LOG_LEVEL: 'info',
       HUWIYA_RATE_LIMIT_PER_MINUTE: '10000',

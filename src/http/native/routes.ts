@@ -28,6 +28,7 @@ import { searchDuplicates } from '../../app/search-duplicates.ts';
 import { decodeBase64Image } from '../image-input.ts';
 import type { Scope } from '../../ports/stores.ts';
 import * as S from './schemas.ts';
+import { answerIsAbout } from '../answer-is-about.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -154,9 +155,12 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
       if (input.mode === 'async') {
         // Stored with its job in one transaction; a worker (in this process or `huwiya worker`) runs it.
         const { doc } = await createVerification(deps, c, input);
+        answerIsAbout(req, doc.id);
         return reply.code(201).send(presentVerification(doc));
       }
-      return reply.code(200).send(presentVerification(await verifyNow(deps, c, input)));
+      const doc = await verifyNow(deps, c, input);
+      answerIsAbout(req, doc.id);
+      return reply.code(200).send(presentVerification(doc));
     },
   );
 

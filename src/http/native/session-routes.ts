@@ -15,6 +15,7 @@ import { CHECK_NAMES, DOCUMENT_TYPES, type CheckName } from '../../domain/verifi
 import { decodeBase64Image } from '../image-input.ts';
 import { idParam as id } from './routes.ts';
 import { errorResponses, IdParams, Verification } from './schemas.ts';
+import { answerIsAbout } from '../answer-is-about.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -154,11 +155,7 @@ function partOf(body: Record<string, unknown>): SessionPart {
   });
 }
 
-export function registerSessionRoutes(
-  app: FastifyInstance,
-  deps: AppDeps,
-  publicUrl: string | undefined,
-): void {
+export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps, publicUrl: string): void {
   const tags = ['Sessions'];
   app.post(
     '/v1/identity/sessions',
@@ -176,7 +173,7 @@ export function registerSessionRoutes(
     },
     async (req, reply) => {
       const b = req.body as Record<string, unknown>;
-      const base = publicUrl ?? `${req.protocol}://${req.host}`;
+      const base = publicUrl;
       const created = await createSession(
         deps,
         req.caller!,
@@ -254,6 +251,7 @@ export function registerSessionRoutes(
     },
     async (req) => {
       const { verification, session } = await completeSession(deps, access(req), id(req));
+      answerIsAbout(req, verification.id as string);
       return { ...verification, session };
     },
   );

@@ -97,7 +97,7 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
 
   before(async () => {
     s = await startTestServer();
-    key = await s.key();
+    key = await s.key(['identity:read', 'identity:write', 'identity:review']);
     otherKey = await s.key(['identity:read', 'identity:write'], 'tenant_b');
     const rng = createRng(5151);
     identity = randomIdentity(rng);

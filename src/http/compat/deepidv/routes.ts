@@ -24,6 +24,7 @@ import {
   presentDeepidvSession,
   presentDeepidvVerify,
 } from './present.ts';
+import { answerIsAbout } from '../../answer-is-about.ts';
 
 export const DEEPIDV_PREFIX = '/compat/deepidv/v1';
 
@@ -126,11 +127,7 @@ const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
  * cases. /identity/verify stores a native verification (`metadata.dialect: "deepidv"`); the single
  * operations, like the native ones, store nothing.
  */
-export async function registerDeepidv(
-  app: FastifyInstance,
-  deps: AppDeps,
-  publicUrl: string | undefined,
-): Promise<void> {
+export async function registerDeepidv(app: FastifyInstance, deps: AppDeps, publicUrl: string): Promise<void> {
   await app.register(
     async (scope) => {
       useDialectErrors(scope, (e) => DEEPIDV_STATUS[e.code], sendDeepidvError);
@@ -140,8 +137,7 @@ export async function registerDeepidv(
         { parseAs: 'buffer', bodyLimit: deps.limits.maxImageBytes },
         (_req, payload, done) => done(null, payload),
       );
-      const base = (req: FastifyRequest) =>
-        `${publicUrl ?? `${req.protocol}://${req.host}`}${DEEPIDV_PREFIX}`;
+      const base = `${publicUrl}${DEEPIDV_PREFIX}`;
       const tags = ['deepidv dialect'];
       const write = { scope: 'identity:write' as const };
 
@@ -183,6 +179,7 @@ export async function registerDeepidv(
               selfie: req.uploadedFiles?.faceImage?.fileName,
             },
           });
+          answerIsAbout(req, doc.id);
           return presentDeepidvVerify(doc);
         },
       );
@@ -371,7 +368,7 @@ export async function registerDeepidv(
             deps,
             caller(req),
             files,
-            (id, query) => `${base(req)}/upload/${id}?${query}`,
+            (id, query) => `${base}/upload/${id}?${query}`,
           );
           return {
             uploads: uploads.map((u) => ({
@@ -478,7 +475,7 @@ export async function registerDeepidv(
               webhookUrl: b.webhookUrl as string | undefined,
               locale: b.locale as string | undefined,
             },
-            publicUrl ?? `${req.protocol}://${req.host}`,
+            publicUrl,
           );
           return reply.code(201).send(await sessionView(c, created, created.url));
         },
@@ -529,7 +526,7 @@ export async function registerDeepidv(
       scope.patch(
         '/sessions/:id',
         {
-          config: write,
+          config: { scope: 'identity:review' as const },
           schema: {
             tags,
             summary: "Decide a session's verification by hand (deepidv)",

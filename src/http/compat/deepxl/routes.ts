@@ -14,6 +14,7 @@ import { messageInDialectTerms, useDialectErrors } from '../../request-error.ts'
 import { caller } from '../../native/routes.ts';
 import { contentTypeOf, DEEPXL_FILES, presentDeepxl, safeFileName, servedFileName } from './present.ts';
 import * as S from './schemas.ts';
+import { answerIsAbout } from '../../answer-is-about.ts';
 
 export const DEEPXL_PREFIX = '/compat/deepxl/v1';
 
@@ -109,16 +110,11 @@ function fileParam(req: FastifyRequest, part: string): Buffer | undefined {
  * use cases. Its verifications are native ones, with `metadata.dialect: "deepxl"` and the tags in
  * `metadata.tags`; every verification of the tenant shows in its list, whatever dialect created it.
  */
-export async function registerDeepxl(
-  app: FastifyInstance,
-  deps: AppDeps,
-  publicUrl: string | undefined,
-): Promise<void> {
+export async function registerDeepxl(app: FastifyInstance, deps: AppDeps, publicUrl: string): Promise<void> {
   await app.register(
     async (scope) => {
       useDialectErrors(scope, (e) => DEEPXL_STATUS[e.code], sendDeepxlError);
-      const filesUrl = (req: FastifyRequest) =>
-        `${publicUrl ?? `${req.protocol}://${req.host}`}${DEEPXL_PREFIX}/files`;
+      const filesUrl = `${publicUrl}${DEEPXL_PREFIX}/files`;
       const tags = ['DeepXL dialect'];
       const errors = { 400: S.DeepxlError, 401: S.DeepxlError, 404: S.DeepxlError };
 
@@ -168,7 +164,8 @@ export async function registerDeepxl(
             tags: tagValues,
           };
           const doc = await verifyNow(deps, caller(req), input);
-          return { result: presentDeepxl(doc, filesUrl(req)) };
+          answerIsAbout(req, doc.id);
+          return { result: presentDeepxl(doc, filesUrl) };
         },
       );
 
@@ -186,7 +183,7 @@ export async function registerDeepxl(
         async (req) => {
           const q = req.query as Record<string, unknown>;
           const sortKey = String(q.sortBy ?? 'timestamp').toLowerCase();
-          const by = SORT_COLUMNS[sortKey];
+          const by = Object.hasOwn(SORT_COLUMNS, sortKey) ? SORT_COLUMNS[sortKey] : undefined;
           if (!by)
             throw new HuwiyaError('invalid_parameter', 'sortBy must be timestamp or verificationId.', {
               param: 'sortBy',
@@ -202,7 +199,7 @@ export async function registerDeepxl(
             order: { by, direction },
             tagHashes: parseTagFilter(q.tagFilter).map(([k, v]) => tagHash(deps, k, v)),
           });
-          const url = filesUrl(req);
+          const url = filesUrl;
           return { totalCount: total, count: data.length, data: data.map((d) => presentDeepxl(d, url)) };
         },
       );
@@ -225,7 +222,7 @@ export async function registerDeepxl(
         async (req) => {
           const { verificationId } = req.params as { verificationId: string };
           const doc = await getVerificationByNumber(deps, caller(req), Number(verificationId));
-          return { result: presentDeepxl(doc, filesUrl(req)) };
+          return { result: presentDeepxl(doc, filesUrl) };
         },
       );
 
