@@ -232,6 +232,17 @@ export async function createSession(
   return presentSession(deps, s, { url: `${baseUrl}/capture/${id}#token=${token}`, client_token: token });
 }
 
+/**
+ * Whether a client token opens this session: checked on the headers, before any body is read, so a
+ * guessed token costs the guesser (its own rate budget) and never the end user's.
+ */
+export async function clientTokenMatches(deps: AppDeps, sessionId: string, token: string): Promise<boolean> {
+  const s = sessionId ? await deps.store.getSessionForToken(sessionId) : undefined;
+  if (!s) return false;
+  const a = Buffer.from(hashToken(token));
+  return a.length === s.clientTokenHash.length && timingSafeEqual(a, Buffer.from(s.clientTokenHash));
+}
+
 /** Resolve an access to its session, enforcing tenant scope or the client token. */
 export async function sessionFor(deps: AppDeps, access: SessionAccess, id: string): Promise<SessionRecord> {
   let s: SessionRecord | undefined;
@@ -253,6 +264,29 @@ async function withExpiry(deps: AppDeps, s: SessionRecord): Promise<SessionRecor
     return (await deps.store.getSession(s.tenantId, s.id)) ?? s;
   }
   return s;
+}
+
+/** What the end user's phone (the client token) may see of its session: what the capture page needs. */
+const CLIENT_VIEW = [
+  'id',
+  'object',
+  'status',
+  'document_type',
+  'country',
+  'documents',
+  'selfie_required',
+  'selfie_uploaded',
+  'required',
+  'missing',
+  'liveness_challenge',
+  'locale',
+  'redirect_url',
+  'expires_at',
+] as const;
+
+/** A session view cut to the client token's whitelist (never the integrator's metadata or checks). */
+export function clientView(view: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(CLIENT_VIEW.filter((k) => view[k] !== undefined).map((k) => [k, view[k]]));
 }
 
 export async function getSession(deps: AppDeps, access: SessionAccess, id: string) {

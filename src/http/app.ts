@@ -10,6 +10,7 @@ import fastifySwagger from '@fastify/swagger';
 import secureJson from 'secure-json-parse';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate } from '../app/api-keys.ts';
+import { clientTokenMatches } from '../app/sessions.ts';
 import type { AppDeps } from '../app/deps.ts';
 import {
   beginIdempotent,
@@ -347,11 +348,18 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
     if (!scope) return;
     const presented = presentedKey(req);
     let budgetKey: string;
+    let refused: HuwiyaError | undefined;
     if (req.routeOptions.config.allowSessionToken && presented?.startsWith('cst_')) {
-      // A session's client token: checked against that session by the use case, limited per session.
+      // A session's client token, checked here on the headers (before the body): the right one spends
+      // its session's budget, a wrong one the budget of the address it came from (never the user's).
       const sessionId = (req.params as { id?: string }).id ?? '';
-      req.sessionAccess = { kind: 'client', sessionId, token: presented };
-      budgetKey = `session:${sessionId}`;
+      if (await clientTokenMatches(deps, sessionId, presented)) {
+        req.sessionAccess = { kind: 'client', sessionId, token: presented };
+        budgetKey = `session:${sessionId}`;
+      } else {
+        budgetKey = `bad-client-token:${req.ip}`;
+        refused = new HuwiyaError('resource_not_found', `No session ${sessionId}.`, { param: 'id' });
+      }
     } else {
       req.caller = await authenticate(deps.store, presented);
       budgetKey = req.caller.apiKeyId;
@@ -367,6 +375,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
         details: { retry_after: d.retryAfterSeconds },
       });
     }
+    if (refused) throw refused;
     if (req.caller) scopeGuard(req);
     return undefined;
   });

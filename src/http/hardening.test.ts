@@ -464,3 +464,97 @@ describe('hardening: slow and stalled bodies', () => {
     assert.equal(ok.status, 200);
   });
 });
+
+describe('hardening: client tokens', () => {
+  let s: TestServer;
+  let base: URL;
+  before(async () => {
+    s = await startTestServer({ HUWIYA_RATE_LIMIT_PER_MINUTE: '5' });
+    base = new URL(await s.app.listen({ port: 0, host: '127.0.0.1' }));
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('10. guessed client tokens spend their own budget: the real user is never locked out', async () => {
+    const key = await s.key();
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/v1/identity/sessions',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { document_type: 'passport', country: 'MA', checks: ['ocr'] },
+    });
+    const { id, client_token: token } = created.json() as { id: string; client_token: string };
+    const asClient = (t: string) =>
+      s.app.inject({
+        method: 'GET',
+        url: `/v1/identity/sessions/${id}`,
+        headers: { authorization: `Bearer ${t}` },
+      });
+    const junk = [];
+    for (let i = 0; i < 12; i++) junk.push((await asClient(`cst_guess${i}`)).statusCode);
+    assert.ok(
+      junk.slice(0, 5).every((c) => c === 404),
+      junk.join(),
+    );
+    assert.ok(
+      junk.slice(5).every((c) => c === 429),
+      junk.join(),
+    );
+    for (let i = 0; i < 4; i++) assert.equal((await asClient(token)).statusCode, 200);
+  });
+
+  test("the client token sees what the capture page needs, never the integrator's metadata", async () => {
+    const key = await s.key();
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/v1/identity/sessions',
+      headers: { authorization: `Bearer ${key}` },
+      payload: {
+        document_type: 'passport',
+        country: 'MA',
+        checks: ['ocr'],
+        metadata: { crm_id: 'C-991', email: 'someone@bank.example' },
+      },
+    });
+    const { id, client_token: token } = created.json() as { id: string; client_token: string };
+    const asClient = await s.app.inject({
+      method: 'GET',
+      url: `/v1/identity/sessions/${id}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(asClient.statusCode, 200, asClient.body);
+    assert.doesNotMatch(asClient.body, /C-991|someone@|metadata|checks/);
+    assert.ok(Array.isArray(asClient.json().missing));
+    const asKey = await s.app.inject({
+      method: 'GET',
+      url: `/v1/identity/sessions/${id}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.match(asKey.body, /C-991/);
+  });
+
+  test('a wrong client token is refused on its headers, before a 14 MB body is read', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(base.port), '127.0.0.1');
+      let got = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no answer before the body: ${got}`));
+      }, 10_000);
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+        if (!got.includes('\r\n\r\n')) return;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(got.split('\r\n')[0]!);
+      });
+      socket.on('error', reject);
+      socket.write(
+        `POST /v1/identity/sessions/ses_nothere/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cst_junk\r\nContent-Type: application/json\r\nContent-Length: 14000000\r\n\r\n`,
+      );
+    });
+    // 404, or 429 once this address has spent its budget on wrong tokens (the test above): either way at once.
+    assert.match(answer, / (404|429) /);
+  });
+});

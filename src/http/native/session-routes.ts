@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app/deps.ts';
 import { answerChallenge, issueChallenge } from '../../app/liveness-challenge.ts';
 import {
+  clientView,
   completeSession,
   createSession,
   getSession,
@@ -205,7 +206,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps, publi
         'x-responses': { 200: Session, ...errorResponses(401, 403, 404) },
       },
     },
-    async (req) => getSession(deps, access(req), id(req)),
+    async (req) => {
+      const who = access(req);
+      const view = await getSession(deps, who, id(req));
+      return who.kind === 'client' ? clientView(view) : view;
+    },
   );
   app.post(
     '/v1/identity/sessions/:id/documents',
@@ -232,7 +237,15 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps, publi
       const part = partOf(b);
       if (b.image === undefined || b.image === '')
         throw new HuwiyaError('missing_parameter', 'image is required.', { param: 'image' });
-      return uploadSessionPart(deps, access(req), id(req), part, decodeBase64Image(b.image, 'image'));
+      const who = access(req);
+      const { upload, ...view } = await uploadSessionPart(
+        deps,
+        who,
+        id(req),
+        part,
+        decodeBase64Image(b.image, 'image'),
+      );
+      return { ...(who.kind === 'client' ? clientView(view) : view), upload };
     },
   );
   app.post(
@@ -250,8 +263,17 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps, publi
       },
     },
     async (req) => {
-      const { verification, session } = await completeSession(deps, access(req), id(req));
+      const who = access(req);
+      const { verification, session } = await completeSession(deps, who, id(req));
       answerIsAbout(req, verification.id as string);
+      // The phone learns that its part is done, not the verification's contents.
+      if (who.kind === 'client')
+        return {
+          id: verification.id,
+          object: verification.object,
+          status: verification.status,
+          session: clientView(session as Record<string, unknown>),
+        };
       return { ...verification, session };
     },
   );
