@@ -19,6 +19,7 @@ import { analyzeFace, type StageTimes } from '../src/pipeline/face/analyze-face.
 import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { benchAgainstBaseline } from './compare-baseline.ts';
 import { benchDuplicateSearch } from './duplicate-search.ts';
+import { benchLoad } from './load.ts';
 import { quantile, table } from './metrics.ts';
 import { createRng, randomIdentity } from '../test/synth/identities.ts';
 import { photograph } from '../test/synth/photograph.ts';
@@ -356,4 +357,10 @@ const duplicateFaces = Number(process.env.BENCH_DUPLICATE_FACES ?? 1_000_000);
 if (duplicateFaces > 0) {
   console.log('\nFace duplicate search (one tenant; product path: sketch scan, then exact cosine; ADR 0010)');
   console.log(await benchDuplicateSearch(duplicateFaces));
+}
+
+const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 120);
+if (loadSeconds > 0) {
+  console.log('\nLoad: mixed traffic against a real server (bench/load.ts)');
+  console.log(await benchLoad(faces, 16, loadSeconds));
 }
