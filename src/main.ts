@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,8 @@ import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts'
 import { PinnedHttpSender } from './adapters/webhook-http/pinned-http-sender.ts';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.ts';
 import type { AppDeps } from './app/deps.ts';
+import type { Keyring } from './ports/keyring.ts';
+import type { Store } from './ports/stores.ts';
 import { Semaphore } from './app/semaphore.ts';
 import { jobGiveUp, jobHandlers } from './app/job-handlers.ts';
 import { Worker } from './worker/worker.ts';
@@ -23,9 +25,16 @@ export const VERSION = '0.1.0';
  * The master key from HUWIYA_MASTER_KEY, or (embedded quick start) from `${dataDir}/master.key`, created
  * once with mode 0600. Losing that file makes every stored verification unreadable.
  */
-export function resolveMasterKey(config: Config): { key: Buffer; source: 'env' | 'file' | 'created' } {
+export function resolveMasterKey(
+  config: Config,
+  options: { sealedDataExists?: boolean } = {},
+): { key: Buffer; source: 'env' | 'file' | 'created' } {
   if (config.masterKey) return { key: config.masterKey, source: 'env' };
   const file = path.join(config.dataDir, 'master.key');
+  if (!existsSync(file) && options.sealedDataExists)
+    throw new StartupError(
+      `${config.dataDir} holds sealed data but no master.key: restore the key file (or set HUWIYA_MASTER_KEY); a new key would leave every stored verification unreadable`,
+    );
   if (existsSync(file)) {
     const key = parseMasterKey(onStartup(() => readFileSync(file, 'utf8'), `cannot read ${file}`).trim());
     if (!key)
@@ -45,6 +54,15 @@ export function resolveMasterKey(config: Config): { key: Buffer; source: 'env' |
   );
   chmodSync(file, 0o600);
   return { key, source: 'created' };
+}
+
+/** Like ssh with its keys: a data directory other local users can enter is named at start (once). */
+function warnIfShared(dataDir: string): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if (mode & 0o077)
+    process.stderr.write(
+      `huwiya: warning: ${dataDir} is accessible to other users (mode ${mode.toString(8)}); run chmod 700 on it\n`,
+    );
 }
 
 /** Run a start-up step; a file-system failure becomes one line saying what to fix, with its cause. */
@@ -73,12 +91,39 @@ function startupCause(e: unknown): string {
   return (err?.code && known[err.code]) || (err instanceof Error ? err.message : String(e));
 }
 
-export async function openStore(config: Config): Promise<SqliteStore> {
+export async function openStore(config: Config, options: { migrate?: boolean } = {}): Promise<SqliteStore> {
   const file = path.join(config.dataDir, 'huwiya.sqlite');
   try {
-    return await SqliteStore.open(file);
+    return await SqliteStore.open(file, options);
   } catch (e) {
     throw new StartupError(`cannot open the database ${file}: ${startupCause(e)}`);
+  }
+}
+
+/**
+ * The master key must be the one the data was sealed with: its id is stored with the data, and data
+ * stored before ids were kept is tested by unwrapping one data key. A wrong key stops the start before
+ * anything is written (migrations included), naming the key id the data expects.
+ */
+async function checkMasterKey(store: Store, keyring: Keyring, where: string): Promise<void> {
+  const expected = await store.getMeta('master_key_id');
+  const actual = keyring.keyId();
+  if (expected !== undefined && expected !== actual)
+    throw new StartupError(
+      `the master key (id ${actual}) is not the key the data in ${where} was sealed with (id ${expected}): set HUWIYA_MASTER_KEY or restore master.key`,
+    );
+  if (expected === undefined) {
+    const owner = await store.anyDataKeyOwner();
+    if (
+      owner &&
+      !(await keyring.get(store, owner).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new StartupError(
+        `the master key (id ${actual}) cannot open the data in ${where}: set HUWIYA_MASTER_KEY or restore master.key`,
+      );
   }
 }
 
@@ -94,8 +139,29 @@ export async function createRuntime(
   config: Config,
   overrides: { now?: () => Date; worker?: boolean } = {},
 ): Promise<Runtime> {
-  const { key } = resolveMasterKey(config);
-  const store = await openStore(config);
+  onStartup(
+    () => mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }),
+    `cannot create the data directory ${config.dataDir} (HUWIYA_DATA_DIR)`,
+  );
+  warnIfShared(config.dataDir);
+  // A malformed key file stops the start here, before the database is opened.
+  if (!config.masterKey && existsSync(path.join(config.dataDir, 'master.key'))) resolveMasterKey(config);
+  const store = await openStore(config, { migrate: false });
+  let keyring: AesKeyring;
+  try {
+    const sealedDataExists =
+      (await store.getMeta('master_key_id')) !== undefined || (await store.anyDataKeyOwner()) !== undefined;
+    keyring = new AesKeyring(resolveMasterKey(config, { sealedDataExists }).key);
+    await checkMasterKey(store, keyring, config.dataDir);
+    await store.migrate();
+    if ((await store.getMeta('master_key_id')) === undefined)
+      await store.setMeta('master_key_id', keyring.keyId());
+  } catch (e) {
+    await store.close();
+    throw e instanceof StartupError
+      ? e
+      : new StartupError(`cannot prepare the database in ${config.dataDir}: ${startupCause(e)}`);
+  }
   const manifest = await loadManifest();
   const inference = await ThreadInferenceRunner.start(manifest, {
     workers: config.inferenceWorkers,
@@ -107,7 +173,7 @@ export async function createRuntime(
   const deps: AppDeps = {
     store,
     blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
-    keyring: new AesKeyring(key),
+    keyring,
     inference,
     manifest,
     charset,

@@ -118,3 +118,81 @@ test('start-up failures are one line naming what to fix, never a stack trace, an
     rmSync(badKeyDir, { recursive: true, force: true });
   }
 });
+
+test('a wrong or missing master key stops the start with one line naming the key the data expects', async () => {
+  const { createHash } = await import('node:crypto');
+  const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { SqliteStore } = await import('../adapters/sqlite/sqlite-store.ts');
+  const { AesKeyring } = await import('../adapters/crypto/aes-keyring.ts');
+  const k1 = 'a1'.repeat(32);
+  const k2 = 'b2'.repeat(32);
+  /** A data directory as a run under `k1` leaves it: sealed data, with or without the key id stored. */
+  async function previousRun(withId: boolean): Promise<string> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-keycheck-'));
+    writeFileSync(path.join(dir, 'master.key'), `${k1}\n`, { mode: 0o600 });
+    const store = await SqliteStore.open(path.join(dir, 'huwiya.sqlite'));
+    const keyring = new AesKeyring(Buffer.from(k1, 'hex'));
+    await keyring.create(store, 'ver_before', 'tenant');
+    if (withId) await store.setMeta('master_key_id', keyring.keyId());
+    await store.close();
+    return dir;
+  }
+  const snapshot = (dir: string) =>
+    readdirSync(dir)
+      .sort()
+      .map(
+        (f) =>
+          `${f}:${createHash('sha256')
+            .update(readFileSync(path.join(dir, f)))
+            .digest('hex')}`,
+      );
+  const serve = (dir: string, extra: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [BIN, 'serve'], {
+      env: { ...env, HUWIYA_DATA_DIR: dir, HUWIYA_PORT: '0', ...extra },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const id1 = new AesKeyring(Buffer.from(k1, 'hex')).keyId();
+  const dirs: string[] = [];
+  try {
+    const cases: [string, Record<string, string>, RegExp, (dir: string) => void][] = [
+      [
+        'wrong key in the environment',
+        { HUWIYA_MASTER_KEY: k2 },
+        new RegExp(`sealed with \\(id ${id1}\\)`),
+        () => {},
+      ],
+      [
+        'wrong key file',
+        {},
+        new RegExp(`sealed with \\(id ${id1}\\)`),
+        (dir) => writeFileSync(path.join(dir, 'master.key'), `${k2}\n`),
+      ],
+      [
+        'key file missing',
+        {},
+        /holds sealed data but no master\.key/,
+        (dir) => rmSync(path.join(dir, 'master.key')),
+      ],
+    ];
+    for (const [name, extra, message, prepare] of cases) {
+      const dir = await previousRun(true);
+      dirs.push(dir);
+      prepare(dir);
+      const before = snapshot(dir);
+      const r = serve(dir, extra);
+      assert.equal(r.status, 2, `${name}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.deepEqual(snapshot(dir), before, `${name}: nothing created or changed on disk`);
+    }
+    // Data sealed before key ids were stored: the key is tried on a stored data key.
+    const legacy = await previousRun(false);
+    dirs.push(legacy);
+    const r = serve(legacy, { HUWIYA_MASTER_KEY: k2 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /cannot open the data/);
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});

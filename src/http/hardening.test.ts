@@ -411,6 +411,22 @@ describe('hardening', () => {
       assert.ok(!containsFragment(hay, event.sealed_body), 'a fragment of the event is on disk');
     }
   });
+
+  test('every file and folder of the data directory is owner-only (database, log, blobs, key)', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const loose: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = path.join(dir, name);
+        const st = statSync(p);
+        if (st.mode & 0o077) loose.push(`${path.relative(s.dataDir, p)} ${(st.mode & 0o777).toString(8)}`);
+        if (st.isDirectory()) walk(p);
+      }
+    };
+    walk(s.dataDir);
+    assert.ok(readdirSync(s.dataDir).includes('blobs'), 'images were stored');
+    assert.deepEqual(loose, []);
+  });
 });
 
 describe('hardening: slow and stalled bodies', () => {

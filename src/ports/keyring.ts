@@ -12,6 +12,8 @@ export interface Keyring {
   destroy(tx: StoreTx, ownerId: string): Promise<void>;
   /** Seal with a key derived from the master key, for records with no owner (idempotent replays). */
   systemKey(purpose: string): DataKey;
+  /** A public fingerprint of the master key (16 hex digits), stored with the data to tell a wrong key at start. */
+  keyId(): string;
   /** Keyed hash of a value (hex), to look records up by it without storing it in clear. */
   blindIndex(purpose: string, value: string): string;
 }

@@ -224,6 +224,13 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
 export interface Store extends StoreTx {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** A store-wide setting (the master key's id); undefined before the schema has its table. */
+  getMeta(name: string): Promise<string | undefined>;
+  setMeta(name: string, value: string): Promise<void>;
+  /** The owner of some stored data key, if any (to test a master key against data stored before). */
+  anyDataKeyOwner(): Promise<string | undefined>;
+  /** Bring the schema up to date; the names of the migrations applied. */
+  migrate(): Promise<string[]>;
   /** Make what deletions freed unreadable on disk (outside any transaction, after a deletion). */
   scrubFreedData(): Promise<void>;
   close(): Promise<void>;

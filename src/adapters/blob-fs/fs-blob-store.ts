@@ -16,7 +16,7 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, bytes: Buffer): Promise<void> {
     const file = this.resolve(key);
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(tmp, bytes, { mode: 0o600 });
     await rename(tmp, file);

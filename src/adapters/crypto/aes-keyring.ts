@@ -55,6 +55,10 @@ export class AesKeyring implements Keyring {
     await tx.deleteDataKey(ownerId);
   }
 
+  keyId(): string {
+    return createHmac('sha256', this.masterKey).update('huwiya:key-id').digest('hex').slice(0, 16);
+  }
+
   systemKey(purpose: string): DataKey {
     return dataKey(Buffer.from(hkdfSync('sha256', this.masterKey, Buffer.alloc(0), `huwiya:${purpose}`, 32)));
   }

@@ -358,6 +358,17 @@ migrations['0010_idempotency_subject'] = {
   },
 };
 
+/** Store-wide settings: the id of the master key the data is sealed with (keys issue #20, finding 1). */
+migrations['0011_store_meta'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('store_meta')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

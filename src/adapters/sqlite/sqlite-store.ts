@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
@@ -1253,7 +1253,7 @@ export class SqliteStore extends SqliteTx implements Store {
 
   /** Open (creating the file and folder if needed) and bring the schema up to date. */
   static async open(file: string, options: { migrate?: boolean } = {}): Promise<SqliteStore> {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const sqlite = new Database(file);
     // The face duplicate index is a sqlite-vec table (migration 0007); the extension ships in the npm
     // package for each platform.
@@ -1265,6 +1265,9 @@ export class SqliteStore extends SqliteTx implements Store {
     // Deleted rows are overwritten with zeros, not left in free pages where the master key could still
     // unwrap a destroyed data key (keys-and-data-at-rest issue, finding 3).
     sqlite.pragma('secure_delete = ON');
+    // The database, its log and shared-memory file hold key hashes and sealed data: owner-only.
+    if (file !== ':memory:')
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
     const store = new SqliteStore(db);
     if (options.migrate !== false) await store.migrate();
@@ -1280,6 +1283,33 @@ export class SqliteStore extends SqliteTx implements Store {
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(new SqliteTx(trx)));
+  }
+
+  async getMeta(name: string): Promise<string | undefined> {
+    try {
+      const r = await sql<{ value: string }>`select value from store_meta where name = ${name}`.execute(
+        this.db,
+      );
+      return r.rows[0]?.value;
+    } catch (e) {
+      if (/no such table/.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
+  async setMeta(name: string, value: string): Promise<void> {
+    await sql`insert into store_meta (name, value) values (${name}, ${value})
+      on conflict (name) do update set value = excluded.value`.execute(this.db);
+  }
+
+  async anyDataKeyOwner(): Promise<string | undefined> {
+    try {
+      const r = await sql<{ owner_id: string }>`select owner_id from data_keys limit 1`.execute(this.db);
+      return r.rows[0]?.owner_id;
+    } catch (e) {
+      if (/no such table/.test((e as Error).message)) return undefined;
+      throw e;
+    }
   }
 
   async ping(): Promise<void> {
