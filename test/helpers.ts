@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,5 +90,29 @@ export async function postCase(
     url: '/v1/identity/verify',
     headers: { authorization: `Bearer ${key}` },
     payload: { ...verifyBody(c), ...extra },
+  });
+}
+
+/**
+ * Send a request's head only (its body announced, never sent) and read the status line the server
+ * answers before the body: a request refused on its headers is answered at once; otherwise this times out.
+ */
+export function statusBeforeBody(port: number | string, head: string, timeoutMs = 10_000): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer before the body: ${got}`));
+    }, timeoutMs);
+    socket.on('data', (d) => {
+      got += d.toString('latin1');
+      if (!got.includes('\r\n\r\n')) return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(got.split('\r\n')[0]!);
+    });
+    socket.on('error', reject);
+    socket.write(head);
   });
 }

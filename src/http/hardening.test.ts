@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { PinnedHttpSender, TARGET_REFUSED } from '../adapters/webhook-http/pinned-http-sender.ts';
 import { jobGiveUp } from '../app/job-handlers.ts';
 import { parseAllowedTargets } from '../domain/network-targets.ts';
-import { startTestServer, type TestServer } from '../../test/helpers.ts';
+import { startTestServer, statusBeforeBody, type TestServer } from '../../test/helpers.ts';
 import { createRng, randomIdentity } from '../../test/synth/identities.ts';
 import { photograph } from '../../test/synth/photograph.ts';
 import { renderDocument } from '../../test/synth/render-document.ts';
@@ -551,25 +551,10 @@ describe('hardening: client tokens', () => {
   });
 
   test('a wrong client token is refused on its headers, before a 14 MB body is read', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(base.port), '127.0.0.1');
-      let got = '';
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no answer before the body: ${got}`));
-      }, 10_000);
-      socket.on('data', (d) => {
-        got += d.toString('latin1');
-        if (!got.includes('\r\n\r\n')) return;
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(got.split('\r\n')[0]!);
-      });
-      socket.on('error', reject);
-      socket.write(
-        `POST /v1/identity/sessions/ses_nothere/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cst_junk\r\nContent-Type: application/json\r\nContent-Length: 14000000\r\n\r\n`,
-      );
-    });
+    const answer = await statusBeforeBody(
+      base.port,
+      `POST /v1/identity/sessions/ses_nothere/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cst_junk\r\nContent-Type: application/json\r\nContent-Length: 14000000\r\n\r\n`,
+    );
     // 404, or 429 once this address has spent its budget on wrong tokens (the test above): either way at once.
     assert.match(answer, / (404|429) /);
   });

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { NO_SHARED_DATA, SHARED_DATA, startTestServer, type TestServer } from '../../../../test/helpers.ts';
+import {
+  NO_SHARED_DATA,
+  SHARED_DATA,
+  startTestServer,
+  statusBeforeBody,
+  type TestServer,
+} from '../../../../test/helpers.ts';
 import { multipart, type Part } from '../../../../test/multipart.ts';
 import { createRng, randomIdentity } from '../../../../test/synth/identities.ts';
 import { photograph } from '../../../../test/synth/photograph.ts';
@@ -261,25 +266,10 @@ describe('deepidv dialect', { skip: NO_SHARED_DATA, timeout: 600_000 }, () => {
     const forged = url.pathname + url.search.replace(/signature=[0-9a-f]+/, `signature=${'0'.repeat(64)}`);
     /** Send a PUT's headers only, declaring `length` bytes, and read the answer (or time out). */
     const headersOnly = (target: string, length: number) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1');
-        let got = '';
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new Error(`no answer before the body: ${got}`));
-        }, 10_000);
-        socket.on('data', (d) => {
-          got += d.toString('latin1');
-          if (!got.includes('\r\n\r\n')) return;
-          clearTimeout(timer);
-          socket.destroy();
-          resolve(got.split('\r\n')[0]!);
-        });
-        socket.on('error', reject);
-        socket.write(
-          `PUT ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\n\r\n`,
-        );
-      });
+      statusBeforeBody(
+        port,
+        `PUT ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\n\r\n`,
+      );
     // A forged URL, and a valid one declaring another length than presigned: refused at once, with
     // up to 15 MB announced and none of it sent.
     assert.match(await headersOnly(forged, 14_000_000), / 403 /);
