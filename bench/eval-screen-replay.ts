@@ -39,7 +39,7 @@ export async function evaluateScreenReplay(seedsPerLevel = 6): Promise<string> {
   const manifest = await loadManifest();
   const inference = await OnnxRunner.load(manifest, { threads: 2 });
   const deps = { inference, charset: await loadCharset(manifest) };
-  const limits = { maxImageBytes: 50e6, maxImagePixels: 100e6, syncTimeoutMs: 0 };
+  const limits = { maxImageBytes: 50e6, maxImagePixels: 100e6, syncTimeoutMs: 0, maxQueued: 0 };
   /** The score of an image's located side (0 when no side is found: the service does not judge it). */
   const scoreOf = async (image: string | Buffer): Promise<number> => {
     const photo = await decodeImage(typeof image === 'string' ? readFileSync(image) : image, 'image', limits);

@@ -34,6 +34,8 @@ export interface Config {
   inferenceThreads: number;
   /** Pipeline runs (decode + inference) at once in this process; default: the number of cores. */
   pipelineConcurrency: number;
+  /** Request-path pipeline runs that may wait for a slot; beyond, 503 server_busy with Retry-After. */
+  maxQueued: number;
   /** `in-process`: `serve` also runs the job worker; `off`: run `huwiya worker` separately. */
   worker: 'in-process' | 'off';
   /** How long a claimed job stays a worker's without a heartbeat (crash recovery time). */
@@ -157,6 +159,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     256,
     problems,
   );
+  const maxQueued = intKey(env, 'HUWIYA_MAX_QUEUED', 4 * pipelineConcurrency, 0, 100_000, problems);
 
   const webhookTimeoutMs = intKey(env, 'HUWIYA_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000, problems);
   // API.md: immediately, +1 min, +5 min, +30 min, +2 h, +12 h, +24 h.
@@ -211,6 +214,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_INFERENCE_THREADS',
     'HUWIYA_INFERENCE_WORKERS',
     'HUWIYA_PIPELINE_CONCURRENCY',
+    'HUWIYA_MAX_QUEUED',
     'HUWIYA_WORKER',
     'HUWIYA_JOB_LEASE_MS',
     'HUWIYA_WEBHOOK_TIMEOUT_MS',
@@ -240,6 +244,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     inferenceThreads,
     inferenceWorkers,
     pipelineConcurrency,
+    maxQueued,
     worker,
     jobLeaseMs,
     webhookScheduleMs,

@@ -184,8 +184,10 @@ export async function createRuntime(
       maxImageBytes: config.maxImageBytes,
       maxImagePixels: config.maxImagePixels,
       syncTimeoutMs: config.syncTimeoutMs,
+      maxQueued: config.maxQueued,
     },
     pipelineSlots: new Semaphore(config.pipelineConcurrency),
+    decodeSlots: new Semaphore(config.pipelineConcurrency),
     webhooks: {
       scheduleMs: config.webhookScheduleMs,
       timeoutMs: config.webhookTimeoutMs,

@@ -22,9 +22,17 @@ export interface AppDeps {
   now: () => Date;
   /** Risk policy settings of this deployment. */
   policy: PolicySettings;
-  limits: { maxImageBytes: number; maxImagePixels: number; syncTimeoutMs: number };
+  limits: {
+    maxImageBytes: number;
+    maxImagePixels: number;
+    syncTimeoutMs: number;
+    /** Request-path runs that may wait for a pipeline slot; beyond, `server_busy` (HUWIYA_MAX_QUEUED). */
+    maxQueued: number;
+  };
   /** Slots for decode + inference work in this process. */
   pipelineSlots: Semaphore;
+  /** Slots for decoding alone (a submission's images checked before it is stored and queued). */
+  decodeSlots: Semaphore;
   webhooks: {
     scheduleMs: number[];
     timeoutMs: number;

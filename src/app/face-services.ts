@@ -16,10 +16,11 @@ import {
 } from './face-checks.ts';
 import { newId } from './ids.ts';
 import { ocrCheck } from './ocr-check.ts';
+import { runAdmitted } from './admission.ts';
 
 /** POST /identity/face-match: two images, stateless (nothing is stored). */
 export async function matchFaces(deps: AppDeps, image1: Uint8Array, image2: Uint8Array) {
-  return deps.pipelineSlots.run(() => matchFacesUnbounded(deps, image1, image2));
+  return runAdmitted(deps, () => matchFacesUnbounded(deps, image1, image2));
 }
 
 /**
@@ -30,7 +31,7 @@ export async function compareFaceImages(
   deps: AppDeps,
   images: [{ bytes: Uint8Array; param: string }, { bytes: Uint8Array; param: string }],
 ) {
-  return deps.pipelineSlots.run(async () => {
+  return runAdmitted(deps, async () => {
     const [a, b] = await Promise.all(images.map((i) => decodeImage(i.bytes, i.param, deps.limits)));
     const fa = await analyzeFace(a!.image, deps, { tryRotations: true });
     const fb = await analyzeFace(b!.image, deps, { tryRotations: true });
@@ -66,7 +67,7 @@ async function matchFacesUnbounded(deps: AppDeps, image1: Uint8Array, image2: Ui
  * width and height, and the detector's score; undefined when there is none.
  */
 export async function locateFace(deps: AppDeps, image: Uint8Array, param: string) {
-  return deps.pipelineSlots.run(async () => {
+  return runAdmitted(deps, async () => {
     const d = await decodeImage(image, param, deps.limits);
     const faces = await detectFaces(d.image, deps);
     const best = faces[0];
@@ -89,7 +90,7 @@ export async function locateFace(deps: AppDeps, image: Uint8Array, param: string
 
 /** POST /identity/liveness (passive, one image). */
 export async function checkLiveness(deps: AppDeps, image: Uint8Array) {
-  return deps.pipelineSlots.run(() => checkLivenessUnbounded(deps, image));
+  return runAdmitted(deps, () => checkLivenessUnbounded(deps, image));
 }
 
 async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
@@ -120,7 +121,7 @@ async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
 
 /** POST /identity/validate: resolution, blur, exposure, glare; face presence for selfies. */
 export async function validateImage(deps: AppDeps, image: Uint8Array, kind: ImageKind, side?: string) {
-  return deps.pipelineSlots.run(() => validateImageUnbounded(deps, image, kind, side));
+  return runAdmitted(deps, () => validateImageUnbounded(deps, image, kind, side));
 }
 
 /**
@@ -166,7 +167,7 @@ export async function extractDocument(
   deps: AppDeps,
   input: { front: Uint8Array; back?: Uint8Array; documentType: string; country: string },
 ) {
-  return deps.pipelineSlots.run(async () => {
+  return runAdmitted(deps, async () => {
     const [front, back] = await Promise.all([
       decodeImage(input.front, 'document_front', deps.limits),
       input.back ? decodeImage(input.back, 'document_back', deps.limits) : Promise.resolve(undefined),

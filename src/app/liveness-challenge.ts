@@ -24,6 +24,7 @@ import {
   type SessionAccess,
   type SessionPrivate,
 } from './sessions.ts';
+import { runAdmitted } from './admission.ts';
 
 /** One frame of a challenge answer: the image, the instruction shown, when (ms since the start). */
 export interface FrameInput {
@@ -139,7 +140,7 @@ export async function answerChallenge(
   };
   usable(found);
   // Every frame is decoded before the challenge is spent: a broken frame is a 400 that costs no attempt.
-  const decoded = await deps.pipelineSlots.run(async () => {
+  const decoded = await runAdmitted(deps, async () => {
     const out: ChallengeFrame[] = [];
     for (const [i, f] of frames.entries()) {
       const d = await decodeImage(f.image, `frames[${i}].image`, FRAME_LIMITS);

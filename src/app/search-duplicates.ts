@@ -5,6 +5,7 @@ import type { AppDeps, Caller } from './deps.ts';
 import { analyzeSelfie } from './face-checks.ts';
 import { tenantConfig } from './tenant-settings.ts';
 import { documentNumberIndex, searchFaces, type FaceMatch } from './duplicate-check.ts';
+import { runAdmitted } from './admission.ts';
 
 export interface DuplicateSearchInput {
   /** A document number, with the country that issued it (alpha-2 or alpha-3). */
@@ -64,7 +65,7 @@ export async function searchDuplicates(deps: AppDeps, caller: Caller, input: Dup
         },
       );
     const image = input.image;
-    const face = await deps.pipelineSlots.run(async () => {
+    const face = await runAdmitted(deps, async () => {
       const d = await decodeImage(image, 'image', deps.limits);
       return analyzeSelfie(deps, d.image, { liveness: false });
     });

@@ -17,6 +17,7 @@ import {
   type ChallengeOutcome,
   type TurnDirection,
 } from '../domain/liveness-challenge.ts';
+import { runAdmitted } from './admission.ts';
 
 export type SessionPart = 'front' | 'back' | 'selfie';
 /** What a session asks for: its images, and the head-turn challenge when it is on. */
@@ -313,7 +314,7 @@ export async function uploadSessionPart(
   if (part !== 'selfie' && !sidesFor(s.documentType).includes(part)) {
     throw new HuwiyaError('invalid_parameter', `A ${s.documentType} has no ${part} side.`, { param: 'side' });
   }
-  const { quality, issues, format } = await deps.pipelineSlots.run(async () => {
+  const { quality, issues, format } = await runAdmitted(deps, async () => {
     const d = await decodeImage(bytes, part === 'selfie' ? 'selfie' : 'image', deps.limits);
     const g = await gradeImage(deps, d, part === 'selfie' ? 'selfie' : 'document');
     return { quality: g.score, issues: g.issues, format: d.format };

@@ -1,3 +1,4 @@
+import { runAdmitted } from './admission.ts';
 import { checkWebhookUrl } from './webhooks.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 import { decide, type PolicySettings, type RiskAssessment } from '../domain/risk-policy.ts';
@@ -101,7 +102,7 @@ export async function analyzeNow(
   if (!input.images.document_front) {
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
-  return deps.pipelineSlots.run(async () => {
+  return runAdmitted(deps, async () => {
     const decoding = startDecoding(deps, input.images);
     const outcome = runChecks(deps, input, decoding, times);
     outcome.catch(() => undefined);
@@ -148,7 +149,9 @@ export async function createVerification(
     options.sandbox !== undefined
       ? (options.sandbox ?? undefined)
       : await planOf(deps, caller.tenantId, input);
-  const decoded = preDecoded ?? (await deps.pipelineSlots.run(() => decodeAll(deps, input.images)));
+  // Decoding to check the images is short: it has slots of its own, so an async submission (or a sync one
+  // past its time limit) is stored at once instead of waiting behind every queued pipeline run.
+  const decoded = preDecoded ?? (await deps.decodeSlots.run(() => decodeAll(deps, input.images)));
   const policy = options.outcome
     ? (options.tenant ?? (await tenantConfig(deps, caller.tenantId))).policy
     : undefined;
@@ -513,7 +516,13 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * by the sync time limit, then store and decide. Past the limit the verification is stored with a job,
  * finishes in a worker, and the answer is the pending verification.
  */
-export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInput): Promise<VerificationDoc> {
+export async function verifyNow(
+  deps: AppDeps,
+  caller: Caller,
+  input: VerifyInput,
+  /** How long the request already waited before the use case started (the sync limit counts from arrival). */
+  options: { waitedMs?: number } = {},
+): Promise<VerificationDoc> {
   if (input.webhookUrl !== undefined) checkWebhookUrl(deps, input.webhookUrl, 'webhook_url');
   const sandbox = (await planOf(deps, caller.tenantId, input)) ?? null;
   const tenant = await tenantConfig(deps, caller.tenantId);
@@ -528,7 +537,7 @@ export async function verifyNow(deps: AppDeps, caller: Caller, input: VerifyInpu
   });
   analysis.catch(() => undefined);
   const t0 = performance.now();
-  const ready = await timeout(analysis, deps.limits.syncTimeoutMs);
+  const ready = await timeout(analysis, Math.max(0, deps.limits.syncTimeoutMs - (options.waitedMs ?? 0)));
   if (!ready) return (await createVerification(deps, caller, input, { enqueue: true, sandbox, tenant })).doc;
   const elapsedMs = Math.round(performance.now() - t0);
   const { doc } = await createVerification(deps, caller, input, {

@@ -50,6 +50,8 @@ declare module 'fastify' {
     idempotency?: { endpoint: string; key: string; subjectId?: string };
     /** Set while @fastify/multipart reads the parts (see the hooks around its registration). */
     readingMultipart?: boolean;
+    /** performance.now() when the request arrived: the sync limit counts from here. */
+    arrivedAt?: number;
     /** The name and declared type of each multipart file part, by field (the bytes are in the body). */
     uploadedFiles?: Record<string, { fileName: string; mimeType: string }>;
   }
@@ -344,6 +346,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    req.arrivedAt = performance.now();
     const scope = req.routeOptions.config.scope;
     if (!scope) return;
     const presented = presentedKey(req);
@@ -431,6 +434,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
   app.setErrorHandler((error, req, reply) => {
     const err = requestError(error, req, (e) => NATIVE_STATUS[e.code]);
     const retryAfter = err.details?.retry_after;
+    if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
     return sendError(reply, err, retryAfter !== undefined ? { retry_after: retryAfter } : {});
   });
 
@@ -456,10 +460,19 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       } catch {
         storeOk = false;
       }
-      // The app is only built once every model session is loaded (main.ts), so the store decides.
-      return reply.code(storeOk ? 200 : 503).send({
-        status: storeOk ? 'ready' : 'not_ready',
+      // The app is only built once every model session is loaded (main.ts): the store decides, and a
+      // pipeline whose queue is full answers 503 busy so that a load balancer sends work elsewhere.
+      const slots = deps.pipelineSlots;
+      const busy = slots.inUse >= slots.capacity && slots.queued >= deps.limits.maxQueued;
+      return reply.code(storeOk && !busy ? 200 : 503).send({
+        status: !storeOk ? 'not_ready' : busy ? 'busy' : 'ready',
         store: storeOk ? 'ok' : 'unreachable',
+        pipeline: {
+          running: slots.inUse,
+          capacity: slots.capacity,
+          queued: slots.queued,
+          max_queued: deps.limits.maxQueued,
+        },
         models: modelVersions(deps.manifest),
       });
     },

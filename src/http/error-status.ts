@@ -32,5 +32,6 @@ export const NATIVE_STATUS: Record<ErrorCode, number> = {
   idempotency_key_in_use: 409,
   verification_timeout: 504,
   not_ready: 503,
+  server_busy: 503,
   internal_error: 500,
 };

@@ -559,3 +559,63 @@ describe('hardening: client tokens', () => {
     assert.match(answer, / (404|429) /);
   });
 });
+
+describe('capacity: admission control (keys-and-capacity issue, finding 5)', () => {
+  let s: TestServer;
+  let key: string;
+  let card: Buffer;
+  const SYNC_MS = 1500;
+  before(async () => {
+    s = await startTestServer({
+      HUWIYA_PIPELINE_CONCURRENCY: '1',
+      HUWIYA_MAX_QUEUED: '1',
+      HUWIYA_SYNC_TIMEOUT_MS: String(SYNC_MS),
+      HUWIYA_RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    key = await s.key();
+    const rng = createRng(2020);
+    const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), { rng });
+    card = (await photograph(front.image, 'clean', rng)).jpeg;
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('beyond the queue a sync request is refused at once with 503 server_busy and Retry-After; the sync limit counts from arrival', async () => {
+    const payload = {
+      document_front: card.toString('base64'),
+      document_type: 'cin',
+      country: 'MA',
+      checks: ['ocr'],
+    };
+    const sent = Array.from({ length: 6 }, async () => {
+      const t0 = Date.now();
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/identity/verify',
+        headers: { authorization: `Bearer ${key}` },
+        payload,
+      });
+      return { r, ms: Date.now() - t0 };
+    });
+    // While they run, readiness shows the queue.
+    await new Promise((r) => setTimeout(r, 100));
+    const ready = await s.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.json().pipeline.capacity, 1);
+    assert.equal(ready.json().pipeline.max_queued, 1);
+    const answers = await Promise.all(sent);
+    const busy = answers.filter((a) => a.r.statusCode === 503);
+    assert.ok(busy.length >= 1, `statuses ${answers.map((a) => a.r.statusCode)}`);
+    for (const { r, ms } of busy) {
+      assert.equal(r.json().error.code, 'server_busy');
+      assert.ok(Number(r.headers['retry-after']) >= 1, String(r.headers['retry-after']));
+      assert.ok(ms < 1000, `refused after ${ms} ms`);
+    }
+    for (const { r, ms } of answers.filter((a) => a.r.statusCode !== 503)) {
+      assert.equal(r.statusCode, 200, r.body);
+      // Decided, or pending with its id (a worker finishes it), never later than the limit plus 2 s.
+      assert.ok(ms <= SYNC_MS + 2000, `answered after ${ms} ms (limit ${SYNC_MS} ms)`);
+      assert.match(r.json().id, /^ver_/);
+    }
+  });
+});

@@ -50,7 +50,12 @@ export function useDialectErrors(
   status: (e: HuwiyaError) => number,
   send: (reply: FastifyReply, err: HuwiyaError) => FastifyReply,
 ): void {
-  scope.setErrorHandler((error, req, reply) => send(reply, requestError(error, req, status)));
+  scope.setErrorHandler((error, req, reply) => {
+    const err = requestError(error, req, status);
+    const retryAfter = err.details?.retry_after;
+    if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+    return send(reply, err);
+  });
   scope.setNotFoundHandler((req, reply) =>
     send(reply, new HuwiyaError('route_not_found', `No endpoint ${req.method} ${req.url.split('?')[0]}.`)),
   );

@@ -29,6 +29,7 @@ import { decodeBase64Image } from '../image-input.ts';
 import type { Scope } from '../../ports/stores.ts';
 import * as S from './schemas.ts';
 import { answerIsAbout } from '../answer-is-about.ts';
+import { waitedMs } from '../waited.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -158,7 +159,7 @@ export function registerNativeRoutes(app: FastifyInstance, deps: AppDeps): void 
         answerIsAbout(req, doc.id);
         return reply.code(201).send(presentVerification(doc));
       }
-      const doc = await verifyNow(deps, c, input);
+      const doc = await verifyNow(deps, c, input, { waitedMs: waitedMs(req) });
       answerIsAbout(req, doc.id);
       return reply.code(200).send(presentVerification(doc));
     },

@@ -25,6 +25,7 @@ import {
   presentDeepidvVerify,
 } from './present.ts';
 import { answerIsAbout } from '../../answer-is-about.ts';
+import { waitedMs } from '../../waited.ts';
 
 export const DEEPIDV_PREFIX = '/compat/deepidv/v1';
 
@@ -63,6 +64,7 @@ const DEEPIDV_STATUS: Record<ErrorCode, number> = {
   idempotency_key_in_use: 400,
   verification_timeout: 500,
   not_ready: 500,
+  server_busy: 503,
   internal_error: 500,
 };
 
@@ -167,18 +169,23 @@ export async function registerDeepidv(app: FastifyInstance, deps: AppDeps, publi
             image(deps, c, b, 'documentImage'),
             image(deps, c, b, 'faceImage'),
           ]);
-          const doc = await verifyNow(deps, c, {
-            images: { document_front: documentImage, selfie: faceImage },
-            documentType: type,
-            country: '',
-            checks: ['ocr', 'face_match'],
-            mode: 'sync',
-            metadata: { dialect: 'deepidv' },
-            fileNames: {
-              document_front: req.uploadedFiles?.documentImage?.fileName,
-              selfie: req.uploadedFiles?.faceImage?.fileName,
+          const doc = await verifyNow(
+            deps,
+            c,
+            {
+              images: { document_front: documentImage, selfie: faceImage },
+              documentType: type,
+              country: '',
+              checks: ['ocr', 'face_match'],
+              mode: 'sync',
+              metadata: { dialect: 'deepidv' },
+              fileNames: {
+                document_front: req.uploadedFiles?.documentImage?.fileName,
+                selfie: req.uploadedFiles?.faceImage?.fileName,
+              },
             },
-          });
+            { waitedMs: waitedMs(req) },
+          );
           answerIsAbout(req, doc.id);
           return presentDeepidvVerify(doc);
         },

@@ -15,6 +15,7 @@ import { caller } from '../../native/routes.ts';
 import { contentTypeOf, DEEPXL_FILES, presentDeepxl, safeFileName, servedFileName } from './present.ts';
 import * as S from './schemas.ts';
 import { answerIsAbout } from '../../answer-is-about.ts';
+import { waitedMs } from '../../waited.ts';
 
 export const DEEPXL_PREFIX = '/compat/deepxl/v1';
 
@@ -163,7 +164,7 @@ export async function registerDeepxl(app: FastifyInstance, deps: AppDeps, public
             },
             tags: tagValues,
           };
-          const doc = await verifyNow(deps, caller(req), input);
+          const doc = await verifyNow(deps, caller(req), input, { waitedMs: waitedMs(req) });
           answerIsAbout(req, doc.id);
           return { result: presentDeepxl(doc, filesUrl) };
         },
