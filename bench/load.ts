@@ -155,13 +155,11 @@ export async function benchLoad(faces: string, clients = 16, seconds = 120): Pro
         }
         (lat.get(kind) ?? lat.set(kind, []).get(kind)!).push(performance.now() - t0);
         count(
-          res.status >= 500
-            ? `${res.status}`
-            : res.status === 429 || res.status === 503
-              ? 'refused (429/503)'
-              : res.status >= 400
-                ? `${res.status}`
-                : 'ok',
+          res.status === 429 || res.status === 503
+            ? 'refused (429/503)'
+            : res.status >= 400
+              ? `${res.status}`
+              : 'ok',
         );
       } catch {
         count('network error');

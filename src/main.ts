@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -49,7 +49,15 @@ export function resolveMasterKey(
   );
   const key = randomBytes(32);
   onStartup(
-    () => writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' }),
+    () => {
+      try {
+        writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        // A key file cut short (a full volume) must not be read as a key at the next start.
+        rmSync(file, { force: true });
+        throw e;
+      }
+    },
     `cannot write ${file}: the data directory (HUWIYA_DATA_DIR) must be writable`,
   );
   chmodSync(file, 0o600);
@@ -238,6 +246,7 @@ export async function createHttpServer(
     version: VERSION,
     publicUrl: config.publicUrl,
     requestTimeoutMs: config.requestTimeoutMs,
+    dataDir: config.dataDir,
   });
 }
 

@@ -196,3 +196,43 @@ test('a wrong or missing master key stops the start with one line naming the key
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('a full data volume at start-up is one line, and nothing is left half-written', async (t) => {
+  const { appendFileSync, readdirSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-fullvol-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', dir], {
+    encoding: 'utf8',
+  });
+  if (mounted.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    t.skip(`cannot mount a tmpfs here (${mounted.stderr.trim()}); the full-volume start needs one`);
+    return;
+  }
+  try {
+    try {
+      for (;;) appendFileSync(path.join(dir, 'filler'), Buffer.alloc(64 * 1024, 1));
+    } catch {
+      // full
+    }
+    for (let i = 0; i < 128; i++) {
+      try {
+        appendFileSync(path.join(dir, 'filler'), Buffer.alloc(256));
+      } catch {
+        break;
+      }
+    }
+    const r = spawnSync(process.execPath, [BIN, 'serve'], {
+      env: { ...env, HUWIYA_DATA_DIR: path.join(dir, 'data'), HUWIYA_PORT: '0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /no space left/);
+    const left = readdirSync(path.join(dir, 'data')).filter((f) => f !== 'huwiya.sqlite');
+    assert.ok(!left.includes('master.key'), `a half-written key was left: ${left}`);
+  } finally {
+    spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

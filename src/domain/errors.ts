@@ -89,6 +89,10 @@ export const errorCatalogue = {
     message: 'The verification did not finish within the sync time limit; it continues and can be fetched.',
   },
   not_ready: { type: 'api_error', message: 'The service is not ready.' },
+  storage_full: {
+    type: 'api_error',
+    message: 'The data volume is full; nothing was stored. Retry after the indicated delay (Retry-After).',
+  },
   server_busy: {
     type: 'api_error',
     message: 'The server is at capacity; retry after the indicated delay (Retry-After).',

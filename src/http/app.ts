@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
 import {
   AjvCompiler,
   type BuildCompilerFromPool,
@@ -43,6 +44,8 @@ export interface HttpOptions {
   publicUrl: string;
   /** A client's whole request (headers and body) must arrive within this; then 408 and the socket closes. */
   requestTimeoutMs?: number;
+  /** The data volume, whose free space readiness reports. */
+  dataDir?: string;
 }
 
 declare module 'fastify' {
@@ -189,6 +192,18 @@ function withPrivateSerializers(
       }),
     },
   };
+}
+
+/** Below this much free space on the data volume, readiness says `storage_low` (a verification needs a few MB). */
+const LOW_STORAGE_BYTES = 64 * 1024 * 1024;
+
+async function freeSpace(dir: string): Promise<number | undefined> {
+  try {
+    const s = await statfs(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Build the HTTP app without listening (STYLE.md §3): main.ts listens, tests inject. */
@@ -464,9 +479,13 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       // pipeline whose queue is full answers 503 busy so that a load balancer sends work elsewhere.
       const slots = deps.pipelineSlots;
       const busy = slots.inUse >= slots.capacity && slots.queued >= deps.limits.maxQueued;
-      return reply.code(storeOk && !busy ? 200 : 503).send({
-        status: !storeOk ? 'not_ready' : busy ? 'busy' : 'ready',
+      const freeBytes = options.dataDir ? await freeSpace(options.dataDir) : undefined;
+      const storageLow = freeBytes !== undefined && freeBytes < LOW_STORAGE_BYTES;
+      const status = !storeOk ? 'not_ready' : storageLow ? 'storage_low' : busy ? 'busy' : 'ready';
+      return reply.code(status === 'ready' ? 200 : 503).send({
+        status,
         store: storeOk ? 'ok' : 'unreachable',
+        ...(freeBytes !== undefined ? { storage: { free_bytes: freeBytes, low: storageLow } } : {}),
         pipeline: {
           running: slots.inUse,
           capacity: slots.capacity,

@@ -33,5 +33,6 @@ export const NATIVE_STATUS: Record<ErrorCode, number> = {
   verification_timeout: 504,
   not_ready: 503,
   server_busy: 503,
+  storage_full: 507,
   internal_error: 500,
 };

@@ -1,7 +1,8 @@
 // The hardening issue's findings, one test each (what a bank's security review and a hostile internet
 // found on the service): each failed on the main branch before the fix.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -619,3 +620,101 @@ describe('capacity: admission control (keys-and-capacity issue, finding 5)', () 
     }
   });
 });
+
+/** A small tmpfs to fill (root only); undefined with the reason when this machine cannot mount one. */
+function smallVolume(): { dir: string; unmount: () => void } | string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-volume-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=100m,mode=0700', 'tmpfs', dir], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return `skipped: cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()}); the disk-full checks need one`;
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const volume = smallVolume();
+
+describe(
+  'capacity: a full data volume (keys-and-capacity issue, finding 4)',
+  { skip: typeof volume === 'string' ? volume : false },
+  () => {
+    let s: TestServer;
+    let key: string;
+    let card: Buffer;
+    const vol = volume as { dir: string; unmount: () => void };
+    const filler = () => path.join(vol.dir, 'filler');
+    before(async () => {
+      s = await startTestServer({ HUWIYA_DATA_DIR: path.join(vol.dir, 'data') });
+      key = await s.key();
+      const rng = createRng(3030);
+      const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), { rng });
+      card = (await photograph(front.image, 'clean', rng)).jpeg;
+    });
+    after(async () => {
+      await s?.close();
+      vol.unmount();
+    });
+
+    const verify = () =>
+      s.app.inject({
+        method: 'POST',
+        url: '/v1/identity/verify',
+        headers: { authorization: `Bearer ${key}` },
+        payload: {
+          document_front: card.toString('base64'),
+          document_type: 'cin',
+          country: 'MA',
+          checks: ['ocr'],
+        },
+      });
+    const total = async () =>
+      (
+        await s.app.inject({
+          method: 'GET',
+          url: '/v1/identity/verifications?limit=1',
+          headers: { authorization: `Bearer ${key}` },
+        })
+      ).json().total_count as number;
+
+    test('a full volume is a 507 storage_full with Retry-After, stores nothing, shows in readiness, and passes when space returns', async () => {
+      assert.equal((await verify()).statusCode, 200);
+      const before = await total();
+      // Fill the volume to the last byte.
+      const chunk = Buffer.alloc(1024 * 1024, 1);
+      try {
+        for (;;) appendFileSync(filler(), chunk);
+      } catch (e) {
+        assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+      }
+      for (let i = 0; i < 64; i++) {
+        try {
+          appendFileSync(filler(), Buffer.alloc(512));
+        } catch {
+          break;
+        }
+      }
+      const full = await verify();
+      assert.equal(full.statusCode, 507, full.body);
+      assert.equal(full.json().error.code, 'storage_full');
+      assert.ok(Number(full.headers['retry-after']) > 0);
+      const ready = await s.app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 503);
+      assert.equal(ready.json().status, 'storage_low');
+      assert.equal(await total(), before, 'no half-written verification');
+      // Space returns: the next request goes through, with no restart.
+      rmSync(filler());
+      const again = await verify();
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(await total(), before + 1);
+      assert.equal((await s.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+    });
+  },
+);

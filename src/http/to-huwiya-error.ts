@@ -47,6 +47,9 @@ export function toHuwiyaError(err: unknown): HuwiyaError {
       { param },
     );
   }
+  // A full volume (files or database) is a condition the client can wait out, never a 500.
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'SQLITE_FULL')
+    return new HuwiyaError('storage_full', undefined, { details: { retry_after: 60 } });
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HuwiyaError(

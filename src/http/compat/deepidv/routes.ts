@@ -65,6 +65,7 @@ const DEEPIDV_STATUS: Record<ErrorCode, number> = {
   verification_timeout: 500,
   not_ready: 500,
   server_busy: 503,
+  storage_full: 507,
   internal_error: 500,
 };
 
