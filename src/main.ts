@@ -48,18 +48,15 @@ export function resolveMasterKey(
     `cannot create the data directory ${config.dataDir} (HUWIYA_DATA_DIR)`,
   );
   const key = randomBytes(32);
-  onStartup(
-    () => {
-      try {
-        writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-      } catch (e) {
-        // A key file cut short (a full volume) must not be read as a key at the next start.
-        rmSync(file, { force: true });
-        throw e;
-      }
-    },
-    `cannot write ${file}: the data directory (HUWIYA_DATA_DIR) must be writable`,
-  );
+  onStartup(() => {
+    try {
+      writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      // A key file cut short (a full volume) must not be read as a key at the next start.
+      rmSync(file, { force: true });
+      throw e;
+    }
+  }, `cannot write ${file}: the data directory (HUWIYA_DATA_DIR) must be writable`);
   chmodSync(file, 0o600);
   return { key, source: 'created' };
 }
