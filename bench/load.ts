@@ -202,9 +202,115 @@ export async function benchLoad(faces: string, clients = 16, seconds = 120): Pro
   ].join('\n');
 }
 
+/**
+ * Capacity (keys-and-capacity issue, finding 5): only sync verifications (CNIE front + selfie, three
+ * checks), at each client count in turn on a fresh server, for `seconds` each. Per row: decisions per
+ * second (answers with a final status), answer latency p50/p95/max against the sync limit, answers
+ * `pending` at the limit, refusals (429/503) and how many lacked Retry-After, errors, /healthz p95.
+ */
+export async function benchCapacity(faces: string, clientCounts: number[], seconds = 120): Promise<string> {
+  const rng = createRng(2027);
+  const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), {
+    rng,
+    portraitPath: path.join(faces, 'img1.jpg'),
+  });
+  const card = (await photograph(front.image, 'clean', rng)).jpeg.toString('base64');
+  const selfie = readFileSync(path.join(faces, 'img2.jpg')).toString('base64');
+  const body = JSON.stringify({
+    document_front: card,
+    selfie,
+    document_type: 'cin',
+    country: 'MA',
+    checks: ['ocr', 'face_match', 'liveness'],
+  });
+  const rows: (string | number)[][] = [
+    [
+      'clients',
+      'decisions/s',
+      'p50 ms',
+      'p95 ms',
+      'max ms',
+      'pending at limit',
+      'refused 429/503',
+      'refused without Retry-After',
+      'errors',
+      '/healthz p95 ms',
+    ],
+  ];
+  for (const clients of clientCounts) {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-capacity-'));
+    const server = await startServer(dataDir);
+    const headers = { authorization: `Bearer ${process.env.LOAD_KEY}`, 'content-type': 'application/json' };
+    const end = Date.now() + seconds * 1000;
+    const lat: number[] = [];
+    let decided = 0;
+    let pending = 0;
+    let refused = 0;
+    let bare = 0;
+    let errors = 0;
+    const health: number[] = [];
+    const probe = (async () => {
+      while (Date.now() < end) {
+        const t0 = performance.now();
+        await fetch(`${server.url}/healthz`)
+          .then((r) => r.text())
+          .catch(() => (errors += 1));
+        health.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const client = async () => {
+      while (Date.now() < end) {
+        const t0 = performance.now();
+        try {
+          const res = await fetch(`${server.url}/v1/identity/verify`, { method: 'POST', headers, body });
+          const json = (await res.json()) as { status?: string };
+          lat.push(performance.now() - t0);
+          if (res.status === 200 && json.status === 'pending') pending++;
+          else if (res.status === 200) decided++;
+          else if (res.status === 429 || res.status === 503) {
+            refused++;
+            if (!res.headers.get('retry-after')) bare++;
+            const wait = Number(res.headers.get('retry-after') ?? 1);
+            await new Promise((r) => setTimeout(r, Math.min(wait, 5) * 1000));
+          } else errors++;
+        } catch {
+          errors++;
+        }
+      }
+    };
+    const t0 = Date.now();
+    await Promise.all([probe, ...Array.from({ length: clients }, client)]);
+    const elapsed = (Date.now() - t0) / 1000;
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    const l = [...lat].sort((a, b) => a - b);
+    const h = [...health].sort((a, b) => a - b);
+    rows.push([
+      clients,
+      (decided / elapsed).toFixed(2),
+      quantile(l, 0.5).toFixed(0),
+      quantile(l, 0.95).toFixed(0),
+      (l.at(-1) ?? 0).toFixed(0),
+      pending,
+      refused,
+      bare,
+      errors,
+      quantile(h, 0.95).toFixed(1),
+    ]);
+  }
+  return table(rows);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const faces = path.resolve(here, '../../shared/data/faces/deepface');
-  const clients = Number(process.argv[2] ?? 16);
-  const seconds = Number(process.argv[3] ?? 120);
-  console.log(await benchLoad(faces, clients, seconds));
+  if (process.argv[2] === 'capacity') {
+    const seconds = Number(process.argv[3] ?? 120);
+    console.log(`Sync capacity, ${seconds} s per row (embedded default, ${os.cpus().length} cores)`);
+    console.log(await benchCapacity(faces, [8, 16, 32], seconds));
+  } else {
+    const clients = Number(process.argv[2] ?? 16);
+    const seconds = Number(process.argv[3] ?? 120);
+    console.log(await benchLoad(faces, clients, seconds));
+  }
 }

@@ -19,7 +19,7 @@ import { analyzeFace, type StageTimes } from '../src/pipeline/face/analyze-face.
 import { decodeImage } from '../src/pipeline/image/decode.ts';
 import { benchAgainstBaseline } from './compare-baseline.ts';
 import { benchDuplicateSearch } from './duplicate-search.ts';
-import { benchLoad } from './load.ts';
+import { benchCapacity, benchLoad } from './load.ts';
 import { quantile, table } from './metrics.ts';
 import { createRng, randomIdentity } from '../test/synth/identities.ts';
 import { photograph } from '../test/synth/photograph.ts';
@@ -363,4 +363,6 @@ const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 120);
 if (loadSeconds > 0) {
   console.log('\nLoad: mixed traffic against a real server (bench/load.ts)');
   console.log(await benchLoad(faces, 16, loadSeconds));
+  console.log('\nSync capacity: only sync verifications at 8, 16 and 32 clients (bench/load.ts capacity)');
+  console.log(await benchCapacity(faces, [8, 16, 32], loadSeconds));
 }
