@@ -1,4 +1,17 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -105,6 +118,104 @@ export async function openStore(config: Config, options: { migrate?: boolean } =
   }
 }
 
+const nextKeyFile = (config: Config) => path.join(config.dataDir, 'master.key.next');
+
+/**
+ * Finish or undo a master-key rotation a crash interrupted: `master.key.next` is written before the
+ * rotation's transaction and renamed over `master.key` after it. If the data already names the next
+ * key's id, the rename is finished; otherwise the rotation never committed and the next key is dropped.
+ */
+async function settleRotation(config: Config, store: Store): Promise<void> {
+  const next = nextKeyFile(config);
+  if (config.masterKey || !existsSync(next)) return;
+  const key = parseMasterKey(readFileSync(next, 'utf8').trim());
+  const stored = await store.getMeta('master_key_id');
+  if (key && stored === new AesKeyring(key).keyId())
+    renameSync(next, path.join(config.dataDir, 'master.key'));
+  else rmSync(next, { force: true });
+}
+
+/**
+ * The keyring for this data: the master key resolved and checked against the data, the schema brought up
+ * to date, and the root secret (which system keys and blind indexes derive from) opened, or recorded on
+ * first use as the master key's own bytes (what those derived from before it existed).
+ */
+export async function openKeyring(config: Config, store: Store): Promise<AesKeyring> {
+  try {
+    await settleRotation(config, store);
+    const sealedDataExists =
+      (await store.getMeta('master_key_id')) !== undefined || (await store.anyDataKeyOwner()) !== undefined;
+    const master = resolveMasterKey(config, { sealedDataExists }).key;
+    const probe = new AesKeyring(master);
+    await checkMasterKey(store, probe, config.dataDir);
+    await store.migrate();
+    const sealedRoot = await store.getMeta('root_secret');
+    const keyring = sealedRoot
+      ? new AesKeyring(master, AesKeyring.openRoot(master, Buffer.from(sealedRoot, 'base64')))
+      : probe;
+    if (!sealedRoot) await store.setMeta('root_secret', keyring.sealedRoot().toString('base64'));
+    if ((await store.getMeta('master_key_id')) === undefined)
+      await store.setMeta('master_key_id', keyring.keyId());
+    return keyring;
+  } catch (e) {
+    throw e instanceof StartupError
+      ? e
+      : new StartupError(`cannot prepare the database in ${config.dataDir}: ${startupCause(e)}`);
+  }
+}
+
+/**
+ * `huwiya keys rotate-master`: a new master key re-wraps every data key and the root secret in one
+ * transaction (records, events and indexes are untouched: they hang off the data keys and the root
+ * secret). Crash-safe: the new key is on disk (fsynced) before the transaction, and a start finishes or
+ * undoes an interrupted rotation (settleRotation), so the data opens with the old key or the new one,
+ * never neither. With HUWIYA_MASTER_KEY, the new key goes to `newKeyFile` (which must not exist) and the
+ * operator puts it in place of the old one.
+ */
+export async function rotateMasterKey(
+  config: Config,
+  options: { newKeyFile?: string } = {},
+): Promise<{ from: string; to: string; dataKeys: number; keyFile: string }> {
+  if (config.masterKey && !options.newKeyFile)
+    throw new StartupError(
+      'the master key comes from HUWIYA_MASTER_KEY: name a file for the new key with --new-key-file',
+    );
+  const store = await openStore(config, { migrate: false });
+  try {
+    const current = await openKeyring(config, store);
+    const nextKey = randomBytes(32);
+    const next = current.withMasterKey(nextKey);
+    const file = options.newKeyFile ?? nextKeyFile(config);
+    const fd = openSync(file, 'wx', 0o600);
+    try {
+      writeSync(fd, nextKey.toString('hex') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    let count = 0;
+    await store.transaction(async (tx) => {
+      for (const k of await tx.listDataKeys()) {
+        await tx.replaceDataKey(k.ownerId, current.rewrap(k.ownerId, k.wrapped, next));
+        count++;
+      }
+      await tx.setMeta('root_secret', next.sealedRoot().toString('base64'));
+      await tx.setMeta('master_key_id', next.keyId());
+    });
+    if (!config.masterKey) renameSync(file, path.join(config.dataDir, 'master.key'));
+    // The old wrappings leave the database file and its log.
+    await store.scrubFreedData();
+    return {
+      from: current.keyId(),
+      to: next.keyId(),
+      dataKeys: count,
+      keyFile: config.masterKey ? file : path.join(config.dataDir, 'master.key'),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * The master key must be the one the data was sealed with: its id is stored with the data, and data
  * stored before ids were kept is tested by unwrapping one data key. A wrong key stops the start before
@@ -154,18 +265,10 @@ export async function createRuntime(
   const store = await openStore(config, { migrate: false });
   let keyring: AesKeyring;
   try {
-    const sealedDataExists =
-      (await store.getMeta('master_key_id')) !== undefined || (await store.anyDataKeyOwner()) !== undefined;
-    keyring = new AesKeyring(resolveMasterKey(config, { sealedDataExists }).key);
-    await checkMasterKey(store, keyring, config.dataDir);
-    await store.migrate();
-    if ((await store.getMeta('master_key_id')) === undefined)
-      await store.setMeta('master_key_id', keyring.keyId());
+    keyring = await openKeyring(config, store);
   } catch (e) {
     await store.close();
-    throw e instanceof StartupError
-      ? e
-      : new StartupError(`cannot prepare the database in ${config.dataDir}: ${startupCause(e)}`);
+    throw e;
   }
   const manifest = await loadManifest();
   const inference = await ThreadInferenceRunner.start(manifest, {

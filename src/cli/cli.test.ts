@@ -236,3 +236,73 @@ test('a full data volume at start-up is one line, and nothing is left half-writt
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('keys rotate-master re-wraps the data under a new key; a rotation cut by a crash is finished or undone at start', async () => {
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { parseConfig } = await import('../config.ts');
+  const { openKeyring, openStore } = await import('../main.ts');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-rotate-'));
+  const config = parseConfig({ HUWIYA_DATA_DIR: dir });
+  const keyFile = path.join(dir, 'master.key');
+  /** Open the data as a start does, and read back what was sealed before. */
+  const readBack = async () => {
+    const store = await openStore(config, { migrate: false });
+    try {
+      const keyring = await openKeyring(config, store);
+      const dataKey = await keyring.get(store, 'ver_a');
+      return {
+        record: dataKey!.open(sealedRecord, 'rec').toString(),
+        event: keyring.systemKey('webhook-events').open(sealedEvent, 'evt').toString(),
+        index: keyring.blindIndex('document-number', 'AB123456'),
+        id: keyring.keyId(),
+      };
+    } finally {
+      await store.close();
+    }
+  };
+  let sealedRecord: Buffer;
+  let sealedEvent: Buffer;
+  let index: string;
+  try {
+    {
+      const store = await openStore(config, { migrate: false });
+      const keyring = await openKeyring(config, store);
+      const dataKey = await store.transaction((tx) => keyring.create(tx, 'ver_a', 'tenant'));
+      sealedRecord = dataKey.seal(Buffer.from('Amina Benali'), 'rec');
+      sealedEvent = keyring.systemKey('webhook-events').seal(Buffer.from('event body'), 'evt');
+      index = keyring.blindIndex('document-number', 'AB123456');
+      await store.close();
+    }
+    const oldKey = readFileSync(keyFile, 'utf8');
+    // A crash before the rotation's transaction: the next key was written, the data never moved.
+    writeFileSync(path.join(dir, 'master.key.next'), `${'cd'.repeat(32)}\n`);
+    const before = await readBack();
+    assert.equal(existsSync(path.join(dir, 'master.key.next')), false);
+    assert.equal(readFileSync(keyFile, 'utf8'), oldKey);
+    assert.deepEqual([before.record, before.event, before.index], ['Amina Benali', 'event body', index]);
+
+    const r = spawnSync(process.execPath, [BIN, 'keys', 'rotate-master'], {
+      env: { ...env, HUWIYA_DATA_DIR: dir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /1 data keys re-wrapped/);
+    const newKey = readFileSync(keyFile, 'utf8');
+    assert.notEqual(newKey, oldKey);
+    const after = await readBack();
+    assert.notEqual(after.id, before.id);
+    assert.deepEqual([after.record, after.event, after.index], ['Amina Benali', 'event body', index]);
+
+    // The old key no longer opens the data: one line naming the key the data expects.
+    writeFileSync(keyFile, oldKey);
+    await assert.rejects(readBack(), new RegExp(`sealed with \\(id ${after.id}\\)`));
+    // A crash after the transaction, before the rename: the start finishes the rotation.
+    writeFileSync(path.join(dir, 'master.key.next'), newKey);
+    const resumed = await readBack();
+    assert.equal(readFileSync(keyFile, 'utf8'), newKey);
+    assert.equal(resumed.record, 'Amina Benali');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,7 @@ import { decideOutcome, decodeAll, runChecks } from '../app/verify.ts';
 import { ConfigError, parseConfig, StartupError, type Config } from '../config.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 import { CHECK_NAMES, DEFAULT_CHECKS, type CheckName } from '../domain/verification.ts';
-import { createRuntime, openStore, serve } from '../main.ts';
+import { createRuntime, openStore, rotateMasterKey, serve } from '../main.ts';
 import { SCOPES, type Scope } from '../ports/stores.ts';
 
 const USAGE = `huwiya <command>
@@ -19,6 +19,9 @@ const USAGE = `huwiya <command>
                               create an API key; the secret is printed once
   keys list [--tenant T]      list keys (never their secrets)
   keys revoke <key_id>        revoke a key
+  keys rotate-master [--new-key-file F]
+                              a new master key re-wraps every data key (crash-safe; docs/operations.md);
+                              with HUWIYA_MASTER_KEY the new key is written to F
   verify --document-front F [--document-back F] [--selfie F] [--document-type cin] [--country MA] [--checks a,b]
                               run the pipeline locally, print the verification JSON (stores nothing)
 `;
@@ -39,8 +42,18 @@ async function keys(config: Config, args: string[]): Promise<void> {
       scopes: { type: 'string', default: 'identity:read,identity:write' },
       test: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'new-key-file': { type: 'string' },
     },
   });
+  if (sub === 'rotate-master') {
+    const r = await rotateMasterKey(config, { newKeyFile: values['new-key-file'] });
+    process.stderr.write(
+      `master key rotated: id ${r.from} -> ${r.to}; ${r.dataKeys} data keys re-wrapped; the new key is in ${r.keyFile}` +
+        (config.masterKey ? ' (set HUWIYA_MASTER_KEY to it before the next start)' : '') +
+        '; back it up now\n',
+    );
+    return;
+  }
   const store = await openStore(config);
   try {
     if (sub === 'create') {

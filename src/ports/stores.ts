@@ -199,6 +199,12 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
   putDataKey(ownerId: string, tenantId: string, wrapped: Buffer, at: string): Promise<void>;
   getDataKey(ownerId: string): Promise<Buffer | undefined>;
   deleteDataKey(ownerId: string): Promise<void>;
+  /** Every wrapped data key (a master-key rotation re-wraps them all in one transaction). */
+  listDataKeys(): Promise<{ ownerId: string; wrapped: Buffer }[]>;
+  replaceDataKey(ownerId: string, wrapped: Buffer): Promise<void>;
+  /** A store-wide setting (the master key's id, the sealed root secret); undefined before its table exists. */
+  getMeta(name: string): Promise<string | undefined>;
+  setMeta(name: string, value: string): Promise<void>;
 
   getIdempotency(
     tenantId: string,
@@ -224,9 +230,6 @@ export interface StoreTx extends JobStoreTx, WebhookStoreTx, SessionStoreTx, Upl
 export interface Store extends StoreTx {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
-  /** A store-wide setting (the master key's id); undefined before the schema has its table. */
-  getMeta(name: string): Promise<string | undefined>;
-  setMeta(name: string, value: string): Promise<void>;
   /** The owner of some stored data key, if any (to test a master key against data stored before). */
   anyDataKeyOwner(): Promise<string | undefined>;
   /** Bring the schema up to date; the names of the migrations applied. */

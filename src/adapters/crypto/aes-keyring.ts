@@ -30,9 +30,38 @@ function dataKey(key: Buffer): DataKey {
   return { seal: (p, aad) => seal(key, p, aad), open: (s, aad) => open(key, s, aad) };
 }
 
+/**
+ * Envelope encryption under a master key. Data keys are wrapped by the master key; system keys and blind
+ * indexes derive from a root secret that the master key only wraps (stored with the data), so that the
+ * master key can be rotated by re-wrapping, without re-sealing records or re-hashing indexes. Data stored
+ * before the root secret existed derived from the master key itself: its root secret is that key's bytes.
+ */
 export class AesKeyring implements Keyring {
-  constructor(private readonly masterKey: Buffer) {
-    if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
+  constructor(
+    private readonly masterKey: Buffer,
+    private readonly rootSecret: Buffer = masterKey,
+  ) {
+    if (masterKey.length !== 32 || rootSecret.length !== 32) throw new Error('keys must be 32 bytes');
+  }
+
+  /** The root secret sealed under this keyring's master key, to store with the data. */
+  sealedRoot(): Buffer {
+    return seal(this.masterKey, this.rootSecret, 'root-secret');
+  }
+
+  /** The root secret stored with the data, opened with `masterKey` (throws with the wrong key). */
+  static openRoot(masterKey: Buffer, sealed: Buffer): Buffer {
+    return open(masterKey, sealed, 'root-secret');
+  }
+
+  /** The same root secret under another master key (a rotation). */
+  withMasterKey(next: Buffer): AesKeyring {
+    return new AesKeyring(next, this.rootSecret);
+  }
+
+  /** A data key wrapped by this master key, wrapped by `next`'s instead. */
+  rewrap(ownerId: string, wrapped: Buffer, next: AesKeyring): Buffer {
+    return seal(next.masterKey, open(this.masterKey, wrapped, `data-key:${ownerId}`), `data-key:${ownerId}`);
   }
 
   async create(tx: StoreTx, ownerId: string, tenantId: string): Promise<DataKey> {
@@ -60,11 +89,13 @@ export class AesKeyring implements Keyring {
   }
 
   systemKey(purpose: string): DataKey {
-    return dataKey(Buffer.from(hkdfSync('sha256', this.masterKey, Buffer.alloc(0), `huwiya:${purpose}`, 32)));
+    return dataKey(
+      Buffer.from(hkdfSync('sha256', this.rootSecret, Buffer.alloc(0), `huwiya:${purpose}`, 32)),
+    );
   }
   blindIndex(purpose: string, value: string): string {
     const key = Buffer.from(
-      hkdfSync('sha256', this.masterKey, Buffer.alloc(0), `huwiya:index:${purpose}`, 32),
+      hkdfSync('sha256', this.rootSecret, Buffer.alloc(0), `huwiya:index:${purpose}`, 32),
     );
     return createHmac('sha256', key).update(value, 'utf8').digest('hex');
   }

@@ -784,6 +784,29 @@ class SqliteTx implements StoreTx {
   async deleteDataKey(ownerId: string) {
     await this.q.deleteFrom('data_keys').where('owner_id', '=', ownerId).execute();
   }
+  async listDataKeys() {
+    const rows = await this.q.selectFrom('data_keys').select(['owner_id', 'wrapped']).execute();
+    return rows.map((r) => ({ ownerId: r.owner_id, wrapped: Buffer.from(r.wrapped) }));
+  }
+  async replaceDataKey(ownerId: string, wrapped: Buffer) {
+    await this.q.updateTable('data_keys').set({ wrapped }).where('owner_id', '=', ownerId).execute();
+  }
+  async getMeta(name: string): Promise<string | undefined> {
+    try {
+      const r = await sql<{ value: string }>`select value from store_meta where name = ${name}`.execute(
+        this.q,
+      );
+      return r.rows[0]?.value;
+    } catch (e) {
+      if (/no such table/.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
+  async setMeta(name: string, value: string): Promise<void> {
+    await sql`insert into store_meta (name, value) values (${name}, ${value})
+      on conflict (name) do update set value = excluded.value`.execute(this.q);
+  }
 
   async getIdempotency(tenantId: string, apiKeyId: string, endpoint: string, key: string) {
     const r = await this.q
@@ -1283,23 +1306,6 @@ export class SqliteStore extends SqliteTx implements Store {
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(new SqliteTx(trx)));
-  }
-
-  async getMeta(name: string): Promise<string | undefined> {
-    try {
-      const r = await sql<{ value: string }>`select value from store_meta where name = ${name}`.execute(
-        this.db,
-      );
-      return r.rows[0]?.value;
-    } catch (e) {
-      if (/no such table/.test((e as Error).message)) return undefined;
-      throw e;
-    }
-  }
-
-  async setMeta(name: string, value: string): Promise<void> {
-    await sql`insert into store_meta (name, value) values (${name}, ${value})
-      on conflict (name) do update set value = excluded.value`.execute(this.db);
   }
 
   async anyDataKeyOwner(): Promise<string | undefined> {
