@@ -1,4 +1,6 @@
 import {
+  accessSync,
+  constants as fsConstants,
   chmodSync,
   closeSync,
   existsSync,
@@ -260,6 +262,10 @@ export async function createRuntime(
     `cannot create the data directory ${config.dataDir} (HUWIYA_DATA_DIR)`,
   );
   warnIfShared(config.dataDir);
+  onStartup(
+    () => accessSync(config.dataDir, fsConstants.W_OK),
+    `the data directory ${config.dataDir} (HUWIYA_DATA_DIR) is not writable`,
+  );
   // A malformed key file stops the start here, before the database is opened.
   if (!config.masterKey && existsSync(path.join(config.dataDir, 'master.key'))) resolveMasterKey(config);
   const store = await openStore(config, { migrate: false });

@@ -306,3 +306,45 @@ test('keys rotate-master re-wraps the data under a new key; a rotation cut by a 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a read-only data directory at start-up is one line, and nothing changes on it', async (t) => {
+  const { readdirSync, writeFileSync } = await import('node:fs');
+  const { SqliteStore } = await import('../adapters/sqlite/sqlite-store.ts');
+  const empty = mkdtempSync(path.join(os.tmpdir(), 'huwiya-ro-empty-'));
+  const full = mkdtempSync(path.join(os.tmpdir(), 'huwiya-ro-data-'));
+  writeFileSync(path.join(full, 'master.key'), `${'e5'.repeat(32)}\n`, { mode: 0o600 });
+  const store = await SqliteStore.open(path.join(full, 'huwiya.sqlite'));
+  await store.close();
+  const mounted: string[] = [];
+  try {
+    for (const dir of [empty, full]) {
+      const bind = spawnSync('mount', ['--bind', dir, dir], { encoding: 'utf8' });
+      const ro =
+        bind.status === 0 ? spawnSync('mount', ['-o', 'remount,ro,bind', dir], { encoding: 'utf8' }) : bind;
+      if (bind.status === 0) mounted.push(dir);
+      if (ro.status !== 0) {
+        t.skip(`cannot make a read-only bind mount here (${(ro.stderr || '').trim()})`);
+        return;
+      }
+    }
+    for (const [dir, message] of [
+      [empty, /is not writable: read-only file system/],
+      [full, /is not writable: read-only file system/],
+    ] as const) {
+      const before = readdirSync(dir).sort();
+      const r = spawnSync(process.execPath, [BIN, 'serve'], {
+        env: { ...env, HUWIYA_DATA_DIR: dir, HUWIYA_PORT: '0' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, message);
+      assert.deepEqual(readdirSync(dir).sort(), before);
+    }
+  } finally {
+    for (const dir of mounted) spawnSync('umount', [dir]);
+    rmSync(empty, { recursive: true, force: true });
+    rmSync(full, { recursive: true, force: true });
+  }
+});
