@@ -71,19 +71,19 @@ async function startServer(
   };
 }
 
-export async function benchLoad(faces: string, clients = 16, seconds = 120): Promise<string> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-load-'));
-  const server = await startServer(dataDir);
-  const key = process.env.LOAD_KEY!;
-  const rng = createRng(2026);
+/**
+ * A generated CNIE front whose portrait is deepface's img1 and the selfie img2 (the same person), as the
+ * JSON of a verification with three checks in the given mode.
+ */
+async function verifyBodies(faces: string, seed: number): Promise<(mode: 'sync' | 'async') => string> {
+  const rng = createRng(seed);
   const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), {
     rng,
     portraitPath: path.join(faces, 'img1.jpg'),
   });
   const card = (await photograph(front.image, 'clean', rng)).jpeg.toString('base64');
   const selfie = readFileSync(path.join(faces, 'img2.jpg')).toString('base64');
-  const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const verifyBody = (mode: 'sync' | 'async') =>
+  return (mode) =>
     JSON.stringify({
       document_front: card,
       selfie,
@@ -92,6 +92,14 @@ export async function benchLoad(faces: string, clients = 16, seconds = 120): Pro
       checks: ['ocr', 'face_match', 'liveness'],
       mode,
     });
+}
+
+export async function benchLoad(faces: string, clients = 16, seconds = 120): Promise<string> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'huwiya-load-'));
+  const server = await startServer(dataDir);
+  const key = process.env.LOAD_KEY!;
+  const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const verifyBody = await verifyBodies(faces, 2026);
   const ids: string[] = [];
   const call = async (method: string, p: string, body?: string) => {
     const res = await fetch(server.url + p, { method, headers: auth, ...(body ? { body } : {}) });
@@ -209,20 +217,7 @@ export async function benchLoad(faces: string, clients = 16, seconds = 120): Pro
  * `pending` at the limit, refusals (429/503) and how many lacked Retry-After, errors, /healthz p95.
  */
 export async function benchCapacity(faces: string, clientCounts: number[], seconds = 120): Promise<string> {
-  const rng = createRng(2027);
-  const front = await renderDocument('mar_cnie_2020_front', randomIdentity(rng), {
-    rng,
-    portraitPath: path.join(faces, 'img1.jpg'),
-  });
-  const card = (await photograph(front.image, 'clean', rng)).jpeg.toString('base64');
-  const selfie = readFileSync(path.join(faces, 'img2.jpg')).toString('base64');
-  const body = JSON.stringify({
-    document_front: card,
-    selfie,
-    document_type: 'cin',
-    country: 'MA',
-    checks: ['ocr', 'face_match', 'liveness'],
-  });
+  const body = (await verifyBodies(faces, 2027))('sync');
   const rows: (string | number)[][] = [
     [
       'clients',

@@ -9,7 +9,7 @@ import type { AppDeps } from './deps.ts';
  */
 export function runAdmitted<T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> {
   const slots = deps.pipelineSlots;
-  if (slots.inUse >= slots.capacity && slots.queued >= deps.limits.maxQueued) {
+  if (pipelineFull(deps)) {
     // About one pipeline run (a few seconds on two cores) per queued request and slot.
     const retryAfter = Math.max(1, Math.ceil((2 * (slots.queued + 1)) / slots.capacity));
     return Promise.reject(
@@ -17,4 +17,10 @@ export function runAdmitted<T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> 
     );
   }
   return slots.run(fn);
+}
+
+/** Every slot busy and the queue at its limit: requests are refused, and readiness says `busy`. */
+export function pipelineFull(deps: Pick<AppDeps, 'pipelineSlots' | 'limits'>): boolean {
+  const slots = deps.pipelineSlots;
+  return slots.inUse >= slots.capacity && slots.queued >= deps.limits.maxQueued;
 }

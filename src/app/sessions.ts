@@ -239,7 +239,11 @@ export async function createSession(
  */
 export async function clientTokenMatches(deps: AppDeps, sessionId: string, token: string): Promise<boolean> {
   const s = sessionId ? await deps.store.getSessionForToken(sessionId) : undefined;
-  if (!s) return false;
+  return !!s && opensSession(s, token);
+}
+
+/** The token's hash against the session's, in constant time. */
+function opensSession(s: SessionRecord, token: string): boolean {
   const a = Buffer.from(hashToken(token));
   return a.length === s.clientTokenHash.length && timingSafeEqual(a, Buffer.from(s.clientTokenHash));
 }
@@ -250,9 +254,7 @@ export async function sessionFor(deps: AppDeps, access: SessionAccess, id: strin
   if (access.kind === 'key') s = await deps.store.getSession(access.caller.tenantId, id);
   else if (access.sessionId === id) {
     s = await deps.store.getSessionForToken(id);
-    const a = Buffer.from(hashToken(access.token));
-    if (s && !(a.length === s.clientTokenHash.length && timingSafeEqual(a, Buffer.from(s.clientTokenHash))))
-      s = undefined;
+    if (s && !opensSession(s, access.token)) s = undefined;
   }
   if (!s) throw new HuwiyaError('resource_not_found', `No session ${id}.`, { param: 'id' });
   return withExpiry(deps, s);

@@ -157,14 +157,11 @@ export async function deliverWebhook(
   if (!d || d.state !== 'pending') return undefined;
   const event = await deps.store.getWebhookEvent(tenantId, d.eventId);
   if (!event) return undefined;
+  const deadLetter = (lastError: string) =>
+    deps.store.updateWebhookDelivery({ ...d, state: 'dead', lastError, updatedAt: deps.now().toISOString() });
   if (event.sealedBody.length === 0) {
     // Erased with its verification after this delivery was scheduled: nothing may be sent.
-    await deps.store.updateWebhookDelivery({
-      ...d,
-      state: 'dead',
-      lastError: 'the event was erased with its verification',
-      updatedAt: deps.now().toISOString(),
-    });
+    await deadLetter('the event was erased with its verification');
     return undefined;
   }
   const body = deps.keyring
@@ -176,12 +173,7 @@ export async function deliverWebhook(
     const endpoint = await deps.store.getWebhookEndpoint(tenantId, d.endpointId);
     if (!endpoint) {
       // The endpoint was deleted: nothing to send to.
-      await deps.store.updateWebhookDelivery({
-        ...d,
-        state: 'dead',
-        lastError: 'endpoint deleted',
-        updatedAt: deps.now().toISOString(),
-      });
+      await deadLetter('endpoint deleted');
       return undefined;
     }
     secrets = activeSecrets(openSecrets(deps, endpoint), deps.now());

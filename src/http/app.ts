@@ -10,6 +10,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import secureJson from 'secure-json-parse';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pipelineFull } from '../app/admission.ts';
 import { authenticate } from '../app/api-keys.ts';
 import { clientTokenMatches } from '../app/sessions.ts';
 import type { AppDeps } from '../app/deps.ts';
@@ -478,7 +479,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
       // The app is only built once every model session is loaded (main.ts): the store decides, and a
       // pipeline whose queue is full answers 503 busy so that a load balancer sends work elsewhere.
       const slots = deps.pipelineSlots;
-      const busy = slots.inUse >= slots.capacity && slots.queued >= deps.limits.maxQueued;
+      const busy = pipelineFull(deps);
       const freeBytes = options.dataDir ? await freeSpace(options.dataDir) : undefined;
       const storageLow = freeBytes !== undefined && freeBytes < LOW_STORAGE_BYTES;
       const status = !storeOk ? 'not_ready' : storageLow ? 'storage_low' : busy ? 'busy' : 'ready';
