@@ -32,6 +32,8 @@ export interface Config {
   inferenceWorkers: number;
   /** onnxruntime intra-op threads per inference worker. */
   inferenceThreads: number;
+  /** Threads running verifications' image checks; 0 runs them on the main thread. Default: the number of cores. */
+  analysisThreads: number;
   /** Pipeline runs (decode + inference) at once in this process; default: the number of cores. */
   pipelineConcurrency: number;
   /** Request-path pipeline runs that may wait for a slot; beyond, 503 server_busy with Retry-After. */
@@ -151,6 +153,15 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     problems,
   );
   const inferenceThreads = intKey(env, 'HUWIYA_INFERENCE_THREADS', 1, 1, 64, problems);
+  // Threads running the image checks, so the main thread only answers HTTP (adapters/analysis-thread).
+  const analysisThreads = intKey(
+    env,
+    'HUWIYA_ANALYSIS_THREADS',
+    Math.max(1, os.availableParallelism()),
+    0,
+    64,
+    problems,
+  );
   const pipelineConcurrency = intKey(
     env,
     'HUWIYA_PIPELINE_CONCURRENCY',
@@ -213,6 +224,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     'HUWIYA_REQUEST_TIMEOUT_MS',
     'HUWIYA_INFERENCE_THREADS',
     'HUWIYA_INFERENCE_WORKERS',
+    'HUWIYA_ANALYSIS_THREADS',
     'HUWIYA_PIPELINE_CONCURRENCY',
     'HUWIYA_MAX_QUEUED',
     'HUWIYA_WORKER',
@@ -243,6 +255,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     policy,
     inferenceThreads,
     inferenceWorkers,
+    analysisThreads,
     pipelineConcurrency,
     maxQueued,
     worker,

@@ -21,6 +21,8 @@ import { AesKeyring } from './adapters/crypto/aes-keyring.ts';
 import { FsBlobStore } from './adapters/blob-fs/fs-blob-store.ts';
 import { loadCharset, loadManifest } from './adapters/onnx/load-manifest.ts';
 import { ThreadInferenceRunner } from './adapters/onnx/thread-runner.ts';
+import { ThreadAnalyser } from './adapters/analysis-thread/thread-analyser.ts';
+import { LocalAnalyser } from './app/local-analyser.ts';
 import { TesseractLineOcr } from './adapters/tesseract/tesseract-line-ocr.ts';
 import { MemoryRateLimiter } from './adapters/rate-limit/memory-rate-limiter.ts';
 import { PinnedHttpSender } from './adapters/webhook-http/pinned-http-sender.ts';
@@ -255,7 +257,7 @@ export interface Runtime {
 /** Composition root: the one place adapters are chosen and wired. */
 export async function createRuntime(
   config: Config,
-  overrides: { now?: () => Date; worker?: boolean } = {},
+  overrides: { now?: () => Date; worker?: boolean; analysisThreads?: number } = {},
 ): Promise<Runtime> {
   onStartup(
     () => mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }),
@@ -284,6 +286,18 @@ export async function createRuntime(
   const charset = await loadCharset(manifest);
   // Tesseract workers start on first use (a server that never reads a visual zone never loads them).
   const lineOcr = new TesseractLineOcr();
+  const limits = {
+    maxImageBytes: config.maxImageBytes,
+    maxImagePixels: config.maxImagePixels,
+    syncTimeoutMs: config.syncTimeoutMs,
+    maxQueued: config.maxQueued,
+  };
+  const analysisDeps = { inference, lineOcr, manifest, charset, limits, policy: config.policy };
+  const analysisThreads = overrides.analysisThreads ?? config.analysisThreads;
+  const analyser =
+    analysisThreads > 0
+      ? await ThreadAnalyser.start({ threads: analysisThreads, ...analysisDeps })
+      : new LocalAnalyser(analysisDeps);
   const deps: AppDeps = {
     store,
     blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
@@ -292,14 +306,10 @@ export async function createRuntime(
     manifest,
     charset,
     lineOcr,
+    analyser,
     now: overrides.now ?? (() => new Date()),
     policy: config.policy,
-    limits: {
-      maxImageBytes: config.maxImageBytes,
-      maxImagePixels: config.maxImagePixels,
-      syncTimeoutMs: config.syncTimeoutMs,
-      maxQueued: config.maxQueued,
-    },
+    limits,
     pipelineSlots: new Semaphore(config.pipelineConcurrency),
     decodeSlots: new Semaphore(config.pipelineConcurrency),
     webhooks: {
@@ -333,6 +343,8 @@ export async function createRuntime(
     worker,
     async close() {
       await worker?.stop();
+      // Analyses in flight finish before the models and the line reader they call back to are closed.
+      await analyser.close();
       await inference.close();
       await lineOcr.close();
       await store.close();

@@ -1,3 +1,4 @@
+import type { Analyser } from '../ports/analyser.ts';
 import type { AllowedTarget } from '../domain/network-targets.ts';
 import type { WebhookSender } from '../ports/webhook-sender.ts';
 import type { PolicySettings } from '../domain/risk-policy.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   charset: readonly string[];
   /** Line reader for the visual zone (Latin and Arabic). */
   lineOcr: LineOcr;
+  /** Runs a verification's image checks (on analysis threads in the server). */
+  analyser: Analyser;
   now: () => Date;
   /** Risk policy settings of this deployment. */
   policy: PolicySettings;

@@ -25,6 +25,9 @@ import { readMrzFromImage, type MrzImageReading } from '../pipeline/mrz/read-mrz
 import { detectText } from '../pipeline/ocr/detect-text.ts';
 import type { AppDeps } from './deps.ts';
 
+/** What reading a document needs: the models, the line reader and the clock. */
+export type OcrDeps = Pick<AppDeps, 'inference' | 'manifest' | 'charset' | 'lineOcr' | 'now'>;
+
 /** `document_type` values a client may send, by the family an MRZ reports (API.md aliases). */
 const FAMILY: Record<string, string> = {
   passport: 'passport',
@@ -144,7 +147,7 @@ async function atTemplateSize(side: RgbImage, t: DocumentTemplate): Promise<RgbI
  * template by their captions.
  */
 async function readTemplate(
-  deps: AppDeps,
+  deps: OcrDeps,
   t: DocumentTemplate,
   sides: { front?: PreparedSide; back?: PreparedSide },
 ): Promise<VisualZoneReading[]> {
@@ -206,7 +209,7 @@ function score(t: DocumentTemplate, readings: readonly VisualZoneReading[]): num
 const IDENTITY_FIELDS = ['document_number', 'last_name', 'date_of_birth'] as const;
 
 export async function ocrCheck(
-  deps: AppDeps,
+  deps: OcrDeps,
   images: { front: DecodedImage; back?: DecodedImage },
   declared: { documentType: string; country: string },
   /**

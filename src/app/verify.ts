@@ -8,14 +8,7 @@ import type { StageTimes } from '../pipeline/face/analyze-face.ts';
 import type { StoreTx } from '../ports/stores.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import type { Caller, AppDeps, ImageField } from './deps.ts';
-import {
-  analyzeDocumentPortrait,
-  analyzeSelfie,
-  faceMatchCheck,
-  faceModelVersions,
-  livenessCheck,
-  selfieScreenGrid,
-} from './face-checks.ts';
+import { faceModelVersions } from './face-checks.ts';
 import {
   announceTransition,
   applyTransition,
@@ -26,13 +19,7 @@ import {
 import { newId } from './ids.ts';
 import { docAad, openVerificationDoc, type VerificationDoc } from './verification-doc.ts';
 import { documentNumberIndex, duplicateCheck, indexFace } from './duplicate-check.ts';
-import { fraudCheck, ghostPortrait, sideScreenGrid } from './fraud-check.ts';
-import type { Box } from '../domain/documents/document-template.ts';
-import { oncePerImage } from '../pipeline/image/once-per-image.ts';
-import type { RgbImage } from '../pipeline/image/rgb-image.ts';
-import { ocrCheck, type OcrOutcome } from './ocr-check.ts';
 import type { ChallengeOutcome } from '../domain/liveness-challenge.ts';
-import { portraitCrop } from '../pipeline/document/portrait-crop.ts';
 import { isSandboxTenant, sandboxPlan, simulateOutcome, type SandboxPlan } from './sandbox.ts';
 
 export interface VerifyInput {
@@ -72,7 +59,7 @@ function startDecoding(deps: Pick<AppDeps, 'limits'>, images: VerifyInput['image
   return out;
 }
 
-async function settle(decoding: Decoding): Promise<Decoded> {
+async function settle(decoding: Decoding | Decoded): Promise<Decoded> {
   const out: Decoded = {};
   // Every image is validated; the first bad one (in field order) is the error.
   const results = await Promise.allSettled(IMAGE_FIELDS.map((f) => decoding[f]));
@@ -324,85 +311,30 @@ export async function runChecks(
   images: Decoded | Decoding,
   times?: StageTimes,
 ): Promise<CheckOutcome> {
-  const requested = request.checks;
   if (request.sandbox) return simulated(deps, request, request.sandbox, images.selfie !== undefined);
-  const checks: Checks = {};
-  const wantFace = requested.includes('face_match');
-  const wantLive = requested.includes('liveness');
-  const wantFraud = requested.includes('fraud');
+  const requested = request.checks;
   const wantDuplicate = requested.includes('duplicate');
-  // The fraud check reads the document as the ocr check does (located, rectified, template found).
-  const wantOcr = requested.includes('ocr') || wantFraud;
   const hasSelfie = images.selfie !== undefined;
-  // The selfie, the document portrait and the document text are analysed concurrently, each as soon as
-  // its image is decoded.
-  const selfieP =
-    hasSelfie && (wantFace || wantLive || wantDuplicate)
-      ? Promise.resolve(images.selfie!).then(async (d) => {
-          const face = await analyzeSelfie(deps, d.image, { liveness: wantLive, grey: wantFace, times });
-          // A face shown on a display leaves its subpixel grid around the face (liveness evidence).
-          const screenGrid = face && wantLive ? await selfieScreenGrid(d, face) : undefined;
-          return face && { ...face, screenGrid };
-        })
-      : Promise.resolve(undefined);
-  const portraitGrey = hasSelfie && wantFace;
-  const ocrP =
-    wantOcr && images.document_front
-      ? Promise.all([images.document_front, images.document_back]).then(([frontPhoto, back]) =>
-          ocrCheck(
-            deps,
-            { front: frontPhoto!, back },
-            { documentType: request.documentType, country: request.country },
-            // Each side's own work starts once it is prepared, under the declared template, beside the
-            // reading of its text (the main thread mostly waits for the inference threads then), after
-            // the pending callbacks: the portrait, the ghost portrait, the display grid. The checks below
-            // take it if the side and the template are still the ones read; otherwise they compute theirs
-            // (oncePerImage; a failure there is the check's to report).
-            (name, side, template) =>
-              setImmediate(() => {
-                const front = name === 'front';
-                if (front && template?.portrait?.side === 'front' && (portraitGrey || wantFraud))
-                  void portraitOnSide(deps, side.image, template.portrait.box, times, portraitGrey);
-                if (front && wantFraud && template?.ghostPortrait?.side === 'front' && side.quad)
-                  void ghostPortrait(deps, side.image, template.ghostPortrait.box, times);
-                if (wantFraud && side.quad) void sideScreenGrid(deps, side, front ? frontPhoto : back);
-              }),
-          ),
-        )
-      : Promise.resolve(undefined);
-  // With the document read, the portrait is looked for where its template puts it on the rectified
-  // front (MODELS.md: much better than the whole photo); otherwise, or when that finds no face, on the
-  // whole photo in its four rotations.
-  const templatePortraitP =
-    (portraitGrey || wantFraud) && images.document_front
-      ? ocrP.then((ocr) => (ocr ? templatePortrait(deps, ocr, times, portraitGrey) : undefined))
-      : Promise.resolve(undefined);
-  const portraitP =
-    hasSelfie && wantFace && images.document_front
-      ? Promise.all([images.document_front, templatePortraitP]).then(
-          async ([d, fromTemplate]) => fromTemplate ?? analyzeDocumentPortrait(deps, d!.image, times),
-        )
-      : Promise.resolve(undefined);
-  // Document forensics on the rectified card, beside the face match (the main portrait is shared).
-  const fraudP = wantFraud
-    ? Promise.all([ocrP, templatePortraitP, images.document_front, images.document_back]).then(
-        ([ocr, main, front, back]) => fraudCheck(deps, ocr, main, { front, back }, times),
-      )
-    : Promise.resolve(undefined);
-  const [selfie, portrait, ocr, fraud] = await Promise.all([selfieP, portraitP, ocrP, fraudP]);
-  if (wantFace)
-    checks.face_match = hasSelfie ? faceMatchCheck(deps, selfie, portrait) : skipped('selfie_missing');
-  if (wantLive)
-    checks.liveness = hasSelfie
-      ? livenessCheck(deps, selfie, selfie?.screenGrid, {
-          outcome: request.livenessChallenge,
-          required: request.tenant?.requireLivenessChallenge ?? false,
-        })
-      : skipped('selfie_missing');
-  if (ocr && requested.includes('ocr')) checks.ocr = ocr.check;
-  if (fraud) checks.fraud = fraud;
-  const extracted = requested.includes('ocr') ? ocr?.extracted : undefined;
   const faceIndex = request.tenant?.faceIndex !== false;
+  const decoded = await settle(images);
+  const analysis = await deps.analyser.analyse(
+    {
+      checks: requested.filter((c) => c !== 'duplicate'),
+      documentType: request.documentType,
+      country: request.country,
+      ...(request.livenessChallenge ? { livenessChallenge: request.livenessChallenge } : {}),
+      requireLivenessChallenge: request.tenant?.requireLivenessChallenge ?? false,
+      nowIso: deps.now().toISOString(),
+      wantEmbedding: wantDuplicate && faceIndex,
+    },
+    decoded,
+  );
+  if (times)
+    for (const [stage, ms] of Object.entries(analysis.times) as [keyof StageTimes, number][])
+      times[stage] = (times[stage] ?? 0) + ms;
+  const checks: Checks = analysis.checks;
+  const extracted = analysis.extracted;
+  const embedding = analysis.selfieEmbedding;
   if (wantDuplicate)
     checks.duplicate = request.tenant
       ? await duplicateCheck(
@@ -410,14 +342,14 @@ export async function runChecks(
           request.tenant.id,
           request.tenant.verificationId,
           extracted,
-          faceIndex ? selfie?.embedding : undefined,
+          faceIndex ? embedding : undefined,
           faceIndex ? (hasSelfie ? 'no_face_in_selfie' : 'selfie_missing') : 'face_index_off',
         )
       : skipped('not_available');
   return {
     checks,
     extracted,
-    ...(wantDuplicate && selfie && faceIndex ? { selfieEmbedding: selfie.embedding } : {}),
+    ...(wantDuplicate && embedding && faceIndex ? { selfieEmbedding: embedding } : {}),
   };
 }
 
@@ -467,32 +399,6 @@ export function decideOutcome(
     today: deps.now(),
     settings: policy,
   });
-}
-
-/** `grey`: the face match will compare it (analyzeDocumentPortrait). */
-async function templatePortrait(
-  deps: AppDeps,
-  ocr: OcrOutcome,
-  times: StageTimes | undefined,
-  grey: boolean,
-) {
-  const box = ocr.template?.portrait;
-  const front = ocr.front?.image;
-  if (!box || box.side !== 'front' || !front) return undefined;
-  return portraitOnSide(deps, front, box.box, times, grey);
-}
-
-/** The portrait at `box` on a rectified front, read once per side (oncePerImage). */
-function portraitOnSide(
-  deps: AppDeps,
-  front: RgbImage,
-  box: Box,
-  times: StageTimes | undefined,
-  grey: boolean,
-) {
-  return oncePerImage(front, `portrait ${box.join()} ${grey}`, () =>
-    analyzeDocumentPortrait(deps, portraitCrop(front, box), times, grey),
-  );
 }
 
 function timeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

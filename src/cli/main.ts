@@ -109,7 +109,8 @@ async function verify(config: Config, args: string[]): Promise<void> {
   const read = async (f: string | undefined) => (f ? new Uint8Array(await readFile(f)) : undefined);
   const t0 = performance.now();
   process.stderr.write('loading models…\n');
-  const runtime = await createRuntime(config, { worker: false });
+  // One verification: its checks run on this thread, which has nothing else to do.
+  const runtime = await createRuntime(config, { worker: false, analysisThreads: 0 });
   try {
     const images = {
       document_front: await read(values['document-front']),

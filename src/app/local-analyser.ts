@@ -1,0 +1,13 @@
+import type { Analyser, Analysis, AnalysedImages, AnalysisRequest } from '../ports/analyser.ts';
+import { analyseImages, type AnalysisDeps } from './analyse-images.ts';
+
+/** The image checks on the calling thread (the CLI, and a server started with HUWIYA_ANALYSIS_THREADS=0). */
+export class LocalAnalyser implements Analyser {
+  constructor(private readonly deps: AnalysisDeps) {}
+
+  analyse(request: AnalysisRequest, images: AnalysedImages): Promise<Analysis> {
+    return analyseImages(this.deps, request, images);
+  }
+
+  async close(): Promise<void> {}
+}
