@@ -15,7 +15,6 @@ import {
   selfieScreenGrid,
 } from './face-checks.ts';
 import { newId } from './ids.ts';
-import { ocrCheck } from './ocr-check.ts';
 import { runAdmitted } from './admission.ts';
 
 /** POST /identity/face-match: two images, stateless (nothing is stored). */
@@ -173,11 +172,19 @@ export async function extractDocument(
       input.back ? decodeImage(input.back, 'document_back', deps.limits) : Promise.resolve(undefined),
     ]);
     const { score } = await gradeImage(deps, front, 'document');
-    const ocr = await ocrCheck(
-      deps,
-      { front, back },
-      { documentType: input.documentType, country: input.country },
+    // Read on an analysis thread, as a verification's ocr check is.
+    const ocr = await deps.analyser.analyse(
+      {
+        checks: ['ocr'],
+        documentType: input.documentType,
+        country: input.country,
+        nowIso: deps.now().toISOString(),
+      },
+      { document_front: front, ...(back ? { document_back: back } : {}) },
     );
+    const check = ocr.checks.ocr;
+    // Asked with a front, the analysis always answers the ocr check.
+    if (!check) throw new Error('the ocr check was not answered');
     const extracted = ocr.extracted ?? {};
     return {
       id: newId('ext'),
@@ -187,7 +194,7 @@ export async function extractDocument(
       extracted_data: extracted,
       field_confidences: (extracted.field_confidences as Record<string, number> | undefined) ?? {},
       quality_score: score,
-      checks: { ocr: ocr.check },
+      checks: { ocr: check },
       model_versions: faceModelVersions(deps),
     };
   });
