@@ -28,3 +28,18 @@ test('a failing task releases its slot', async () => {
   await assert.rejects(s.run(async () => Promise.reject(new Error('boom'))));
   assert.equal(await s.run(async () => 42), 42);
 });
+
+test('a freed slot goes to a waiting request before any waiting background work', async () => {
+  const s = new Semaphore(1);
+  const order: string[] = [];
+  let release!: () => void;
+  const first = s.run(() => new Promise<void>((r) => (release = r)));
+  const jobs = [1, 2, 3].map((i) => s.run(async () => void order.push(`job ${i}`), 'background'));
+  const request = s.run(async () => void order.push('request'));
+  assert.equal(s.queued, 1, 'queued counts the requests only');
+  assert.equal(s.queuedBackground, 3);
+  release();
+  await Promise.all([first, request, ...jobs]);
+  assert.deepEqual(order, ['request', 'job 1', 'job 2', 'job 3']);
+  assert.equal(s.inUse, 0);
+});

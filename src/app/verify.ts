@@ -573,7 +573,7 @@ export async function processVerification(
         },
         decoded,
       );
-    });
+    }, 'background');
     next = decidedDoc(deps, doc, outcome, tenant.policy);
     selfieEmbedding = outcome.selfieEmbedding;
   } catch (e) {

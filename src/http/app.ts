@@ -492,6 +492,7 @@ export async function buildApp(deps: AppDeps, options: HttpOptions): Promise<Fas
           capacity: slots.capacity,
           queued: slots.queued,
           max_queued: deps.limits.maxQueued,
+          background_queued: slots.queuedBackground,
         },
         models: modelVersions(deps.manifest),
       });

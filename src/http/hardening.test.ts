@@ -619,6 +619,51 @@ describe('capacity: admission control (keys-and-capacity issue, finding 5)', () 
       assert.match(r.json().id, /^ver_/);
     }
   });
+
+  test("queued jobs do not take a waiting caller's place: a sync request waits behind requests only, and goes first", async () => {
+    const payload = (mode: 'sync' | 'async') => ({
+      document_front: card.toString('base64'),
+      document_type: 'cin',
+      country: 'MA',
+      checks: ['ocr', 'fraud'],
+      mode,
+    });
+    const post = (mode: 'sync' | 'async') =>
+      s.app.inject({
+        method: 'POST',
+        url: '/v1/identity/verify',
+        headers: { authorization: `Bearer ${key}` },
+        payload: payload(mode),
+      });
+    const ready = async () => (await s.app.inject({ method: 'GET', url: '/readyz' })).json().pipeline;
+    // The previous test's work (answered pending at the limit, finished by jobs) is done first.
+    const idle = (x: { running: number; queued: number; background_queued: number }) =>
+      x.running + x.queued + x.background_queued === 0;
+    for (let quiet = 0; quiet < 3;) {
+      quiet = idle(await ready()) ? quiet + 1 : 0;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // A sync verification holds the one slot; a job is claimed and waits for it.
+    const running = post('sync');
+    while ((await ready()).running < 1) await new Promise((r) => setTimeout(r, 10));
+    const job = await post('async');
+    assert.equal(job.statusCode, 201, job.body);
+    let p = await ready();
+    for (let i = 0; i < 200 && p.background_queued < 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      p = await ready();
+    }
+    assert.equal(p.running, 1, 'the first sync verification still runs');
+    assert.equal(p.background_queued, 1, 'the job waits for the slot');
+    assert.equal(p.queued, 0, 'a waiting job is not counted against the request queue');
+    // The queue holds one request: this one is admitted (before, the waiting job filled it: 503).
+    const second = post('sync');
+    while ((await ready()).queued < 1) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await ready()).background_queued, 1, 'the job still waits: the request went before it');
+    const answered = await second;
+    assert.equal(answered.statusCode, 200, answered.body);
+    await running;
+  });
 });
 
 /** A small tmpfs to fill (root only); undefined with the reason when this machine cannot mount one. */
