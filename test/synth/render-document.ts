@@ -364,12 +364,24 @@ async function portraitOverlay(
   [bx, by, bw, bh]: Box,
   rng: Rng,
   ghost = false,
+  /**
+   * The main portrait's size in pixels, for a ghost: a card prints its ghost from the same picture, so the
+   * photo is framed as for the main portrait and then scaled down (framed at the ghost's own size, the
+   * salient region chosen can differ, and the ghost would show half a face).
+   */
+  framedAs?: { width: number; height: number },
 ): Promise<OverlayOptions> {
   const width = Math.round(bw * side.width);
   const height = Math.round(bh * side.height);
   const face = path ? await loadFace(path, crop) : undefined;
+  const framed = (w: number, h: number) =>
+    sharp(face!.data, { raw: face!.info }).resize(w, h, { fit: 'cover', position: 'attention' });
   let img = face
-    ? sharp(face.data, { raw: face.info }).resize(width, height, { fit: 'cover', position: 'attention' })
+    ? framedAs
+      ? sharp(await framed(framedAs.width, framedAs.height).raw().toBuffer(), {
+          raw: { width: framedAs.width, height: framedAs.height, channels: face.info.channels },
+        }).resize(width, height, { fit: 'fill' })
+      : framed(width, height)
     : sharp(silhouetteSvg(width, height)).resize(width, height);
   if (ghost) img = img.greyscale().linear(0.45, 140);
   else if (rng.chance(0.4)) img = img.greyscale().linear(rng.float(0.75, 0.9), rng.float(18, 32));
@@ -803,6 +815,11 @@ export async function renderDocument(
 
   // Draws from the rng happen above and here, in a fixed order, before any asynchronous work.
   const portraitJobs = layout.portraits.map((p) => ({ ...p, seed: rng.next() }));
+  const main = layout.portraits.find((p) => !p.ghost)?.box;
+  const mainPortraitSize = main && {
+    width: Math.round(main[2] * side.width),
+    height: Math.round(main[3] * side.height),
+  };
   const [portraits, texts] = await Promise.all([
     Promise.all(
       portraitJobs.map((p) =>
@@ -813,6 +830,7 @@ export async function renderDocument(
           p.box,
           createRng(Math.floor(p.seed * 4294967296)),
           p.ghost ?? false,
+          p.ghost ? mainPortraitSize : undefined,
         ),
       ),
     ),

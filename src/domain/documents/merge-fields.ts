@@ -20,8 +20,11 @@ export interface Disagreement {
   visual_zone: string;
   /**
    * A name that differs by one glyph OCR confuses (J read I, O read D…) or by one dropped letter: a
-   * misread, not an alteration. Kept in the evidence, not a risk factor. Numbers and dates are never
-   * minor: their check digits make any difference meaningful.
+   * misread, not an alteration. Kept in the evidence, not a risk factor. Dates and the digits of a number
+   * are never minor: their check digits make any difference meaningful. A document number whose letters
+   * differ from a check-digit-valid MRZ's in one letter OCR confuses (`J891231` printed, `I891231` read)
+   * is a misread: the check digits vouch for the MRZ's letter, the number reported is the MRZ's, and a
+   * printed letter changed into its look-alike would change nothing a reader or the service relies on.
    */
   minor?: true;
   /**
@@ -64,6 +67,16 @@ export function minorNameDifference(a: string, b: string): boolean {
   if (long.length - short.length !== 1) return false;
   for (let i = 0; i < long.length; i++) if (long.slice(0, i) + long.slice(i + 1) === short) return true;
   return false;
+}
+
+/**
+ * Whether a document number's visual-zone reading differs from the MRZ's only in one letter, read as a
+ * letter OCR confuses it with (the digits all the same, in the same places).
+ */
+export function minorNumberDifference(mrz: string, vz: string): boolean {
+  if (mrz.length !== vz.length || mrz.length < 5) return false;
+  const diff = [...mrz].map((c, i) => (c === vz[i] ? '' : c + vz[i]!)).filter(Boolean);
+  return diff.length === 1 && /^[A-Z]{2}$/.test(diff[0]!) && CONFUSABLE.has(diff[0]!);
 }
 
 /** Fields an MRZ check digit protects: on a disagreement the MRZ wins when its digits hold. */
@@ -138,7 +151,9 @@ export function mergeFields(
           confidence: w.confidence * 0.6,
           provenance: mrzWins ? 'mrz' : 'visual_zone',
         };
-        let minor = NAME_FIELDS.has(name) && minorNameDifference(a, b);
+        let minor =
+          (NAME_FIELDS.has(name) && minorNameDifference(a, b)) ||
+          (name === 'document_number' && mrzCheckDigitsValid && minorNumberDifference(a, b));
         // The names line's cells tell a misread from a different name: the printed name filling the cells
         // the MRZ's occupies, with the MRZ reading only missing letters, is a misread, however many; the
         // MRZ's name as long as read beside a printed name of another length is a difference, however small.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FieldRegion } from './document-template.ts';
-import { mergeFields, minorNameDifference } from './merge-fields.ts';
+import { mergeFields, minorNameDifference, minorNumberDifference } from './merge-fields.ts';
 import { cleanArabic, normaliseField, parseDmyDate } from './normalise-field.ts';
 import { DOCUMENT_TEMPLATES, templateById } from './templates.ts';
 
@@ -234,4 +234,23 @@ test('merge: the names line cells tell an MRZ that lost letters from a printed n
   assert.equal(merge('EL IDRSSI', 'EL IDRISSI', 10)?.cells_verdict, 'mrz_misread');
   assert.equal(merge('MUELLER', 'MÜLLER', 7)?.cells_verdict, undefined);
   assert.equal(merge('MUELLER', 'MÜLLER', 7)?.minor, true);
+});
+
+test('merge: a document number one confusable letter away from a valid MRZ is a misread; a digit never is', () => {
+  assert.ok(minorNumberDifference('J891231', 'I891231'), 'J read I');
+  assert.ok(!minorNumberDifference('J891231', 'J891237'), 'a digit');
+  assert.ok(!minorNumberDifference('J891231', 'Z891231'), 'J and Z are not confused');
+  assert.ok(!minorNumberDifference('BE891231', 'EB891231'), 'two letters');
+  assert.ok(!minorNumberDifference('B8912310', '88912310'), 'a letter read as a digit changes the number');
+  assert.ok(!minorNumberDifference('J89123', 'I891231'), 'other lengths');
+  const merge = (valid: boolean) =>
+    mergeFields(
+      { document_number: { value: 'J891231', confidence: 0.99 } },
+      { document_number: { value: 'I891231', confidence: 0.9 } },
+      valid,
+    );
+  const valid = merge(true);
+  assert.equal(valid.disagreements[0]?.minor, true);
+  assert.equal(valid.fields.document_number?.value, 'J891231', 'the MRZ number is reported');
+  assert.equal(merge(false).disagreements[0]?.minor, undefined, 'MRZ check digits invalid: not minor');
 });
