@@ -1,4 +1,11 @@
-import type { Analysis, AnalysedImages, AnalysisRequest } from '../ports/analyser.ts';
+import type {
+  Analysis,
+  AnalysedImages,
+  AnalysisRequest,
+  FaceReport,
+  FaceRequest,
+} from '../ports/analyser.ts';
+import { analyzeFace } from '../pipeline/face/analyze-face.ts';
 import { skipped } from '../domain/verification.ts';
 import type { StageTimes } from '../pipeline/face/analyze-face.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
@@ -147,4 +154,19 @@ function portraitOnSide(
   return oncePerImage(front, `portrait ${box.join()} ${grey}`, () =>
     analyzeDocumentPortrait(deps, portraitCrop(front, box), times, grey),
   );
+}
+
+/** One photo's face for the face endpoints: found (in four rotations if asked), scored, its display grid. */
+export async function analyseFace(
+  deps: Pick<AnalysisDeps, 'inference'>,
+  request: FaceRequest,
+  image: DecodedImage,
+): Promise<FaceReport> {
+  const face = await analyzeFace(image.image, deps, {
+    ...(request.tryRotations ? { tryRotations: true } : {}),
+    ...(request.liveness ? { liveness: true } : {}),
+  });
+  if (!face) return {};
+  const screenGrid = request.screenGrid ? await selfieScreenGrid(image, face) : undefined;
+  return { face, ...(screenGrid !== undefined ? { screenGrid } : {}) };
 }

@@ -1,19 +1,12 @@
 import { assessQuality, RECOMMENDATIONS, type ImageKind } from '../domain/image-quality-rules.ts';
 import { HuwiyaError } from '../domain/errors.ts';
 import { round4 } from '../domain/face-match-policy.ts';
-import { analyzeFace } from '../pipeline/face/analyze-face.ts';
 import { detectFaces } from '../pipeline/face/detect.ts';
 import { detectLandmarks, fivePoints } from '../pipeline/face/landmarks.ts';
 import { decodeImage, type DecodedImage } from '../pipeline/image/decode.ts';
 import { measureQuality } from '../pipeline/image/quality.ts';
 import type { AppDeps } from './deps.ts';
-import {
-  analyzeSelfie,
-  faceMatchCheck,
-  faceModelVersions,
-  livenessCheck,
-  selfieScreenGrid,
-} from './face-checks.ts';
+import { faceMatchCheck, faceModelVersions, livenessCheck } from './face-checks.ts';
 import { newId } from './ids.ts';
 import { runAdmitted } from './admission.ts';
 
@@ -32,8 +25,9 @@ export async function compareFaceImages(
 ) {
   return runAdmitted(deps, async () => {
     const [a, b] = await Promise.all(images.map((i) => decodeImage(i.bytes, i.param, deps.limits)));
-    const fa = await analyzeFace(a!.image, deps, { tryRotations: true });
-    const fb = await analyzeFace(b!.image, deps, { tryRotations: true });
+    const [fa, fb] = (
+      await Promise.all([a!, b!].map((d) => deps.analyser.face({ tryRotations: true }, d)))
+    ).map((r) => r.face);
     return { first: fa, second: fb, check: fa && fb ? faceMatchCheck(deps, fa, fb, 'photos') : undefined };
   });
 }
@@ -43,9 +37,9 @@ async function matchFacesUnbounded(deps: AppDeps, image1: Uint8Array, image2: Ui
     await decodeImage(image1, 'image_1', deps.limits),
     await decodeImage(image2, 'image_2', deps.limits),
   ];
-  const fa = await analyzeFace(a.image, deps, { tryRotations: true });
+  const { face: fa } = await deps.analyser.face({ tryRotations: true }, a);
   if (!fa) throw new HuwiyaError('face_not_found', 'No face was found in image_1.', { param: 'image_1' });
-  const fb = await analyzeFace(b.image, deps, { tryRotations: true });
+  const { face: fb } = await deps.analyser.face({ tryRotations: true }, b);
   if (!fb) throw new HuwiyaError('face_not_found', 'No face was found in image_2.', { param: 'image_2' });
   const check = faceMatchCheck(deps, fa, fb, 'photos');
   return {
@@ -94,9 +88,11 @@ export async function checkLiveness(deps: AppDeps, image: Uint8Array) {
 
 async function checkLivenessUnbounded(deps: AppDeps, image: Uint8Array) {
   const d = await decodeImage(image, 'image', deps.limits);
-  const face = await analyzeSelfie(deps, d.image, { liveness: true });
+  // Found and scored on an analysis thread, with the display grid around it (an FFT the main thread,
+  // which answers HTTP, should not run).
+  const { face, screenGrid } = await deps.analyser.face({ liveness: true, screenGrid: true }, d);
   if (!face) throw new HuwiyaError('face_not_found', 'No face was found in image.', { param: 'image' });
-  const c = livenessCheck(deps, face, await selfieScreenGrid(d, face));
+  const c = livenessCheck(deps, face, screenGrid);
   // Uncertain is not live, and not an attack either: its own signal (the selfie's model score sits in the
   // manifest's review band).
   const signals: string[] = c.is_live

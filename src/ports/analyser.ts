@@ -1,6 +1,6 @@
 import type { ChallengeOutcome } from '../domain/liveness-challenge.ts';
 import type { CheckName, CheckResult } from '../domain/verification.ts';
-import type { StageTimes } from '../pipeline/face/analyze-face.ts';
+import type { FaceAnalysis, StageTimes } from '../pipeline/face/analyze-face.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
 
 /** A verification's decoded images, by field. */
@@ -30,11 +30,29 @@ export interface Analysis {
   times: StageTimes;
 }
 
+/** One photo's face, for the face endpoints (compare, passive liveness). */
+export interface FaceRequest {
+  /** Try the four right-angle rotations when no face is found upright. */
+  tryRotations?: boolean;
+  /** Score the face with the liveness model. */
+  liveness?: boolean;
+  /** Measure a display's subpixel grid around the face (liveness evidence). */
+  screenGrid?: boolean;
+}
+
+export interface FaceReport {
+  /** The most confident face; absent when none was found. */
+  face?: FaceAnalysis;
+  screenGrid?: number;
+}
+
 /**
  * Runs a verification's image checks: in this thread (the CLI, tests) or on analysis threads, so that the
  * main thread, which answers HTTP, never runs pixel loops (adapters/analysis-thread).
  */
 export interface Analyser {
   analyse(request: AnalysisRequest, images: AnalysedImages): Promise<Analysis>;
+  /** One photo's face (its own image, decoded). */
+  face(request: FaceRequest, image: DecodedImage): Promise<FaceReport>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyseImages } from '../../app/analyse-images.ts';
+import { analyseFace, analyseImages } from '../../app/analyse-images.ts';
 import type { InferenceRunner, ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { LineOcr, LineReading, OcrScript } from '../../ports/line-ocr.ts';
 import type { RgbImage } from '../../pipeline/image/rgb-image.ts';
@@ -73,6 +73,13 @@ port.on('message', (m: ToThread) => {
           embedding ? [embedding.buffer as ArrayBuffer] : [],
         );
       },
+      (e: unknown) => post({ type: 'analysed', id: m.id, error: toWire(e) }),
+    );
+    return;
+  }
+  if (m.type === 'face') {
+    analyseFace(deps, m.request, m.image).then(
+      (report) => post({ type: 'analysed', id: m.id, analysis: report }),
       (e: unknown) => post({ type: 'analysed', id: m.id, error: toWire(e) }),
     );
     return;

@@ -1,4 +1,11 @@
-import type { Analysis, AnalysedImages, AnalysisRequest } from '../../ports/analyser.ts';
+import type {
+  Analysis,
+  AnalysedImages,
+  AnalysisRequest,
+  FaceReport,
+  FaceRequest,
+} from '../../ports/analyser.ts';
+import type { DecodedImage } from '../../pipeline/image/decode.ts';
 import type { ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { LineReading, OcrScript } from '../../ports/line-ocr.ts';
 import type { RgbImage } from '../../pipeline/image/rgb-image.ts';
@@ -18,6 +25,7 @@ export interface WireError {
 /** Main thread → analysis thread. */
 export type ToThread =
   | { type: 'analyse'; id: number; request: AnalysisRequest; images: AnalysedImages }
+  | { type: 'face'; id: number; request: FaceRequest; image: DecodedImage }
   | { type: 'inferred'; id: number; outputs?: Record<string, Tensor>; error?: WireError }
   | { type: 'read'; id: number; reading?: LineReading; error?: WireError };
 
@@ -25,7 +33,7 @@ export type ToThread =
 export type FromThread =
   | { type: 'ready' }
   | { type: 'failed'; error: string }
-  | { type: 'analysed'; id: number; analysis?: Analysis; error?: WireError }
+  | { type: 'analysed'; id: number; analysis?: Analysis | FaceReport; error?: WireError }
   | { type: 'infer'; id: number; model: ModelName; input: Tensor; topClass?: TopClassReduction }
   | { type: 'read'; id: number; crop: RgbImage; script: OcrScript; mode?: 'line' | 'word' };
 

@@ -151,3 +151,22 @@ test(
     await assert.rejects(threads.analyse(REQUEST, images), /closed/);
   },
 );
+
+test(
+  'a face found and scored on an analysis thread is the one found in place (face endpoints)',
+  { skip: NO_SHARED_DATA, timeout: 120_000 },
+  async () => {
+    const selfie = (await verification(9)).selfie!;
+    const request = { liveness: true, screenGrid: true, tryRotations: true };
+    const here = await new LocalAnalyser(deps).face(request, selfie);
+    const threads = await ThreadAnalyser.start({ threads: 1, ...deps });
+    try {
+      const there = await threads.face(request, selfie);
+      assert.ok(here.face, 'the selfie has a face');
+      assert.deepEqual(there, here);
+      assert.ok(typeof there.face?.liveProbability === 'number');
+    } finally {
+      await threads.close();
+    }
+  },
+);

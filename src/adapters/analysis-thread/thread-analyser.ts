@@ -1,6 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import { errorCatalogue, HuwiyaError, type ErrorCode } from '../../domain/errors.ts';
-import type { Analyser, Analysis, AnalysedImages, AnalysisRequest } from '../../ports/analyser.ts';
+import type {
+  Analyser,
+  Analysis,
+  AnalysedImages,
+  AnalysisRequest,
+  FaceReport,
+  FaceRequest,
+} from '../../ports/analyser.ts';
 import type { InferenceRunner } from '../../ports/inference.ts';
 import type { LineOcr } from '../../ports/line-ocr.ts';
 import type { DecodedImage } from '../../pipeline/image/decode.ts';
@@ -43,8 +50,15 @@ export class ThreadAnalyser implements Analyser {
   }
 
   analyse(request: AnalysisRequest, images: AnalysedImages): Promise<Analysis> {
-    const thread = this.threads.reduce((a, t) => (t.inFlight < a.inFlight ? t : a));
-    return thread.analyse(request, images);
+    return this.idlest().analyse(request, images);
+  }
+
+  face(request: FaceRequest, image: DecodedImage): Promise<FaceReport> {
+    return this.idlest().face(request, image);
+  }
+
+  private idlest(): AnalysisThread {
+    return this.threads.reduce((a, t) => (t.inFlight < a.inFlight ? t : a));
   }
 
   async close(): Promise<void> {
@@ -71,7 +85,7 @@ class AnalysisThread {
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve: (a: Analysis) => void; reject: (e: Error) => void }
+    { resolve: (a: Analysis | FaceReport) => void; reject: (e: Error) => void }
   >();
   private closed = false;
   /** Analyses asked of this thread and not answered yet. */
@@ -140,21 +154,30 @@ class AnalysisThread {
     }
   }
 
-  async analyse(request: AnalysisRequest, images: AnalysedImages): Promise<Analysis> {
+  analyse(request: AnalysisRequest, images: AnalysedImages): Promise<Analysis> {
+    const sent: AnalysedImages = {};
+    for (const [field, d] of Object.entries(images) as [keyof AnalysedImages, DecodedImage][])
+      sent[field] = sendable(d);
+    return this.ask((id) => ({ type: 'analyse', id, request, images: sent })) as Promise<Analysis>;
+  }
+
+  face(request: FaceRequest, image: DecodedImage): Promise<FaceReport> {
+    return this.ask((id) => ({ type: 'face', id, request, image: sendable(image) })) as Promise<FaceReport>;
+  }
+
+  /** Post one piece of work to the thread and wait for its answer. */
+  private async ask(message: (id: number) => ToThread): Promise<Analysis | FaceReport> {
     this.inFlight++;
     try {
       if (this.closed) throw new Error('analyser is closed');
       const w = await this.worker();
       if (this.closed) throw new Error('analyser is closed');
       const id = this.nextId++;
-      const sent: AnalysedImages = {};
-      for (const [field, d] of Object.entries(images) as [keyof AnalysedImages, DecodedImage][])
-        sent[field] = sendable(d);
-      return await new Promise<Analysis>((resolve, reject) => {
+      return await new Promise<Analysis | FaceReport>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
         w.ref();
         try {
-          w.postMessage({ type: 'analyse', id, request, images: sent } satisfies ToThread);
+          w.postMessage(message(id));
         } catch (e) {
           this.pending.delete(id);
           if (this.pending.size === 0) w.unref();
