@@ -30,18 +30,15 @@ export type AnalysisDeps = Pick<
   'inference' | 'manifest' | 'charset' | 'lineOcr' | 'limits' | 'policy'
 >;
 
-type Images = Partial<Record<keyof AnalysedImages, DecodedImage | Promise<DecodedImage>>>;
-
 /**
  * A verification's image checks (every requested check but `duplicate`, which looks in the store): the
- * selfie, the document portrait and the document text analysed concurrently, each as soon as its image is
- * decoded. Runs wherever its deps are (the main thread for the CLI, an analysis thread in the server).
+ * selfie, the document portrait and the document text analysed concurrently. Runs wherever its deps are (the main thread for the CLI, an analysis thread in the server).
  * `wantEmbedding`: the selfie is analysed for its embedding even when no face check asks (duplicates).
  */
 export async function analyseImages(
   analysisDeps: AnalysisDeps,
   request: AnalysisRequest,
-  images: Images,
+  images: AnalysedImages,
 ): Promise<Analysis> {
   const deps = { ...analysisDeps, now: () => new Date(request.nowIso) };
   const times: StageTimes = {};

@@ -59,7 +59,7 @@ function startDecoding(deps: Pick<AppDeps, 'limits'>, images: VerifyInput['image
   return out;
 }
 
-async function settle(decoding: Decoding | Decoded): Promise<Decoded> {
+async function settle(decoding: Decoding): Promise<Decoded> {
   const out: Decoded = {};
   // Every image is validated; the first bad one (in field order) is the error.
   const results = await Promise.allSettled(IMAGE_FIELDS.map((f) => decoding[f]));
@@ -78,8 +78,8 @@ export async function decodeAll(
 }
 
 /**
- * Decode and run the checks in one pass for a sync request: the selfie's face stages start as soon as the
- * selfie is decoded, while the document is still decoding. Bad input rejects with the decoder's coded error.
+ * Decode and run the checks in one pass for a sync request, in one pipeline slot. Bad input rejects with
+ * the decoder's coded error.
  */
 export async function analyzeNow(
   deps: AppDeps,
@@ -90,11 +90,8 @@ export async function analyzeNow(
     throw new HuwiyaError('missing_parameter', 'document_front is required.', { param: 'document_front' });
   }
   return runAdmitted(deps, async () => {
-    const decoding = startDecoding(deps, input.images);
-    const outcome = runChecks(deps, input, decoding, times);
-    outcome.catch(() => undefined);
-    const decoded = await settle(decoding);
-    return { decoded, outcome: await outcome };
+    const decoded = await decodeAll(deps, input.images);
+    return { decoded, outcome: await runChecks(deps, input, decoded, times) };
   });
 }
 
@@ -308,7 +305,7 @@ export interface CheckOutcome {
 export async function runChecks(
   deps: AppDeps,
   request: CheckRequest,
-  images: Decoded | Decoding,
+  images: Decoded,
   times?: StageTimes,
 ): Promise<CheckOutcome> {
   if (request.sandbox) return simulated(deps, request, request.sandbox, images.selfie !== undefined);
@@ -316,7 +313,6 @@ export async function runChecks(
   const wantDuplicate = requested.includes('duplicate');
   const hasSelfie = images.selfie !== undefined;
   const faceIndex = request.tenant?.faceIndex !== false;
-  const decoded = await settle(images);
   const analysis = await deps.analyser.analyse(
     {
       checks: requested.filter((c) => c !== 'duplicate'),
@@ -327,7 +323,7 @@ export async function runChecks(
       nowIso: deps.now().toISOString(),
       wantEmbedding: wantDuplicate && faceIndex,
     },
-    decoded,
+    images,
   );
   if (times)
     for (const [stage, ms] of Object.entries(analysis.times) as [keyof StageTimes, number][])

@@ -3,14 +3,8 @@ import { analyseFace, analyseImages } from '../../app/analyse-images.ts';
 import type { InferenceRunner, ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { LineOcr, LineReading, OcrScript } from '../../ports/line-ocr.ts';
 import type { RgbImage } from '../../pipeline/image/rgb-image.ts';
-import {
-  owned,
-  toWire,
-  type FromThread,
-  type ThreadSetup,
-  type ToThread,
-  type WireError,
-} from './protocol.ts';
+import { owned } from '../onnx/transfer.ts';
+import { fromWire, toWire, type FromThread, type ThreadSetup, type ToThread } from './protocol.ts';
 
 const port = parentPort!;
 const setup = workerData as ThreadSetup;
@@ -28,10 +22,6 @@ function ask<T>(m: (id: number) => FromThread, transfer: ArrayBuffer[] = []): Pr
     waiting.set(id, { resolve: resolve as (v: never) => void, reject });
     post(m(id), transfer);
   });
-}
-
-function fromWire(e: WireError): Error {
-  return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
 }
 
 const inference: InferenceRunner = {
@@ -60,26 +50,11 @@ const lineOcr: LineOcr = {
 const deps = { ...setup, inference, lineOcr };
 
 port.on('message', (m: ToThread) => {
-  if (m.type === 'analyse') {
-    analyseImages(deps, m.request, m.images).then(
-      (analysis) => {
-        const embedding = analysis.selfieEmbedding && owned(analysis.selfieEmbedding);
-        post(
-          {
-            type: 'analysed',
-            id: m.id,
-            analysis: { ...analysis, ...(embedding ? { selfieEmbedding: embedding } : {}) },
-          },
-          embedding ? [embedding.buffer as ArrayBuffer] : [],
-        );
-      },
-      (e: unknown) => post({ type: 'analysed', id: m.id, error: toWire(e) }),
-    );
-    return;
-  }
-  if (m.type === 'face') {
-    analyseFace(deps, m.request, m.image).then(
-      (report) => post({ type: 'analysed', id: m.id, analysis: report }),
+  if (m.type === 'analyse' || m.type === 'face') {
+    const work =
+      m.type === 'analyse' ? analyseImages(deps, m.request, m.images) : analyseFace(deps, m.request, m.image);
+    work.then(
+      (analysis) => post({ type: 'analysed', id: m.id, analysis }),
       (e: unknown) => post({ type: 'analysed', id: m.id, error: toWire(e) }),
     );
     return;

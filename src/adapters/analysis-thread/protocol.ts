@@ -10,6 +10,7 @@ import type { ModelName, Tensor, TopClassReduction } from '../../ports/inference
 import type { LineReading, OcrScript } from '../../ports/line-ocr.ts';
 import type { RgbImage } from '../../pipeline/image/rgb-image.ts';
 import type { AnalysisDeps } from '../../app/analyse-images.ts';
+import { errorCatalogue, HuwiyaError, type ErrorCode } from '../../domain/errors.ts';
 
 /** What a thread is started with: everything its checks read but the models and the line reader. */
 export type ThreadSetup = Pick<AnalysisDeps, 'manifest' | 'charset' | 'limits' | 'policy'>;
@@ -50,12 +51,12 @@ export function toWire(e: unknown): WireError {
   };
 }
 
-/** The buffers of a tensor map, to hand over rather than copy. */
-export function tensorBuffers(outputs: Record<string, Tensor>): ArrayBuffer[] {
-  return Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer);
-}
-
-/** A view that owns its whole buffer (handed over as is); a view into a larger one is copied first. */
-export function owned<T extends Float32Array | Uint8Array>(a: T): T {
-  return (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice()) as T;
+/** The error again on the other side: the same coded `HuwiyaError` for a catalogued code, else an Error. */
+export function fromWire(e: WireError): Error {
+  if (e.code && Object.hasOwn(errorCatalogue, e.code))
+    return new HuwiyaError(e.code as ErrorCode, e.message, {
+      ...(e.param ? { param: e.param } : {}),
+      ...(e.details ? { details: e.details } : {}),
+    });
+  return new Error(e.message);
 }

@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import { errorCatalogue, HuwiyaError, type ErrorCode } from '../../domain/errors.ts';
 import type {
   Analyser,
   Analysis,
@@ -11,15 +10,8 @@ import type {
 import type { InferenceRunner } from '../../ports/inference.ts';
 import type { LineOcr } from '../../ports/line-ocr.ts';
 import type { DecodedImage } from '../../pipeline/image/decode.ts';
-import {
-  owned,
-  tensorBuffers,
-  toWire,
-  type FromThread,
-  type ThreadSetup,
-  type ToThread,
-  type WireError,
-} from './protocol.ts';
+import { owned, tensorBuffers } from '../onnx/transfer.ts';
+import { fromWire, toWire, type FromThread, type ThreadSetup, type ToThread } from './protocol.ts';
 
 const ENTRY = new URL('./analysis-thread.mjs', import.meta.url);
 /** How long closing waits for the analyses a thread is busy with before stopping it anyway. */
@@ -64,15 +56,6 @@ export class ThreadAnalyser implements Analyser {
   async close(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.close()));
   }
-}
-
-function fromWire(e: WireError): Error {
-  if (e.code && Object.hasOwn(errorCatalogue, e.code))
-    return new HuwiyaError(e.code as ErrorCode, e.message, {
-      ...(e.param ? { param: e.param } : {}),
-      ...(e.details ? { details: e.details } : {}),
-    });
-  return new Error(e.message);
 }
 
 /** A decoded image as sent to a thread: copied (the caller keeps its own), its bytes in a buffer of their own. */

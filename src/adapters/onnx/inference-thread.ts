@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { ModelManifest } from '../../pipeline/face/model-manifest.ts';
 import { OnnxRunner } from './onnx-runner.ts';
+import { tensorBuffers } from './transfer.ts';
 
 /** A run request from the main thread, and the answer it gets. */
 export interface RunRequest {
@@ -24,10 +25,7 @@ try {
     runner.run(req.model, req.input, req.topClass).then(
       (outputs) => {
         const answer: RunAnswer = { id: req.id, outputs };
-        port.postMessage(
-          answer,
-          Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer),
-        );
+        port.postMessage(answer, tensorBuffers(outputs));
       },
       (e: unknown) => port.postMessage({ id: req.id, error: String(e) } satisfies RunAnswer),
     );

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceRunner, ModelName, Tensor, TopClassReduction } from '../../ports/inference.ts';
 import type { ModelManifest } from '../../pipeline/face/model-manifest.ts';
 import type { RunAnswer, RunRequest } from './inference-thread.ts';
+import { owned } from './transfer.ts';
 
 const ENTRY = new URL('./inference-thread.mjs', import.meta.url);
 
@@ -143,7 +144,7 @@ class InferenceThread {
     if (this.closed) throw new Error('inference runner is closed');
     const id = this.nextId++;
     // The whole buffer is handed over; a view into a larger buffer is copied first.
-    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const own = owned(data);
     const req: RunRequest = { id, model, input: { data: own, dims: [...input.dims] }, topClass };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
