@@ -9,6 +9,7 @@ import { screenGrid, type ScreenGrid } from '../pipeline/fraud/screen-grid.ts';
 import type { PreparedSide } from '../pipeline/document/prepare-side.ts';
 import { rectifyDetail } from '../pipeline/document/rectify-detail.ts';
 import type { DecodedImage } from '../pipeline/image/decode.ts';
+import { pictureCorrelation, placeLandmarks } from '../pipeline/fraud/same-picture.ts';
 import { stretchContrast } from '../pipeline/fraud/stretch-contrast.ts';
 import { oncePerImage } from '../pipeline/image/once-per-image.ts';
 import { blurred, greyRgb, medianFiltered, type RgbImage } from '../pipeline/image/rgb-image.ts';
@@ -30,10 +31,10 @@ export interface FraudSignalResult {
 /**
  * The `fraud` check: forensic signals on the rectified document, each assessed where it applies and
  * reported with its evidence. This slice assesses portrait substitution on cards that print a ghost
- * portrait (the Moroccan CNIE 2020): the ghost must show the main portrait's person; a greyscale
- * printed copy on sides the template says are printed in colour; a screen replay (a display's pixel
- * grid) on every side found in the photo; square corners on ID-1 cards; and an image editor named in
- * the document photos' metadata.
+ * portrait (the Moroccan CNIE 2020): the ghost must show the main portrait's person or be its picture
+ * printed again; a greyscale printed copy on sides the template says are printed in colour; a screen
+ * replay (a display's pixel grid) on every side found in the photo; square corners on ID-1 cards; and an
+ * image editor named in the document photos' metadata.
  */
 export async function fraudCheck(
   deps: Pick<AppDeps, 'inference' | 'manifest' | 'limits'>,
@@ -131,6 +132,39 @@ export function ghostPortrait(
   });
 }
 
+/**
+ * At or above this picture correlation (`pictureCorrelation`), the ghost is the main portrait's picture
+ * printed again, whatever the face model says: a ghost photographed small and blurred compares low as a
+ * face (genuine cases down to cosine −0.05) but still correlates as a picture. Measured on the tune split
+ * (`bench/eval-decisions.ts 20 --kinds genuine,portrait_swap`, 60 of each): genuine ghosts at 0.84 and
+ * above where the face compared low, replaced portraits at most 0.75 and 0.62 for all but one; the real
+ * DGSN specimen 0.96. Chosen between the two on the tune split only.
+ */
+export const SAME_PICTURE_CORRELATION = 0.8;
+/**
+ * Below this picture correlation the ghost is clearly another picture: with faces that compare only
+ * loosely (cosine below GHOST_SAME_PERSON_COSINE), a replaced portrait whose look-alike the face model
+ * passed (tune replaced portraits up to cosine 0.33, one of them at picture 0.15). Flagged below the
+ * reject point: a person looks.
+ */
+export const OTHER_PICTURE_CORRELATION = 0.6;
+/** At or above this ghost-vs-main cosine the faces are plainly one person's, whatever the picture says. */
+export const GHOST_SAME_PERSON_COSINE = 0.45;
+
+/**
+ * Below this detection score a ghost's face is not trusted (nor is one found only turned, beside an upright
+ * main portrait): on faded held-out ghosts the detector's only "faces" were the birth-year digits printed
+ * over the ghost (0.75 to 0.87), while the holders' ghosts it found were mostly above 0.93.
+ */
+export const GHOST_FACE_TRUSTED = 0.9;
+/**
+ * The score of a replaced portrait seen through weaker evidence (a ghost face not trusted, a look-alike in
+ * another picture): below the reject point, it reviews.
+ */
+const REVIEW_GHOST_SCORE = 0.7;
+/** The ghost's picture scale against the main portrait's, searched when its face is not trusted. */
+const GHOST_SCALES: readonly [number, number] = [0.25, 0.75];
+
 async function portraitSubstitution(
   deps: Pick<AppDeps, 'inference' | 'manifest'>,
   ocr: OcrOutcome | undefined,
@@ -138,28 +172,91 @@ async function portraitSubstitution(
   times?: StageTimes,
 ): Promise<FraudSignalResult> {
   const ghostBox = ocr?.template?.ghostPortrait;
+  const mainBox = ocr?.template?.portrait;
   const front = ocr?.front;
   if (!ghostBox || ghostBox.side !== 'front' || !front?.quad)
     return { assessed: false, reason: ghostBox ? 'document_not_located' : 'no_ghost_portrait_on_template' };
   if (!main) return { assessed: false, reason: 'no_main_portrait' };
   const { ghost, denoise } = await ghostPortrait(deps, front.image, ghostBox.box, times);
-  if (!ghost) return { assessed: false, reason: 'ghost_portrait_not_found' };
+  // The pictures are compared where the main portrait's face was found upright on its crop of the
+  // rectified front (the main portrait is analysed there).
+  const mainView =
+    mainBox?.side === 'front' && main.rotation === 0
+      ? { image: portraitCrop(front.image, mainBox.box), landmarks5: main.landmarks5 }
+      : undefined;
+  const ghostCrop = portraitCrop(front.image, ghostBox.box);
+  const trusted =
+    ghost !== undefined && ghost.rotation === main.rotation && ghost.box.score >= GHOST_FACE_TRUSTED;
+  // The ghost's picture against the main's: aligned through the ghost's own face when it is found upright,
+  // else (or when that alignment does not correlate) through the main face placed where it fits the ghost
+  // best, when the ghost's face is not trusted.
+  let picture =
+    mainView && ghost && ghost.rotation === 0
+      ? pictureCorrelation({ image: ghostCrop, landmarks5: ghost.landmarks5 }, mainView)
+      : undefined;
+  let placed = false;
+  if (mainView && !trusted && !(picture !== undefined && picture >= SAME_PICTURE_CORRELATION)) {
+    const landmarks5 = placeLandmarks(ghostCrop, mainView, GHOST_SCALES);
+    const atPlace = landmarks5 && pictureCorrelation({ image: ghostCrop, landmarks5 }, mainView);
+    if (atPlace !== undefined && (picture === undefined || atPlace > picture)) {
+      picture = atPlace;
+      placed = true;
+    }
+  }
+  const samePicture = picture !== undefined && picture >= SAME_PICTURE_CORRELATION;
+  const pictureEvidence =
+    picture !== undefined
+      ? {
+          picture_correlation: round4(picture),
+          picture_correlation_threshold: SAME_PICTURE_CORRELATION,
+          ...(placed ? { picture_aligned_by: 'placement' } : {}),
+        }
+      : {};
+  if (!ghost) {
+    // No face found in the ghost: the same picture passes; anything else is for a person to look at.
+    if (picture === undefined) return { assessed: false, reason: 'ghost_portrait_not_found' };
+    return {
+      assessed: true,
+      flagged: !samePicture,
+      score: round4(samePicture ? 0 : REVIEW_GHOST_SCORE),
+      evidence: { ghost_face_found: false, ...pictureEvidence },
+    };
+  }
   // A ghost read only once its grain was taken out is a blurrier face, whose embedding drifts from its
   // person's: judged at a lower cosine (DENOISED_GHOST_COSINE).
   const threshold =
     denoise === 'none' ? deps.manifest.thresholds.ghost_portrait_cosine : DENOISED_GHOST_COSINE;
   const c = cosine(main.embedding, ghost.embedding);
-  // Below the threshold: two people. The score grows from 0.5 at the threshold to 1 at 0.2 below it.
-  const score =
+  // Another person when the faces compare below the threshold and the ghost is not the main portrait's
+  // picture printed again. The score grows from 0.5 at the threshold to 1 at 0.2 below it; a ghost that
+  // is the same picture scores below 0.5 however low its faces compare, and one whose face is not trusted
+  // stays below the reject point (a person looks).
+  const byFace =
     c >= threshold ? Math.max(0, 0.5 - (c - threshold)) : Math.min(1, 0.5 + (threshold - c) * 2.5);
+  // Faces that compare only loosely beside a ghost that is clearly another picture: a look-alike.
+  const otherPicture =
+    !samePicture &&
+    c >= threshold &&
+    c < GHOST_SAME_PERSON_COSINE &&
+    picture !== undefined &&
+    picture < OTHER_PICTURE_CORRELATION;
+  const score = samePicture
+    ? Math.min(byFace, 0.49, 0.5 - (picture! - SAME_PICTURE_CORRELATION))
+    : otherPicture
+      ? REVIEW_GHOST_SCORE
+      : trusted
+        ? byFace
+        : Math.min(byFace, REVIEW_GHOST_SCORE);
   return {
     assessed: true,
-    flagged: c < threshold,
-    score: round4(score),
+    flagged: (c < threshold && !samePicture) || otherPicture,
+    score: round4(Math.max(0, score)),
     evidence: {
       cosine: round4(c),
       cosine_threshold: threshold,
+      ...pictureEvidence,
       ghost_face_score: round4(ghost.box.score),
+      ...(trusted ? {} : { ghost_face_trusted: false }),
       ...(denoise !== 'none' ? { ghost_denoised: denoise } : {}),
     },
   };

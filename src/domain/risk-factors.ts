@@ -205,7 +205,8 @@ export const RISK_FACTORS = {
   portrait_substitution: {
     weight: 800,
     effect: 'rejects_when_strong',
-    meaning: "The document's main portrait and its secondary (ghost) portrait show different people.",
+    meaning:
+      "The document's secondary (ghost) portrait shows another person than its main portrait and is not the main portrait's picture printed again.",
     action: 'Nothing: a replaced portrait is an altered document.',
   },
   duplicate_face_other_identity: {

@@ -222,6 +222,7 @@ export async function buildCase(
     rng,
     portraitPath: swap ? fraudster : portrait,
     ...(swap ? { ghostPortraitPath: portrait } : {}),
+    ghostPrint: variant,
   });
   const back = await renderDocument('mar_cnie_2020_back', identity, { rng });
 

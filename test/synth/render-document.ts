@@ -45,6 +45,12 @@ export interface RenderOptions {
   td1Layout?: Td1Layout;
   /** Issuing state of an `icao_td3_passport` (alpha-3); drawn from a few states when absent. */
   issuingState?: string;
+  /**
+   * How the ghost portrait is printed, by family: `tune` a linear fade of drawn strength and opacity,
+   * `heldout` a tone curve (gamma), another fade and opacity and a softer print (a blur), which tuning
+   * never sees. Without it, the one fade of the DGSN specimen's look (the tests' cards).
+   */
+  ghostPrint?: 'tune' | 'heldout';
 }
 
 export interface RenderedDocument {
@@ -370,6 +376,7 @@ async function portraitOverlay(
    * salient region chosen can differ, and the ghost would show half a face).
    */
   framedAs?: { width: number; height: number },
+  ghostPrint?: 'tune' | 'heldout',
 ): Promise<OverlayOptions> {
   const width = Math.round(bw * side.width);
   const height = Math.round(bh * side.height);
@@ -383,14 +390,25 @@ async function portraitOverlay(
         }).resize(width, height, { fit: 'fill' })
       : framed(width, height)
     : sharp(silhouetteSvg(width, height)).resize(width, height);
-  if (ghost) img = img.greyscale().linear(0.45, 140);
+  // The ghost's rng draws nothing else, so its print's draws leave every other draw as it was.
+  if (ghost && ghostPrint === 'tune')
+    img = img.greyscale().linear(rng.float(0.36, 0.56), rng.float(125, 150));
+  else if (ghost && ghostPrint === 'heldout') {
+    // A tone curve (the ghost's ink darkens the midtones more or less than its fade says), then a fade.
+    const { data, info } = await img.greyscale().raw().toBuffer({ resolveWithObject: true });
+    const gamma = rng.float(0.6, 1.6);
+    const curved = Buffer.from(data.map((v) => Math.round(255 * (v / 255) ** gamma)));
+    img = sharp(curved, { raw: { width: info.width, height: info.height, channels: info.channels } })
+      .linear(rng.float(0.32, 0.6), rng.float(115, 165))
+      .blur(rng.float(0.3, 0.9));
+  } else if (ghost) img = img.greyscale().linear(0.45, 140);
   else if (rng.chance(0.4)) img = img.greyscale().linear(rng.float(0.75, 0.9), rng.float(18, 32));
   else
     img = img.modulate({ saturation: rng.float(0.15, 0.4) }).linear(rng.float(0.75, 0.9), rng.float(18, 32));
   img = img
     .removeAlpha()
     .toColourspace('srgb')
-    .ensureAlpha(ghost ? 0.6 : 1);
+    .ensureAlpha(ghost ? (ghostPrint ? rng.float(0.45, 0.75) : 0.6) : 1);
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   return {
     input: data,
@@ -831,6 +849,7 @@ export async function renderDocument(
           createRng(Math.floor(p.seed * 4294967296)),
           p.ghost ?? false,
           p.ghost ? mainPortraitSize : undefined,
+          opts.ghostPrint,
         ),
       ),
     ),

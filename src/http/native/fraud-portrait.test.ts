@@ -19,8 +19,13 @@ test(
     try {
       const key = await s.key();
       const today = s.runtime.deps.now();
-      const run = async (kind: 'genuine' | 'portrait_swap', seed: number, level: PhotoLevel = 'clean') => {
-        const c = await buildCase(kind, level, 'tune', seed, today);
+      const run = async (
+        kind: 'genuine' | 'portrait_swap',
+        seed: number,
+        level: PhotoLevel = 'clean',
+        split: 'tune' | 'heldout' = 'tune',
+      ) => {
+        const c = await buildCase(kind, level, split, seed, today);
         const r = await postCase(s, key, c);
         assert.equal(r.statusCode, 200, r.body);
         return r.json() as Json;
@@ -54,6 +59,20 @@ test(
       assert.equal(signal.assessed, true, JSON.stringify(signal));
       assert.equal(signal.evidence.ghost_denoised, 'median_5', JSON.stringify(signal));
       assert.equal(signal.flagged, false, JSON.stringify(signal));
+      // A faded ghost whose face compares low with the main portrait's (cosine below the threshold) is
+      // still the main portrait's picture printed again: not another person.
+      const faded = (await run('genuine', 1_001_004, 'medium', 'heldout')).checks.fraud.assessments
+        .portrait_substitution;
+      assert.ok(faded.evidence.cosine < faded.evidence.cosine_threshold, JSON.stringify(faded));
+      assert.ok(faded.evidence.picture_correlation >= faded.evidence.picture_correlation_threshold);
+      assert.equal(faded.flagged, false, JSON.stringify(faded));
+      // A ghost so faded that the detector's only "face" is the birth year printed over it: the face is not
+      // trusted, the main portrait's picture is placed where it fits the ghost, and fits.
+      const digits = (await run('genuine', 1_002_003, 'hard', 'heldout')).checks.fraud.assessments
+        .portrait_substitution;
+      assert.equal(digits.evidence.ghost_face_trusted, false, JSON.stringify(digits));
+      assert.equal(digits.evidence.picture_aligned_by, 'placement', JSON.stringify(digits));
+      assert.equal(digits.flagged, false, JSON.stringify(digits));
     } finally {
       await s.close();
     }
