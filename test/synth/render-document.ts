@@ -383,12 +383,16 @@ async function portraitOverlay(
   const face = path ? await loadFace(path, crop) : undefined;
   const framed = (w: number, h: number) =>
     sharp(face!.data, { raw: face!.info }).resize(w, h, { fit: 'cover', position: 'attention' });
+  // The crop is made before any colour treatment: sharp's `attention` looks for skin tones and saturation,
+  // so a portrait turned grey in the same pipeline was framed elsewhere (half a face) than its ghost.
+  const framedRaw = async (w: number, h: number) =>
+    sharp(await framed(w, h).raw().toBuffer(), {
+      raw: { width: w, height: h, channels: face!.info.channels },
+    });
   let img = face
     ? framedAs
-      ? sharp(await framed(framedAs.width, framedAs.height).raw().toBuffer(), {
-          raw: { width: framedAs.width, height: framedAs.height, channels: face.info.channels },
-        }).resize(width, height, { fit: 'fill' })
-      : framed(width, height)
+      ? (await framedRaw(framedAs.width, framedAs.height)).resize(width, height, { fit: 'fill' })
+      : await framedRaw(width, height)
     : sharp(silhouetteSvg(width, height)).resize(width, height);
   // The ghost's rng draws nothing else, so its print's draws leave every other draw as it was.
   if (ghost && ghostPrint === 'tune')
