@@ -109,11 +109,11 @@ async function specimen(): Promise<string> {
       const front = { width: info.width, height: info.height, data: new Uint8Array(data) };
       const mainCrop = portraitCrop(front, t.portrait!.box);
       const main = await analyzeDocumentPortrait(s.runtime.deps, mainCrop);
-      const { ghost } = await ghostPortrait(s.runtime.deps, front, t.ghostPortrait!.box);
+      const { crop: ghostCrop, ghost } = await ghostPortrait(s.runtime.deps, front, t.ghostPortrait!.box);
       const picture =
         main && ghost
           ? pictureCorrelation(
-              { image: portraitCrop(front, t.ghostPortrait!.box), landmarks5: ghost.landmarks5 },
+              { image: ghostCrop, landmarks5: ghost.landmarks5 },
               { image: mainCrop, landmarks5: main.landmarks5 },
             )
           : undefined;

@@ -109,14 +109,15 @@ export const DENOISED_GHOST_COSINE = 0;
  * genuine ghosts read below the threshold 7 times in colour, 4 in grey; every replaced portrait was still
  * caught). A pale ghost photographed small comes out grainy, and the stretch amplifies the grain until
  * the detector sees no face: the crop is then read again with the grain taken out (a median filter, which
- * keeps the face's edges, then a blur). `denoise` names the reading that found the face.
+ * keeps the face's edges, then a blur). `denoise` names the reading that found the face; `crop` is the
+ * ghost's region as cut from the front, in the coordinates of the face's landmarks.
  */
 export function ghostPortrait(
   deps: Pick<AppDeps, 'inference'>,
   front: RgbImage,
   box: Box,
   times?: StageTimes,
-): Promise<{ ghost?: FaceAnalysis; denoise?: string }> {
+): Promise<{ crop: RgbImage; ghost?: FaceAnalysis; denoise?: string }> {
   return oncePerImage(front, `ghost ${box.join()}`, async () => {
     const crop = portraitCrop(front, box);
     for (const [name, prepare] of GHOST_READINGS) {
@@ -126,9 +127,9 @@ export function ghostPortrait(
         times,
         false,
       );
-      if (ghost) return { ghost, denoise: name };
+      if (ghost) return { crop, ghost, denoise: name };
     }
-    return {};
+    return { crop };
   });
 }
 
@@ -177,14 +178,13 @@ async function portraitSubstitution(
   if (!ghostBox || ghostBox.side !== 'front' || !front?.quad)
     return { assessed: false, reason: ghostBox ? 'document_not_located' : 'no_ghost_portrait_on_template' };
   if (!main) return { assessed: false, reason: 'no_main_portrait' };
-  const { ghost, denoise } = await ghostPortrait(deps, front.image, ghostBox.box, times);
+  const { crop: ghostCrop, ghost, denoise } = await ghostPortrait(deps, front.image, ghostBox.box, times);
   // The pictures are compared where the main portrait's face was found upright on its crop of the
   // rectified front (the main portrait is analysed there).
   const mainView =
     mainBox?.side === 'front' && main.rotation === 0
       ? { image: portraitCrop(front.image, mainBox.box), landmarks5: main.landmarks5 }
       : undefined;
-  const ghostCrop = portraitCrop(front.image, ghostBox.box);
   const trusted =
     ghost !== undefined && ghost.rotation === main.rotation && ghost.box.score >= GHOST_FACE_TRUSTED;
   // The ghost's picture against the main's: aligned through the ghost's own face when it is found upright,
