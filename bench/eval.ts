@@ -20,6 +20,7 @@ import { evaluatePrintedCopy } from './eval-printed-copy.ts';
 import { evaluateScreenReplay } from './eval-screen-replay.ts';
 import { CASE_KINDS } from '../test/synth/cases.ts';
 import { evaluateLocate } from './locate-eval.ts';
+import { evaluateAspect } from './eval-aspect.ts';
 import { evaluateFaceSets, faceTable, tunedThreshold, wilson } from './eval-faces.ts';
 import { evaluateLiveness, livenessTable } from './eval-liveness.ts';
 import { activeLivenessTable, evaluateActiveLiveness } from './eval-active-liveness.ts';
@@ -307,6 +308,8 @@ if (existsSync(dlcDir)) {
       ],
     ]),
   );
+  console.log('\n## Document side ratio read off its outline (DLC-2021 true outlines)\n');
+  console.log(await evaluateAspect());
 }
 
 // ---------- Generated documents (test/synth) ----------

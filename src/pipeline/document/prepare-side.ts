@@ -4,6 +4,7 @@ import { clampRect, cropResize, rotateRight, type RgbImage } from '../image/rgb-
 import { detectFaces, type FaceBox } from '../face/detect.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
 import { locateDocumentOutlines, type DocumentOutline, type DocumentQuad } from './locate-document.ts';
+import { rectangleAspect } from './rectangle-aspect.ts';
 import { applyHomography, homographyFromQuad, orientLandscape, rectifyDocument } from './rectify-document.ts';
 
 export interface PreparedSide {
@@ -99,7 +100,7 @@ async function aroundThePortrait(
     const inPhoto = outlines.map(shift);
     for (const [i, outline] of outlines.entries()) {
       const q = inPhoto[i]!;
-      if (!holdsPortrait(q, face)) continue;
+      if (!holdsPortrait(q, face, photo)) continue;
       if (await holdsOwnText(q, photo, deps)) return shift(outline.refine());
     }
   }
@@ -107,8 +108,8 @@ async function aroundThePortrait(
 }
 
 /** A document-shaped outline holding the face at a portrait's scale. */
-function holdsPortrait(q: DocumentQuad, face: FaceBox): boolean {
-  if (!documentShaped(q)) return false;
+function holdsPortrait(q: DocumentQuad, face: FaceBox, frame: RgbImage): boolean {
+  if (!documentShaped(q, frame)) return false;
   if (!insideQuad(q, face.x + face.width / 2, face.y + face.height / 2)) return false;
   const c = orientLandscape(q.corners);
   const d = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
@@ -125,7 +126,7 @@ async function plausibleDocument(
   others: readonly DocumentQuad[],
 ): Promise<boolean> {
   const share = quadArea(q) / (frame.width * frame.height);
-  const shaped = documentShaped(q);
+  const shaped = documentShaped(q, frame);
   if (share >= LARGE_SHARE && shaped) return true;
   // A large outline of another shape may still be the document (a card seen at a steep angle), or a
   // printed box of a scanned page (the fields' block of a passport page filling the frame, 2.1 wide):
@@ -159,7 +160,7 @@ function innerDocuments(
     return (
       a <= SHEET_INNER * area &&
       a >= MIN_SHARE * frame.width * frame.height &&
-      documentShaped(o) &&
+      documentShaped(o, frame) &&
       o.corners.every((c) => insideQuad(q, c.x, c.y, slack))
     );
   });
@@ -293,10 +294,16 @@ function insideQuad(q: DocumentQuad, x: number, y: number, slack = 0): boolean {
   return true;
 }
 
-/** A document's shape: a landscape aspect within DOCUMENT_ASPECT. */
-function documentShaped(q: DocumentQuad): boolean {
-  const aspect = landscapeAspect(orientLandscape(q.corners));
-  return aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
+/**
+ * A document's shape: a landscape aspect within DOCUMENT_ASPECT, as the quad's sides show it or with the
+ * perspective of a phone camera undone (rectangleAspect: a card seen from its lower edge's side shows a
+ * side ratio of 1.9 and more). Either will do: the camera's focal length is assumed, not known, and a
+ * flat-on photo needs no undoing.
+ */
+function documentShaped(q: DocumentQuad, frame: { width: number; height: number }): boolean {
+  const inRange = (aspect: number) => aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
+  const undone = rectangleAspect(q.corners, frame);
+  return inRange(landscapeAspect(orientLandscape(q.corners))) || inRange(Math.max(undone, 1 / undone));
 }
 
 function landscapeAspect(c: DocumentQuad['corners']): number {
