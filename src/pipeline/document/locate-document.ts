@@ -614,22 +614,16 @@ export interface DocumentOutline extends DocumentQuad {
  * outlines better than its own rounded, low-contrast or partly covered edges, so a caller that can tell
  * (by where the photo's text lies) looks further down the list.
  */
-export function locateDocumentOutlines(
-  img: RgbImage,
-  max: number,
-  opts: { printBlind?: boolean } = {},
-): DocumentOutline[] {
+export function locateDocumentOutlines(img: RgbImage, max: number): DocumentOutline[] {
   const { width: W, height: H } = img;
   const s = Math.min(1, WORK_SIZE / Math.max(W, H));
   const w = Math.max(8, Math.round(W * s));
   const h = Math.max(8, Math.round(H * s));
-  const ycc = downscaleYcc(img, w, h);
   const em = detectEdges(
-    ycc.map((c) => gaussianBlur(c, w, h, 1.2)),
+    downscaleYcc(img, w, h).map((c) => gaussianBlur(c, w, h, 1.2)),
     w,
     h,
   );
-  if (opts.printBlind) addPrintBlindEdges(em, ycc, w, h);
   const lines = houghLines(em, w, h);
   const dMax = Math.ceil(Math.hypot(w, h));
   const cands = candidates(lines, w, h, dMax);
@@ -664,29 +658,6 @@ export function locateDocumentOutlines(
         }),
       };
     });
-}
-
-/**
- * Blur that averages small print away (PRINT_BLIND_SIGMA work pixels: a newspaper's text lines, 2 to 4 px
- * apart at WORK_SIZE, become an even grey) before edges are found again, and those edges added to the
- * map where it has none. A copy lying on a newspaper page differs from it mostly in that its paper is
- * whiter than the newsprint's inked grey: at print scale its border is one faint edge among thousands of
- * stronger letter edges, and the frame's own gradient statistics set the threshold above it.
- */
-const PRINT_BLIND_SIGMA = 3;
-
-function addPrintBlindEdges(em: EdgeMap, ycc: readonly Float32Array[], w: number, h: number): void {
-  const coarse = detectEdges(
-    ycc.map((c) => gaussianBlur(c, w, h, PRINT_BLIND_SIGMA)),
-    w,
-    h,
-  );
-  for (let i = 0; i < w * h; i++) {
-    if (!coarse.edge[i] || em.edge[i]) continue;
-    em.edge[i] = 1;
-    em.gx[i] = coarse.gx[i]!;
-    em.gy[i] = coarse.gy[i]!;
-  }
 }
 
 /** Mean corner distance under the best matching of corners (either direction, any starting corner). */

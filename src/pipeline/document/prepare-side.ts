@@ -322,32 +322,6 @@ function quadArea(q: DocumentQuad): number {
   return Math.abs(a) / 2;
 }
 
-/**
- * The first outline that passes for the document (plausibleDocument), or the document inside it when it is
- * a sheet holding one (heldInside), with the document rectified and its text detected when that was done
- * on the way.
- */
-async function firstPlausible(
-  outlines: readonly DocumentOutline[],
-  photo: RgbImage,
-  text: () => Promise<TextBox[]>,
-  deps: { inference: InferenceRunner },
-): Promise<{ quad?: DocumentQuad; prepared?: Promise<Rectified> }> {
-  for (const outline of outlines) {
-    if (!(await plausibleDocument(outline, photo, text, deps, outlines))) continue;
-    const share = quadArea(outline) / (photo.width * photo.height);
-    const quad = outline.refine();
-    const inner = share >= LARGE_SHARE ? innerDocuments(outline, photo, outlines) : [];
-    if (!inner.length) return { quad };
-    // Whether it is a sheet holding the document is told by the text detected on it rectified, which
-    // the document needs anyway: a sheet is rare, and then that work is done again on the document.
-    const prepared = rectifyAndDetect(photo, quad, deps);
-    const held = heldInside(quad, await prepared, inner);
-    return held ? { quad: held.refine() } : { quad, prepared };
-  }
-  return {};
-}
-
 /** Text detection size: the MRZ reader's 960 px rounded up to cover a rectified TD3 page's 1476 px well. */
 const DETECT_SIDE = 1024;
 
@@ -366,18 +340,28 @@ export async function prepareSide(
   let photoText: Promise<TextBox[]> | undefined;
   // Coarse is enough to tell where the text lies, not to read it.
   const text = () => (photoText ??= detectText(photo, deps, PHOTO_TEXT_SIDE));
-  let { quad, prepared } = await firstPlausible(
-    locateDocumentOutlines(photo, OUTLINES_TRIED),
-    photo,
-    text,
-    deps,
-  );
-  quad ??= await aroundThePortrait(photo, deps);
-  // The last look: edges found again with small print averaged away, for a copy lying on a newspaper.
-  if (!quad) {
-    const outlines = locateDocumentOutlines(photo, OUTLINES_TRIED, { printBlind: true });
-    ({ quad, prepared } = await firstPlausible(outlines, photo, text, deps));
+  let quad: DocumentQuad | undefined;
+  let prepared: Promise<Rectified> | undefined;
+  const outlines = locateDocumentOutlines(photo, OUTLINES_TRIED);
+  for (const outline of outlines) {
+    if (await plausibleDocument(outline, photo, text, deps, outlines)) {
+      const share = quadArea(outline) / (photo.width * photo.height);
+      quad = outline.refine();
+      const inner = share >= LARGE_SHARE ? innerDocuments(outline, photo, outlines) : [];
+      if (inner.length) {
+        // Whether it is a sheet holding the document is told by the text detected on it rectified, which
+        // the document needs anyway: a sheet is rare, and then that work is done again on the document.
+        prepared = rectifyAndDetect(photo, quad, deps);
+        const held = heldInside(quad, await prepared, inner);
+        if (held) {
+          quad = held.refine();
+          prepared = undefined;
+        }
+      }
+      break;
+    }
   }
+  quad ??= await aroundThePortrait(photo, deps);
   times.locate = performance.now() - t0;
   const { image, boxes, rectifyMs, detectMs } = await (prepared ?? rectifyAndDetect(photo, quad, deps));
   times.rectify = rectifyMs;
