@@ -295,15 +295,22 @@ function insideQuad(q: DocumentQuad, x: number, y: number, slack = 0): boolean {
 }
 
 /**
- * A document's shape: a landscape aspect within DOCUMENT_ASPECT, as the quad's sides show it or with the
- * perspective of a phone camera undone (rectangleAspect: a card seen from its lower edge's side shows a
- * side ratio of 1.9 and more). Either will do: the camera's focal length is assumed, not known, and a
- * flat-on photo needs no undoing.
+ * A document's shape: a landscape aspect within DOCUMENT_ASPECT as the quad's sides show it (a range wide
+ * enough for the perspective of a photo), or, with a phone camera's perspective undone (rectangleAspect: a
+ * card seen from its lower edge's side shows 1.9 and more), a document's own proportions within
+ * OWN_PROPORTIONS. The undone ratio is held to the narrower test: the camera's focal length is assumed,
+ * not known, and a part of a card (its fields and the background below them) may come out anywhere in the
+ * wide range once undone, as it did on a generated card whose own outline the image showed at 1.78.
  */
+const OWN_PROPORTIONS = 0.05;
+const DOCUMENT_PROPORTIONS = [85.6 / 53.98, 125 / 88] as const;
+
 function documentShaped(q: DocumentQuad, frame: { width: number; height: number }): boolean {
-  const inRange = (aspect: number) => aspect >= DOCUMENT_ASPECT[0] && aspect <= DOCUMENT_ASPECT[1];
-  const undone = rectangleAspect(q.corners, frame);
-  return inRange(landscapeAspect(orientLandscape(q.corners))) || inRange(Math.max(undone, 1 / undone));
+  const seen = landscapeAspect(orientLandscape(q.corners));
+  if (seen >= DOCUMENT_ASPECT[0] && seen <= DOCUMENT_ASPECT[1]) return true;
+  const r = rectangleAspect(q.corners, frame);
+  const undone = Math.max(r, 1 / r);
+  return DOCUMENT_PROPORTIONS.some((p) => Math.abs(Math.log(undone / p)) <= OWN_PROPORTIONS);
 }
 
 function landscapeAspect(c: DocumentQuad['corners']): number {
