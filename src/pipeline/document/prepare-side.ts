@@ -21,7 +21,8 @@ export interface PreparedSide {
 
 /**
  * When to trust an outline. A large one with a document's shape (landscape aspect between a TD3 page
- * seen at an angle, 1.3, and an ID-1 card, 1.59, stretched by perspective) is the document. A smaller
+ * seen at an angle, 1.3, and an ID-1 card, 1.59, stretched by perspective; or a document's own proportions
+ * once a phone camera's perspective is undone: documentShaped) is the document. A smaller
  * one must have that shape and hold most of the photo's text, and so must a large one of another shape:
  * the outlines found inside documents are printed boxes (a portrait frame, a column, a block of fields),
  * with the document's text around them, not in them. A large outline holding a smaller document that
