@@ -14,6 +14,7 @@ import { SHARED_DATA } from '../test/helpers.ts';
 import { table } from './metrics.ts';
 
 const FOCALS = [0.6, 0.85, 1.1, 1.5];
+const landscape = (r: number) => Math.max(r, 1 / r);
 
 export async function evaluateAspect(): Promise<string> {
   if (!SHARED_DATA) return 'skipped: ../shared/data is absent';
@@ -26,7 +27,6 @@ export async function evaluateAspect(): Promise<string> {
     const meta = await sharp(path.join(dir, it.image)).metadata();
     const frame = { width: meta.width ?? 0, height: meta.height ?? 0 };
     const corners = it.doc_quad_xy.map(([x, y]) => ({ x, y }));
-    const landscape = (r: number) => Math.max(r, 1 / r);
     const truth = it.doc_type.includes('passport') ? 125 / 88 : 85.6 / 53.98;
     const row = [
       landscape(imageAspect(corners)),
@@ -43,16 +43,14 @@ export async function evaluateAspect(): Promise<string> {
     return `${rms.toFixed(3)} / ${Math.max(...v).toFixed(3)}`;
   };
   const head = ['document', 'frames', 'image sides', ...FOCALS.map((f) => `undone, focal ${f}`)];
+  // One column per way of reading the ratio: the image's sides, then each focal length.
+  const columns = [-1, ...FOCALS].map((_, j) => j);
   return (
     'Side ratio error, rms / max (focal: share of the frame long side)\n\n' +
     table([
       head,
-      ...[...errors.entries()].map(([t, rows]) => [
-        t,
-        rows.length,
-        ...[0, 1, 2, 3, 4].map((j) => stat(rows, j)),
-      ]),
-      ['all', all.length, ...[0, 1, 2, 3, 4].map((j) => stat(all, j))],
+      ...[...errors.entries()].map(([t, rows]) => [t, rows.length, ...columns.map((j) => stat(rows, j))]),
+      ['all', all.length, ...columns.map((j) => stat(all, j))],
     ])
   );
 }

@@ -4,7 +4,7 @@ import { clampRect, cropResize, rotateRight, type RgbImage } from '../image/rgb-
 import { detectFaces, type FaceBox } from '../face/detect.ts';
 import { detectText, type TextBox } from '../ocr/detect-text.ts';
 import { locateDocumentOutlines, type DocumentOutline, type DocumentQuad } from './locate-document.ts';
-import { rectangleAspect } from './rectangle-aspect.ts';
+import { imageAspect, rectangleAspect } from './rectangle-aspect.ts';
 import { applyHomography, homographyFromQuad, orientLandscape, rectifyDocument } from './rectify-document.ts';
 
 export interface PreparedSide {
@@ -307,16 +307,11 @@ const OWN_PROPORTIONS = 0.05;
 const DOCUMENT_PROPORTIONS = [85.6 / 53.98, 125 / 88] as const;
 
 function documentShaped(q: DocumentQuad, frame: { width: number; height: number }): boolean {
-  const seen = landscapeAspect(orientLandscape(q.corners));
+  const seen = imageAspect(orientLandscape(q.corners));
   if (seen >= DOCUMENT_ASPECT[0] && seen <= DOCUMENT_ASPECT[1]) return true;
   const r = rectangleAspect(q.corners, frame);
   const undone = Math.max(r, 1 / r);
   return DOCUMENT_PROPORTIONS.some((p) => Math.abs(Math.log(undone / p)) <= OWN_PROPORTIONS);
-}
-
-function landscapeAspect(c: DocumentQuad['corners']): number {
-  const d = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
-  return (d(c[0], c[1]) + d(c[3], c[2])) / Math.max(1, d(c[0], c[3]) + d(c[1], c[2]));
 }
 
 function quadArea(q: DocumentQuad): number {
@@ -397,7 +392,7 @@ async function rectifyAndDetect(
   let image = photo;
   if (quad) {
     const c = orientLandscape(quad.corners);
-    const aspect = landscapeAspect(c);
+    const aspect = imageAspect(c);
     // Passport pages (aspect ≈ 1.42) are larger than cards: same print size, same pixels per mm.
     const width = Math.round(RECTIFIED_PX_PER_MM * SIZE_MM[aspect < 1.5 ? 'ID3' : 'ID1'][0]);
     image = rectifyDocument(photo, c, width, Math.round(width / Math.max(0.5, aspect)));

@@ -19,7 +19,7 @@ export const TYPICAL_FOCAL = 0.85;
  * for an ID-1 card's 1.59): its side ratio in the image says it is no card, the ratio undone says it is.
  *
  * Corners are TL, TR, BR, BL (either winding); the ratio is the first side's (TL-TR) over the second's
- * (TR-BR). A quad that is no rectangle's picture under that camera gets its image side ratio.
+ * (TR-BR). A degenerate quad (three corners on a line) gets its side ratio as the image shows it.
  */
 export function rectangleAspect(
   corners: readonly Point[],
